@@ -1,0 +1,31 @@
+// The `onesam` command: dispatches to one module per subcommand.
+const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
+  import: () => import('./import.ts'),
+  segment: () => import('./segment.ts'),
+  eval: () => import('./eval.ts'),
+  serve: () => import('./serve.ts'),
+};
+
+const USAGE = `usage: onesam <command> [options]
+
+commands:
+  import <checkpoint> --arch litemedsam|onesam --out models/<name>   compile a checkpoint into the model repository
+  segment <in.npz> -o <out.npz> [--modality M] [--model route|litemedsam|onesam|fuse] [--json] [--server HOST:PORT]
+  eval --pred DIR --gt DIR [--json]                                   challenge DSC / NSD
+  serve [--port 50051] [--metrics-port 9464] [--models DIR]           start the gRPC service
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`onesam: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
+  const mod = await load();
+  return mod.run(rest);
+}
