@@ -1,0 +1,195 @@
+// Per-request cache of slice embeddings: each (network, slice) a walk needs is encoded once and shared by all
+// objects and both walk directions, then released as soon as no planned walk step needs it any more.
+// Prefetching encodes planned slices ahead of the walks while budget and pool capacity allow.
+import type { WorkerPool } from '../workers/pool.ts';
+import { EMBEDDING_FLOATS, INTERM_FLOATS, type CancelFlag, type NetworkEmbedding, type SliceImage } from '../workers/protocol.ts';
+import type { ByteBudget, Evictor } from './byte-budget.ts';
+import type { NetworkName, StageTimes } from './types.ts';
+
+export type SliceKey = `${NetworkName}:${number}`;
+export const sliceKey = (network: NetworkName, z: number): SliceKey => `${network}:${z}`;
+
+interface Entry {
+  readonly network: NetworkName;
+  readonly z: number;
+  readonly bytes: number;
+  readonly embedding: NetworkEmbedding;
+  ready: Promise<void>;
+  pins: number;
+  /** Planned walk steps still to use this entry. */
+  refs: number;
+  lastUse: number;
+}
+
+export interface EmbeddingStoreOptions {
+  readonly pool: WorkerPool;
+  readonly budget: ByteBudget;
+  /** Networks whose decoder needs the HQ intermediate. */
+  readonly needsInterm: ReadonlySet<NetworkName>;
+  readonly sliceImage: (z: number) => SliceImage;
+  readonly cancel: CancelFlag;
+  readonly signal: AbortSignal;
+  readonly stages: StageTimes;
+  readonly onEncoded?: (network: NetworkName, z: number) => void;
+}
+
+export class EmbeddingStore implements Evictor {
+  private readonly entries = new Map<SliceKey, Entry>();
+  /** Entries whose encode finished (or failed): only those may be evicted. */
+  private readonly settledEntries = new WeakSet<Entry>();
+  /** Uses already made of each key, so an entry re-created after eviction knows how many remain. */
+  private readonly consumed = new Map<SliceKey, number>();
+  private readonly plannedRefs = new Map<SliceKey, number>();
+  private prefetchQueue: SliceKey[] = [];
+  private prefetching = 0;
+  private clock = 0;
+  private disposed = false;
+  private readonly unregister: () => void;
+  readonly encoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+  /** Distinct (network, slice) pairs encoded, to tell re-encodes after eviction from first encodes. */
+  readonly distinct = new Set<SliceKey>();
+
+  constructor(private readonly o: EmbeddingStoreOptions) {
+    this.unregister = o.budget.register(this);
+  }
+
+  /** Declares the walks' planned uses, in the order prefetching should follow. */
+  plan(uses: readonly SliceKey[], prefetchOrder: readonly SliceKey[]): void {
+    for (const key of uses) this.plannedRefs.set(key, (this.plannedRefs.get(key) ?? 0) + 1);
+    const seen = new Set<SliceKey>();
+    this.prefetchQueue = prefetchOrder.filter((k) => (seen.has(k) ? false : (seen.add(k), true)));
+  }
+
+  bytesFor(network: NetworkName): number {
+    return 4 * (EMBEDDING_FLOATS + (this.o.needsInterm.has(network) ? INTERM_FLOATS : 0));
+  }
+
+  /** Pins the embedding of (network, z), encoding it first if needed. Pair every acquire with release(). */
+  async acquire(network: NetworkName, z: number): Promise<NetworkEmbedding> {
+    const key = sliceKey(network, z);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      await this.o.budget.acquire(this.bytesFor(network), this.o.signal, this);
+      if (this.disposed) {
+        this.o.budget.release(this.bytesFor(network));
+        throw new Error('embedding store disposed');
+      }
+      const raced = this.entries.get(key);
+      if (raced) this.o.budget.release(this.bytesFor(network));
+      entry = raced ?? this.start(network, z);
+    }
+    entry.pins++;
+    entry.lastUse = ++this.clock;
+    try {
+      await entry.ready;
+    } catch (e) {
+      entry.pins--;
+      throw e;
+    }
+    return entry.embedding;
+  }
+
+  /** Unpins; frees the entry once no planned step needs it. */
+  release(network: NetworkName, z: number): void {
+    const key = sliceKey(network, z);
+    this.consumed.set(key, (this.consumed.get(key) ?? 0) + 1);
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.pins--;
+    entry.refs--;
+    if (entry.pins <= 0 && entry.refs <= 0) this.drop(key, entry);
+    this.pump();
+  }
+
+  /** A planned use that will not happen (a scribble walk skipped the slice): frees the entry if it was the last. */
+  skip(network: NetworkName, z: number): void {
+    const key = sliceKey(network, z);
+    this.consumed.set(key, (this.consumed.get(key) ?? 0) + 1);
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.refs--;
+    if (entry.pins <= 0 && entry.refs <= 0) this.drop(key, entry);
+  }
+
+  /** Starts prefetch encodes while pool threads and budget are free (never evicts, never waits). */
+  pump(): void {
+    const { pool, budget } = this.o;
+    while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < pool.workers) {
+      const key = this.prefetchQueue[0]!;
+      if (this.entries.has(key) || (this.plannedRefs.get(key) ?? 0) <= 0) { this.prefetchQueue.shift(); continue; }
+      const [network, zs] = key.split(':') as [NetworkName, string];
+      // Keep headroom so walks that need a slice now are not starved by prefetching.
+      if (!budget.tryAcquire(this.bytesFor(network), this.bytesFor(network) * pool.workers)) return;
+      this.prefetchQueue.shift();
+      const entry = this.start(network, Number(zs));
+      this.prefetching++;
+      entry.ready.catch(() => undefined).finally(() => { this.prefetching--; this.pump(); });
+    }
+  }
+
+  evict(bytes: number): number {
+    let freed = 0;
+    const idle = [...this.entries.entries()].filter(([, e]) => e.pins <= 0).sort((a, b) => a[1].lastUse - b[1].lastUse);
+    for (const [key, entry] of idle) {
+      if (freed >= bytes) break;
+      // Settled entries only: an encode in flight still writes into its buffer.
+      if (!this.settledEntries.has(entry)) continue;
+      freed += entry.bytes;
+      this.drop(key, entry);
+      // A dropped entry with remaining uses may be prefetched again later.
+      if (entry.refs > 0) this.prefetchQueue.push(key);
+    }
+    return freed;
+  }
+
+  /** Releases every buffer (after the request finished or failed). */
+  dispose(): void {
+    this.disposed = true;
+    for (const [key, entry] of this.entries) this.drop(key, entry);
+    this.unregister();
+  }
+
+  private start(network: NetworkName, z: number): Entry {
+    const key = sliceKey(network, z);
+    const bytes = this.bytesFor(network);
+    const embedding: NetworkEmbedding = {
+      network,
+      embedding: new SharedArrayBuffer(EMBEDDING_FLOATS * 4),
+      ...(this.o.needsInterm.has(network) ? { interm: new SharedArrayBuffer(INTERM_FLOATS * 4) } : {}),
+    };
+    const entry: Entry = {
+      network, z, bytes, embedding, pins: 0, lastUse: ++this.clock,
+      refs: (this.plannedRefs.get(key) ?? 0) - (this.consumed.get(key) ?? 0),
+      ready: Promise.resolve(),
+    };
+    const submitted = performance.now();
+    entry.ready = this.o.pool.encode({
+      kind: 'encode', network, slice: this.o.sliceImage(z), embedding: embedding.embedding,
+      ...(embedding.interm ? { interm: embedding.interm } : {}), cancel: this.o.cancel,
+    }).then((r) => {
+      this.settledEntries.add(entry);
+      if (r.cancelled) throw new Error('encode skipped: request cancelled');
+      this.o.stages.preprocess += r.preprocessMs;
+      this.o.stages.encode += r.encodeMs;
+      this.o.stages.queue += Math.max(0, performance.now() - submitted - r.preprocessMs - r.encodeMs);
+      this.encoded[network]++;
+      this.distinct.add(key);
+      this.o.onEncoded?.(network, z);
+    }, (e: unknown) => {
+      this.settledEntries.add(entry);
+      throw e;
+    });
+    // Avoid unhandled rejections for prefetches nobody awaited.
+    entry.ready.catch(() => undefined);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+
+  private drop(key: SliceKey, entry: Entry): void {
+    if (this.entries.get(key) !== entry) return;
+    this.entries.delete(key);
+    this.o.budget.release(entry.bytes);
+  }
+
+}

@@ -1,0 +1,254 @@
+// Runs a planned request: the walks of every object over a shared, budgeted embedding store, and the label
+// assembly. Objects and both directions of a 3D walk run concurrently; within a walk slices are sequential,
+// because each slice's box comes from the previous slice's mask.
+import type { WorkerPool } from '../workers/pool.ts';
+import type { DecodePrompts, DecodeResult, SliceImage } from '../workers/protocol.ts';
+import type { ByteBudget } from './byte-budget.ts';
+import { EmbeddingStore, sliceKey } from './embedding-store.ts';
+import { PipelineError } from './errors.ts';
+import { scribbleMask256, resizedSize, scaleBoxTo256 } from './geometry.ts';
+import { LabelAssembler } from './labels.ts';
+import type { DetailedPlan, ObjectWork } from './plan.ts';
+import type { SegmentOptions } from './segmenter.ts';
+import type { NetworkName, ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
+
+type Box256 = readonly [number, number, number, number];
+
+/** Boxes per batched decode call: the decoder's (B,32,256,256) upscaled features cost ~8 MiB per prompt. */
+const DECODE_BATCH = 8;
+
+export interface ExecuteContext {
+  readonly pool: WorkerPool;
+  readonly budget: ByteBudget;
+  readonly hqNetworks: ReadonlySet<NetworkName>;
+}
+
+class RequestRun {
+  readonly stages: StageTimes = { preprocess: 0, encode: 0, decode: 0, postprocess: 0, assemble: 0, queue: 0 };
+  readonly store: EmbeddingStore;
+  readonly labels: LabelAssembler;
+  readonly cancel = new Int32Array(new SharedArrayBuffer(4));
+  readonly abort = new AbortController();
+  private objectsDone = 0;
+  private slicesDone = 0;
+  readonly size: { height: number; width: number; newh: number; neww: number };
+
+  constructor(
+    private readonly ctx: ExecuteContext,
+    private readonly request: SegmentationRequest,
+    private readonly plan: DetailedPlan,
+    private readonly options: SegmentOptions,
+  ) {
+    const { image } = request;
+    this.size = { height: image.height, width: image.width, ...resizedSize(image.height, image.width) };
+    this.labels = new LabelAssembler(image.depth, image.height, image.width, request.objects.map((o) => o.label));
+    const totalSlices = plan.networks.length * new Set(plan.visits).size;
+    this.store = new EmbeddingStore({
+      pool: ctx.pool,
+      budget: ctx.budget,
+      needsInterm: ctx.hqNetworks,
+      sliceImage: (z) => this.sliceImage(z),
+      cancel: this.cancel,
+      signal: this.abort.signal,
+      stages: this.stages,
+      onEncoded: (network, slice) => this.emit({ kind: 'encoded', network, slice, done: ++this.slicesDone, total: totalSlices }),
+    });
+    const uses = plan.networks.flatMap((n) => plan.visits.map((z) => sliceKey(n, z)));
+    const order = plan.prefetchOrder.flatMap((z) => plan.networks.map((n) => sliceKey(n, z)));
+    this.store.plan(uses, order);
+  }
+
+  private emit(event: ProgressEvent): void {
+    try {
+      this.options.onProgress?.(event);
+    } catch {
+      // A failing progress listener must not break the segmentation.
+    }
+  }
+
+  private sliceImage(z: number): SliceImage {
+    const { image } = this.request;
+    const bytes = image.height * image.width * image.channels;
+    // slice() copies just this slice: a subarray view would clone the whole volume into the worker.
+    return { height: image.height, width: image.width, channels: image.channels, pixels: image.data.slice(z * bytes, (z + 1) * bytes) };
+  }
+
+  checkCancelled(): void {
+    if (this.abort.signal.aborted) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+  }
+
+  /** Decodes prompts on slice z with every network of the plan (fused when two), pinning embeddings meanwhile. */
+  async decodeSlice(z: number, prompts: DecodePrompts, propagateLabels?: readonly number[]): Promise<DecodeResult> {
+    this.checkCancelled();
+    const embeddings = [];
+    const pinned: NetworkName[] = [];
+    try {
+      for (const network of this.plan.networks) {
+        embeddings.push(await this.store.acquire(network, z));
+        pinned.push(network);
+      }
+      this.checkCancelled();
+      const submitted = performance.now();
+      const result = await this.ctx.pool.decode({
+        kind: 'decode', embeddings, prompts, ...this.size, cancel: this.cancel,
+        ...(propagateLabels ? { propagateLabels } : {}),
+      });
+      if (result.cancelled) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+      this.stages.decode += result.decodeMs;
+      this.stages.postprocess += result.postprocessMs;
+      this.stages.queue += Math.max(0, performance.now() - submitted - result.decodeMs - result.postprocessMs);
+      return result;
+    } finally {
+      for (const network of pinned) this.store.release(network, z);
+    }
+  }
+
+  record(ordinal: number, z: number, masks: Uint8Array, index: number): void {
+    const t0 = performance.now();
+    const plane = this.size.height * this.size.width;
+    this.labels.paint(ordinal, z, masks.subarray(index * plane, (index + 1) * plane));
+    this.stages.assemble += performance.now() - t0;
+  }
+
+  objectDone(label: number): void {
+    this.emit({ kind: 'object-done', label, done: ++this.objectsDone, total: this.plan.work.length });
+  }
+
+  // --- walks -------------------------------------------------------------------------------------------
+
+  /** 2D boxes on one slice, decoded in batches against its single embedding. */
+  async runBoxes2D(z: number, objects: readonly Extract<ObjectWork, { kind: 'box2d' }>[]): Promise<void> {
+    for (let i = 0; i < objects.length; i += DECODE_BATCH) {
+      const chunk = objects.slice(i, i + DECODE_BATCH);
+      const boxes256 = new Float32Array(chunk.length * 4);
+      chunk.forEach((o, j) => boxes256.set(this.box256(o.box), j * 4));
+      const result = await this.decodeSlice(z, { kind: 'boxes', boxes256 });
+      chunk.forEach((o, j) => { this.record(o.ordinal, z, result.masks, j); this.objectDone(o.label); });
+    }
+  }
+
+  private box256(box: { x0: number; y0: number; x1: number; y1: number }): Box256 {
+    return scaleBoxTo256(box, this.size.height, this.size.width);
+  }
+
+  /**
+   * The LiteMedSAM 3D walk (bowang-lab head 2a5a055): the middle slice with the scaled 3D box, then upward and
+   * downward, each slice prompted with the box of the previous slice's mask (INTER_AREA-resized, label-valued,
+   * +-3 px), falling back to the scaled 3D box when that mask is empty. Never stops early.
+   */
+  async runBox3D(work: Extract<ObjectWork, { kind: 'box3d' }>): Promise<void> {
+    const fallback = this.box256(work.box);
+    const label = [Math.min(work.ordinal, 255)];
+    const first = await this.decodeSlice(work.zmid, { kind: 'boxes', boxes256: Float32Array.from(fallback) }, label);
+    this.record(work.ordinal, work.zmid, first.masks, 0);
+    const walk = async (slices: readonly number[]): Promise<void> => {
+      let prev = first.nextBoxes[0] ?? null;
+      for (const z of slices) {
+        const box = prev ?? fallback;
+        const r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(box) }, label);
+        this.record(work.ordinal, z, r.masks, 0);
+        prev = r.nextBoxes[0] ?? null;
+      }
+    };
+    await this.settleAll([walk(work.up), walk(work.down)]);
+    this.objectDone(work.label);
+  }
+
+  /**
+   * Scribbles (dense mask prompts, LiteMedSAMScribble). A scribbled slice is prompted with its scribble; the
+   * object then propagates like a 3D box walk: upward through the scribbled range and beyond, downward from
+   * the lowest scribbled slice, each unscribbled slice prompted with the previous mask's box. Outside the
+   * scribbled range a walk stops at the first empty mask; inside it, an empty mask skips to the next scribble.
+   */
+  async runScribble(work: Extract<ObjectWork, { kind: 'scribble' }>): Promise<void> {
+    const depth = this.request.image.depth;
+    const label = [Math.min(work.ordinal, 255)];
+    const promptFor = (z: number, prev: Box256 | null): DecodePrompts | null => {
+      const px = work.slices.get(z);
+      if (px) return { kind: 'masks', masks256: scribbleMask256(px, this.size) };
+      return prev ? { kind: 'boxes', boxes256: Float32Array.from(prev) } : null;
+    };
+    const first = await this.decodeSlice(work.zlo, promptFor(work.zlo, null)!, label);
+    this.record(work.ordinal, work.zlo, first.masks, 0);
+    const up = async (): Promise<void> => {
+      let prev = first.nextBoxes[0] ?? null;
+      for (let z = work.zlo + 1; z < depth; z++) {
+        const prompt = promptFor(z, prev);
+        if (!prompt) {
+          if (z > work.zhi) break;
+          for (const n of this.plan.networks) this.store.skip(n, z);
+          continue;
+        }
+        const r = await this.decodeSlice(z, prompt, label);
+        this.record(work.ordinal, z, r.masks, 0);
+        prev = r.nextBoxes[0] ?? null;
+      }
+    };
+    const down = async (): Promise<void> => {
+      let prev = first.nextBoxes[0] ?? null;
+      for (let z = work.zlo - 1; z >= 0 && prev; z--) {
+        const r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(prev) }, label);
+        this.record(work.ordinal, z, r.masks, 0);
+        prev = r.nextBoxes[0] ?? null;
+      }
+    };
+    await this.settleAll([up(), down()]);
+    this.objectDone(work.label);
+  }
+
+  /** Waits for all walks; on the first failure stops the others (cooperatively) and rethrows it. */
+  async settleAll(walks: Promise<void>[]): Promise<void> {
+    const results = await Promise.allSettled(walks.map((w) => w.catch((e: unknown) => { this.abort.abort(); throw e; })));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+export async function executePlan(ctx: ExecuteContext, request: SegmentationRequest, plan: DetailedPlan, options: SegmentOptions = {}): Promise<SegmentationResult> {
+  const t0 = performance.now();
+  const run = new RequestRun(ctx, request, plan, options);
+  const onAbort = (): void => {
+    Atomics.store(run.cancel, 0, 1);
+    run.abort.abort();
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    run.checkCancelled();
+    run.store.pump();
+    const boxes2d = new Map<number, Extract<ObjectWork, { kind: 'box2d' }>[]>();
+    const walks: Promise<void>[] = [];
+    for (const w of plan.work) {
+      if (w.kind === 'box2d') {
+        let list = boxes2d.get(w.z);
+        if (!list) boxes2d.set(w.z, (list = []));
+        list.push(w);
+      } else if (w.kind === 'box3d') {
+        walks.push(run.runBox3D(w));
+      } else {
+        walks.push(run.runScribble(w));
+      }
+    }
+    for (const [z, objects] of boxes2d) walks.push(run.runBoxes2D(z, objects));
+    await run.settleAll(walks);
+    if (options.signal?.aborted) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+    const t1 = performance.now();
+    const assembled = run.labels.finish();
+    run.stages.assemble += performance.now() - t1;
+    return {
+      labels: assembled.labels,
+      objects: plan.work.map((w, i) => ({
+        label: w.label,
+        networks: plan.networks,
+        voxels: assembled.voxelsPerOrdinal[i + 1] ?? 0,
+        slices: plan.objects[i]!.slices,
+      })),
+      slicesEncoded: { ...run.store.encoded },
+      stages: run.stages,
+      wallMs: performance.now() - t0,
+    };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    run.store.dispose();
+  }
+}

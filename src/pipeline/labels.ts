@@ -1,0 +1,45 @@
+// Label assembly as the reference does it: objects are written in prompt order and later objects overwrite
+// earlier ones. Objects finish out of order here, so each voxel keeps the highest object ordinal that covers it
+// (equivalent to writing in order), and ordinals become label values at the end.
+
+export interface AssembledLabels {
+  /** uint8 when every label fits, else uint16 (the reference's uint8 would wrap labels above 255). */
+  readonly labels: Uint8Array | Uint16Array;
+  /** Voxels each object ordinal holds in the final volume (index 0 is background). */
+  readonly voxelsPerOrdinal: Uint32Array;
+}
+
+export class LabelAssembler {
+  private readonly ordinals: Uint16Array;
+  private readonly plane: number;
+
+  constructor(readonly depth: number, readonly height: number, readonly width: number, private readonly labelOfOrdinal: readonly number[]) {
+    this.plane = height * width;
+    this.ordinals = new Uint16Array(depth * this.plane);
+  }
+
+  /** Marks the object's mask (0/1, one slice) on slice z. */
+  paint(ordinal: number, z: number, mask: Uint8Array): void {
+    const base = z * this.plane;
+    const o = this.ordinals;
+    for (let i = 0; i < this.plane; i++) {
+      if (mask[i] !== 0 && o[base + i]! < ordinal) o[base + i] = ordinal;
+    }
+  }
+
+  finish(): AssembledLabels {
+    const maxLabel = Math.max(0, ...this.labelOfOrdinal);
+    const labels = maxLabel > 255 ? new Uint16Array(this.ordinals.length) : new Uint8Array(this.ordinals.length);
+    const lut = Uint16Array.from([0, ...this.labelOfOrdinal]);
+    const voxels = new Uint32Array(lut.length);
+    const o = this.ordinals;
+    for (let i = 0; i < o.length; i++) {
+      const ord = o[i]!;
+      if (ord !== 0) {
+        labels[i] = lut[ord]!;
+        voxels[ord]!++;
+      }
+    }
+    return { labels, voxelsPerOrdinal: voxels };
+  }
+}

@@ -1,0 +1,94 @@
+// Everything that crosses the worker-thread boundary, typed in one place.
+// Embeddings live in SharedArrayBuffers owned by the main thread's EmbeddingStore: a worker writes an encoder
+// output into one and reads it back for decoding, so 4 MiB tensors are never structured-cloned.
+import type { NetworkName } from '../pipeline/types.ts';
+
+export const EMBEDDING_FLOATS = 256 * 64 * 64;
+export const INTERM_FLOATS = 64 * 64 * 160;
+
+/** Model files a worker opens, per network. */
+export interface WorkerModelPaths {
+  readonly encoderPath: string;
+  readonly decoderPath: string;
+}
+
+export interface WorkerInit {
+  readonly models: Readonly<Partial<Record<NetworkName, WorkerModelPaths>>>;
+  readonly intraOpThreads: number;
+}
+
+/**
+ * Per-request cancellation flag, checked by a worker before it starts a task: work queued for a cancelled
+ * request is skipped instead of run. A task already inside session.run() always finishes (aborting it would
+ * kill the process).
+ */
+export type CancelFlag = Int32Array;
+
+export interface SliceImage {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: 1 | 3;
+  /** height * width * channels bytes (a copy of one slice, never a view of the whole volume). */
+  readonly pixels: Uint8Array;
+}
+
+export interface EncodeTask {
+  readonly kind: 'encode';
+  readonly network: NetworkName;
+  readonly slice: SliceImage;
+  /** Receives image_embeddings (EMBEDDING_FLOATS floats). */
+  readonly embedding: SharedArrayBuffer;
+  /** Receives interm_embeddings (INTERM_FLOATS floats); only for networks whose decoder needs it. */
+  readonly interm?: SharedArrayBuffer;
+  readonly cancel?: CancelFlag;
+}
+
+export interface EncodeResult {
+  readonly cancelled: boolean;
+  readonly preprocessMs: number;
+  readonly encodeMs: number;
+}
+
+export interface NetworkEmbedding {
+  readonly network: NetworkName;
+  readonly embedding: SharedArrayBuffer;
+  readonly interm?: SharedArrayBuffer;
+}
+
+/** Prompts decoded together against one slice: B boxes in 256-space, or B dense masks (256x256, 0/1). */
+export type DecodePrompts =
+  | { readonly kind: 'boxes'; readonly boxes256: Float32Array }
+  | { readonly kind: 'masks'; readonly masks256: Float32Array };
+
+export interface DecodeTask {
+  readonly kind: 'decode';
+  /** One entry, or two for `fuse` (probabilities averaged). */
+  readonly embeddings: readonly NetworkEmbedding[];
+  readonly prompts: DecodePrompts;
+  /** Original slice size and the resized size before padding. */
+  readonly height: number;
+  readonly width: number;
+  readonly newh: number;
+  readonly neww: number;
+  /**
+   * When set, also compute each prompt's next-slice box (the 3D walk): the mask is multiplied by this label value
+   * before the INTER_AREA resize, as the reference resizes its label-valued uint8 mask.
+   */
+  readonly propagateLabels?: readonly number[];
+  readonly cancel?: CancelFlag;
+}
+
+export interface DecodeResult {
+  readonly cancelled: boolean;
+  /** B * height * width, 0/1. */
+  readonly masks: Uint8Array;
+  /** Per prompt: [x0, y0, x1, y1] in 256-space for the next slice, or null when the resized mask is empty. */
+  readonly nextBoxes: readonly (readonly [number, number, number, number] | null)[];
+  readonly decodeMs: number;
+  readonly postprocessMs: number;
+}
+
+export interface PingTask { readonly kind: 'ping' }
+export interface PingResult { readonly networks: readonly NetworkName[]; readonly threadId: number }
+
+export type WorkerTask = EncodeTask | DecodeTask | PingTask;

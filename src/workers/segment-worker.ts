@@ -1,0 +1,121 @@
+// The worker thread: holds onnxruntime sessions for every configured network and runs encode / decode tasks.
+// Rules (see docs/node-stack-notes.md): sessions are created once per worker at module load; session.run() is
+// never interrupted; tensors handed to ORT are backed by ordinary ArrayBuffers (ORT rejects shared memory), so
+// shared embeddings are copied into per-worker scratch buffers first.
+import { threadId, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { performance } from 'node:perf_hooks';
+import type { NetworkName } from '../pipeline/types.ts';
+import { preprocessSliceInto } from './preprocess.ts';
+import { logitsToMasks } from './postprocess.ts';
+import {
+  EMBEDDING_FLOATS, INTERM_FLOATS,
+  type DecodeResult, type DecodeTask, type EncodeResult, type EncodeTask, type PingResult, type WorkerInit, type WorkerTask,
+} from './protocol.ts';
+
+interface NetworkSessions {
+  readonly encoder: ort.InferenceSession;
+  readonly decoder: ort.InferenceSession;
+  readonly hq: boolean;
+}
+
+const init = workerData as WorkerInit;
+
+function sessionOptions(): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: init.intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    // Workers x threads is sized to the cores; spinning threads would still steal the main thread's CPU between tasks.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+const sessions = new Map<NetworkName, NetworkSessions>();
+for (const [name, paths] of Object.entries(init.models) as [NetworkName, { encoderPath: string; decoderPath: string }][]) {
+  const encoder = await ort.InferenceSession.create(paths.encoderPath, sessionOptions());
+  const decoder = await ort.InferenceSession.create(paths.decoderPath, sessionOptions());
+  sessions.set(name, { encoder, decoder, hq: decoder.inputNames.includes('interm_embeddings') });
+}
+
+// Per-worker scratch: ORT input buffers reused across tasks (fixed shapes, so no allocation churn).
+const imageScratch = new Float32Array(3 * 256 * 256);
+const embeddingScratch = new Float32Array(EMBEDDING_FLOATS);
+const intermScratch = new Float32Array(INTERM_FLOATS);
+
+function network(name: NetworkName): NetworkSessions {
+  const s = sessions.get(name);
+  if (!s) throw new Error(`network ${name} is not loaded in this worker`);
+  return s;
+}
+
+const isCancelled = (flag?: Int32Array): boolean => flag !== undefined && Atomics.load(flag, 0) !== 0;
+
+async function encode(task: EncodeTask): Promise<EncodeResult> {
+  if (isCancelled(task.cancel)) return { cancelled: true, preprocessMs: 0, encodeMs: 0 };
+  const t0 = performance.now();
+  preprocessSliceInto(task.slice, imageScratch);
+  const t1 = performance.now();
+  const net = network(task.network);
+  const fetches = task.interm ? ['image_embeddings', 'interm_embeddings'] : ['image_embeddings'];
+  const out = await net.encoder.run({ image: new ort.Tensor('float32', imageScratch, [1, 3, 256, 256]) }, fetches);
+  new Float32Array(task.embedding).set(out['image_embeddings']!.data as Float32Array);
+  if (task.interm) new Float32Array(task.interm).set(out['interm_embeddings']!.data as Float32Array);
+  for (const t of Object.values(out)) t.dispose();
+  return { cancelled: false, preprocessMs: t1 - t0, encodeMs: performance.now() - t1 };
+}
+
+function promptFeeds(task: DecodeTask, batch: number): Record<string, ort.Tensor> {
+  if (task.prompts.kind === 'boxes') {
+    const coords = new Float32Array(batch * 4);
+    coords.set(task.prompts.boxes256);
+    const labels = new Float32Array(batch * 2);
+    for (let b = 0; b < batch; b++) { labels[2 * b] = 2; labels[2 * b + 1] = 3; }
+    return {
+      point_coords: new ort.Tensor('float32', coords, [batch, 2, 2]),
+      point_labels: new ort.Tensor('float32', labels, [batch, 2]),
+      mask_input: new ort.Tensor('float32', new Float32Array(batch * 256 * 256), [batch, 1, 256, 256]),
+      has_mask_input: new ort.Tensor('float32', new Float32Array(batch), [batch]),
+    };
+  }
+  return {
+    point_coords: new ort.Tensor('float32', new Float32Array(0), [batch, 0, 2]),
+    point_labels: new ort.Tensor('float32', new Float32Array(0), [batch, 0]),
+    mask_input: new ort.Tensor('float32', Float32Array.from(task.prompts.masks256), [batch, 1, 256, 256]),
+    has_mask_input: new ort.Tensor('float32', new Float32Array(batch).fill(1), [batch]),
+  };
+}
+
+async function decode(task: DecodeTask): Promise<DecodeResult> {
+  if (isCancelled(task.cancel)) return { cancelled: true, masks: new Uint8Array(0), nextBoxes: [], decodeMs: 0, postprocessMs: 0 };
+  const batch = task.prompts.kind === 'boxes' ? task.prompts.boxes256.length / 4 : task.prompts.masks256.length / 65536;
+  const t0 = performance.now();
+  const logits: Float32Array[] = [];
+  for (const entry of task.embeddings) {
+    const net = network(entry.network);
+    embeddingScratch.set(new Float32Array(entry.embedding));
+    const feeds: Record<string, ort.Tensor> = {
+      image_embeddings: new ort.Tensor('float32', embeddingScratch, [1, 256, 64, 64]),
+      ...promptFeeds(task, batch),
+    };
+    if (net.hq) {
+      if (!entry.interm) throw new Error(`network ${entry.network} needs interm_embeddings`);
+      intermScratch.set(new Float32Array(entry.interm));
+      feeds['interm_embeddings'] = new ort.Tensor('float32', intermScratch, [1, 64, 64, 160]);
+    }
+    const out = await net.decoder.run(feeds, ['low_res_logits']);
+    logits.push(out['low_res_logits']!.data as Float32Array);
+  }
+  const t1 = performance.now();
+  const { masks, nextBoxes } = logitsToMasks(logits, batch, task);
+  return { cancelled: false, masks, nextBoxes, decodeMs: t1 - t0, postprocessMs: performance.now() - t1 };
+}
+
+export default async function run(task: WorkerTask): Promise<EncodeResult | DecodeResult | PingResult> {
+  switch (task.kind) {
+    case 'encode': return encode(task);
+    case 'decode': return decode(task);
+    case 'ping': return { networks: [...sessions.keys()], threadId };
+  }
+}
