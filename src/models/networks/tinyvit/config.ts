@@ -1,0 +1,45 @@
+// The TinyViT configuration LiteMedSAM (and OneSAM) use (spec 5.3), and the stage geometry derived from it.
+// Every size here is static; only the batch dimension of the graph is dynamic.
+
+export interface TinyVitConfig {
+  readonly imgSize: number;
+  readonly inChans: number;
+  readonly embedDims: readonly [number, number, number, number];
+  readonly depths: readonly [number, number, number, number];
+  readonly numHeads: readonly [number, number, number, number];
+  readonly windowSizes: readonly [number, number, number, number];
+  readonly mlpRatio: number;
+  readonly mbconvExpandRatio: number;
+  /** Output channels of the SAM neck. */
+  readonly neckDim: number;
+}
+
+export const LITEMEDSAM_TINYVIT: TinyVitConfig = Object.freeze({
+  imgSize: 256,
+  inChans: 3,
+  embedDims: [64, 128, 160, 320],
+  depths: [2, 2, 6, 2],
+  numHeads: [2, 4, 5, 10],
+  windowSizes: [7, 7, 14, 7],
+  mlpRatio: 4,
+  mbconvExpandRatio: 4,
+  neckDim: 256,
+} as const);
+
+/**
+ * MobileSAM keeps the last stages at 64x64 by giving PatchMerging stride 1 when it widens to 320, 448 or 576
+ * channels; every other PatchMerging halves the resolution.
+ */
+export function patchMergingStride(outDim: number): 1 | 2 {
+  return outDim === 320 || outDim === 448 || outDim === 576 ? 1 : 2;
+}
+
+/** The side length each stage works at: the LiteMedSAM patch embed does not downsample, PatchMerging does. */
+export function stageResolutions(cfg: TinyVitConfig): number[] {
+  const res = [cfg.imgSize];
+  for (let i = 1; i < cfg.depths.length; i++) res.push(res[i - 1]! / patchMergingStride(cfg.embedDims[i]!));
+  return res;
+}
+
+/** nn.LayerNorm's default eps, used by the attention, MLP and adapter norms (the neck's LayerNorm2d uses 1e-6). */
+export const LAYER_NORM_EPS = 1e-5;
