@@ -1,0 +1,123 @@
+// The error registry: every stable error code a client can see, the gRPC status it travels as and the level it is
+// logged at. Codes raised by the pipeline (PipelineError) and the payload layer (VolumeError) are listed here too,
+// so this file is the one place that decides how any failure looks on the wire. docs/errors.md lists exactly
+// these codes (a test keeps them in step).
+import type { PipelineErrorCode } from '../pipeline/errors.ts';
+import { VOLUME_ERRORS, type VolumeErrorCode } from '../volume/errors.ts';
+
+/** gRPC status names we answer with (a subset of grpc.status). */
+export type StatusName =
+  | 'CANCELLED'
+  | 'INVALID_ARGUMENT'
+  | 'DEADLINE_EXCEEDED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE'
+  | 'UNAUTHENTICATED'
+  | 'INTERNAL';
+
+/** Client mistakes log at info, overload at warn, our own faults at error. */
+export type ErrorLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ErrorInfo {
+  readonly status: StatusName;
+  readonly logLevel: ErrorLogLevel;
+  readonly description: string;
+}
+
+/** Codes the server itself raises while reading a request stream or admitting a call. */
+const SERVICE_ERRORS = {
+  HEADER_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'a header field is missing, unknown or out of range; the message names the field path',
+  },
+  STREAM_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the request stream is out of order: no header first, a second header, or a message with neither header nor chunk',
+  },
+  PAYLOAD_INCOMPLETE: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the client half-closed before sending the payload size its header declared',
+  },
+  PAYLOAD_EXCEEDS_DECLARED: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'info',
+    description: 'the chunks carried more bytes than the header declared',
+  },
+  PAYLOAD_LIMIT_EXCEEDED: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'info',
+    description: 'the declared payload size is larger than the server accepts (maxPayloadBytes)',
+  },
+  TOO_MANY_REQUESTS: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
+    description: 'the server is already running its maximum number of concurrent requests (maxConcurrentRequests)',
+  },
+  POOL_SATURATED: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
+    description: 'the worker pool queue is full (queueLimit tasks waiting)',
+  },
+  QUEUE_FULL: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
+    description: 'the worker threads refused more tasks (piscina "Task queue is at limit")',
+  },
+  MODELS_LOADING: {
+    status: 'UNAVAILABLE', logLevel: 'info',
+    description: 'the networks are still loading; retry when health reports SERVING',
+  },
+  SHUTTING_DOWN: {
+    status: 'UNAVAILABLE', logLevel: 'info',
+    description: 'the server is draining for shutdown and takes no new requests',
+  },
+  UNAUTHENTICATED: {
+    status: 'UNAUTHENTICATED', logLevel: 'info',
+    description: 'a bearer token is configured and the call did not carry it in `authorization: Bearer <token>`',
+  },
+  DEADLINE_EXCEEDED: {
+    status: 'DEADLINE_EXCEEDED', logLevel: 'info',
+    description: 'the call deadline passed; the remaining work was stopped',
+  },
+  INTERNAL: {
+    status: 'INTERNAL', logLevel: 'error',
+    description: 'an unexpected server fault; the client sees a generic message, the details are in the server log',
+  },
+} as const satisfies Record<string, ErrorInfo>;
+
+/** The pipeline's codes (src/pipeline/errors.ts); `satisfies` fails the build when the pipeline adds one. */
+const PIPELINE_ERRORS = {
+  PROMPT_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'a prompt is malformed or does not fit the image (box outside, bad label, empty scribble); the message names the field path',
+  },
+  IMAGE_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the decoded image does not have a shape the networks accept',
+  },
+  MODALITY_UNKNOWN: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'a modality name in a routing override is not one of the known modalities',
+  },
+  NETWORK_UNAVAILABLE: {
+    status: 'UNAVAILABLE', logLevel: 'warn',
+    description: 'the network needed is not loaded (still loading, failed, or the server is shutting down)',
+  },
+  REQUEST_CANCELLED: {
+    status: 'CANCELLED', logLevel: 'info',
+    description: 'the client cancelled the call; the remaining work was stopped',
+  },
+  MEMORY_BUDGET_EXCEEDED: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
+    description: 'the request needs more embedding memory than the configured budget allows',
+  },
+} as const satisfies Record<PipelineErrorCode, ErrorInfo>;
+
+/** The payload layer's codes carry their status in src/volume/errors.ts; they are all client-side problems. */
+const VOLUME = Object.fromEntries(
+  Object.entries(VOLUME_ERRORS).map(([code, info]) => [code, { status: info.status, logLevel: 'info', description: info.description }]),
+) as Record<VolumeErrorCode, ErrorInfo>;
+
+export const ERROR_REGISTRY: Readonly<Record<ErrorCode, ErrorInfo>> = Object.freeze({ ...SERVICE_ERRORS, ...PIPELINE_ERRORS, ...VOLUME });
+
+export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
+export type ErrorCode = ServiceErrorCode | PipelineErrorCode | VolumeErrorCode;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_REGISTRY, value);
+}

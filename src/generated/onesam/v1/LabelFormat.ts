@@ -1,0 +1,38 @@
+// Original file: proto/onesam/v1/segmentation.proto
+
+export const LabelFormat = {
+  LABEL_FORMAT_UNSPECIFIED: 'LABEL_FORMAT_UNSPECIFIED',
+  /**
+   * Little-endian uint8 or uint16 labels in the input's label shape (the input shape without an RGB axis).
+   */
+  LABEL_FORMAT_RAW: 'LABEL_FORMAT_RAW',
+  /**
+   * An npz with one array `segs`, like the challenge's output files.
+   */
+  LABEL_FORMAT_NPZ: 'LABEL_FORMAT_NPZ',
+  /**
+   * NIfTI-1 carrying the input's geometry (for raw/npz inputs: their spacing).
+   */
+  LABEL_FORMAT_NIFTI: 'LABEL_FORMAT_NIFTI',
+} as const;
+
+export type LabelFormat =
+  | 'LABEL_FORMAT_UNSPECIFIED'
+  | 0
+  /**
+   * Little-endian uint8 or uint16 labels in the input's label shape (the input shape without an RGB axis).
+   */
+  | 'LABEL_FORMAT_RAW'
+  | 1
+  /**
+   * An npz with one array `segs`, like the challenge's output files.
+   */
+  | 'LABEL_FORMAT_NPZ'
+  | 2
+  /**
+   * NIfTI-1 carrying the input's geometry (for raw/npz inputs: their spacing).
+   */
+  | 'LABEL_FORMAT_NIFTI'
+  | 3
+
+export type LabelFormat__Output = typeof LabelFormat[keyof typeof LabelFormat]

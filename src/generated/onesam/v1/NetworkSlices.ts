@@ -1,0 +1,13 @@
+// Original file: proto/onesam/v1/segmentation.proto
+
+import type { Network as _onesam_v1_Network, Network__Output as _onesam_v1_Network__Output } from '../../onesam/v1/Network.ts';
+
+export interface NetworkSlices {
+  'network'?: (_onesam_v1_Network);
+  'slices'?: (number);
+}
+
+export interface NetworkSlices__Output {
+  'network': (_onesam_v1_Network__Output);
+  'slices': (number);
+}

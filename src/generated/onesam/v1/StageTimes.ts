@@ -1,0 +1,48 @@
+// Original file: proto/onesam/v1/segmentation.proto
+
+
+/**
+ * Milliseconds per stage. Pipeline stages are summed over objects and workers, so they may exceed wall time.
+ */
+export interface StageTimes {
+  /**
+   * Receiving the payload and decoding it to 8-bit (intensity preparation included).
+   */
+  'ingest'?: (number | string);
+  'preprocess'?: (number | string);
+  'encode'?: (number | string);
+  'decode'?: (number | string);
+  'postprocess'?: (number | string);
+  'assemble'?: (number | string);
+  /**
+   * Time tasks waited for a free worker.
+   */
+  'queue'?: (number | string);
+  /**
+   * Encoding the labels and writing them to the stream.
+   */
+  'send'?: (number | string);
+}
+
+/**
+ * Milliseconds per stage. Pipeline stages are summed over objects and workers, so they may exceed wall time.
+ */
+export interface StageTimes__Output {
+  /**
+   * Receiving the payload and decoding it to 8-bit (intensity preparation included).
+   */
+  'ingest': (number);
+  'preprocess': (number);
+  'encode': (number);
+  'decode': (number);
+  'postprocess': (number);
+  'assemble': (number);
+  /**
+   * Time tasks waited for a free worker.
+   */
+  'queue': (number);
+  /**
+   * Encoding the labels and writing them to the stream.
+   */
+  'send': (number);
+}

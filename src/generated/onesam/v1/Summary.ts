@@ -1,0 +1,52 @@
+// Original file: proto/onesam/v1/segmentation.proto
+
+import type { ObjectResult as _onesam_v1_ObjectResult, ObjectResult__Output as _onesam_v1_ObjectResult__Output } from '../../onesam/v1/ObjectResult.ts';
+import type { NetworkSlices as _onesam_v1_NetworkSlices, NetworkSlices__Output as _onesam_v1_NetworkSlices__Output } from '../../onesam/v1/NetworkSlices.ts';
+import type { StageTimes as _onesam_v1_StageTimes, StageTimes__Output as _onesam_v1_StageTimes__Output } from '../../onesam/v1/StageTimes.ts';
+import type { LabelType as _onesam_v1_LabelType, LabelType__Output as _onesam_v1_LabelType__Output } from '../../onesam/v1/LabelType.ts';
+import type { LabelFormat as _onesam_v1_LabelFormat, LabelFormat__Output as _onesam_v1_LabelFormat__Output } from '../../onesam/v1/LabelFormat.ts';
+import type { Long } from '@grpc/proto-loader';
+
+export interface Summary {
+  'requestId'?: (string);
+  'objects'?: (_onesam_v1_ObjectResult)[];
+  'slicesEncoded'?: (_onesam_v1_NetworkSlices)[];
+  'stagesMs'?: (_onesam_v1_StageTimes | null);
+  /**
+   * Server wall time from the header to the summary, milliseconds.
+   */
+  'wallMs'?: (number | string);
+  'labelType'?: (_onesam_v1_LabelType);
+  /**
+   * Shape of the label volume ((D,H,W) or (H,W)).
+   */
+  'labelShape'?: (number)[];
+  'format'?: (_onesam_v1_LabelFormat);
+  'gzip'?: (boolean);
+  /**
+   * Total bytes of the encoded labels (sum of the LabelsChunk sizes).
+   */
+  'labelBytes'?: (number | string | Long);
+}
+
+export interface Summary__Output {
+  'requestId': (string);
+  'objects': (_onesam_v1_ObjectResult__Output)[];
+  'slicesEncoded': (_onesam_v1_NetworkSlices__Output)[];
+  'stagesMs': (_onesam_v1_StageTimes__Output | null);
+  /**
+   * Server wall time from the header to the summary, milliseconds.
+   */
+  'wallMs': (number);
+  'labelType': (_onesam_v1_LabelType__Output);
+  /**
+   * Shape of the label volume ((D,H,W) or (H,W)).
+   */
+  'labelShape': (number)[];
+  'format': (_onesam_v1_LabelFormat__Output);
+  'gzip': (boolean);
+  /**
+   * Total bytes of the encoded labels (sum of the LabelsChunk sizes).
+   */
+  'labelBytes': (number);
+}
