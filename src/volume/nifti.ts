@@ -1,0 +1,360 @@
+// NIfTI-1 and NIfTI-2 single-file images (.nii, and .nii.gz recognised by the gzip magic), read into the (D, H, W)
+// order prompts use, and label volumes written back with the input's header.
+//
+// Axis order, and why there is no reorientation: NIfTI stores voxels with i (x) fastest, then j (y), then k (z).
+// We present the volume as D = nz, H = ny, W = nx, which is exactly that memory order read as a C-order (D, H, W)
+// array; in nibabel terms it is `img.get_fdata().transpose(2, 1, 0)`. We do not resample or flip the data by its
+// affine (qform/sform): slice d of our volume is slice k = d of the file, row h is j = h, column w is i = w. Boxes
+// and scribbles are therefore given in voxel indices of the file as stored, and labels written back with the same
+// header line up voxel for voxel in any viewer. The affine and the axis codes it implies are reported in the
+// geometry for clients that want to map prompts from world or display coordinates themselves.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { VolumeError } from './errors.ts';
+import type { VoxelArray } from './intensity.ts';
+import { plainBytes, type ArrayGeometry } from './raw.ts';
+
+export interface NiftiGeometry {
+  readonly kind: 'nifti';
+  readonly version: 1 | 2;
+  readonly littleEndian: boolean;
+  /** The input's header (348 bytes for NIfTI-1, 540 for NIfTI-2), copied; the label writer patches a copy of it. */
+  readonly header: Uint8Array;
+  /** dim[0..7] as stored. */
+  readonly dim: readonly number[];
+  /** The input's datatype code (informational; labels are written as uint8 or uint16). */
+  readonly datatype: number;
+  /** [nz, ny, nx]: the (D, H, W) shape of the image and of the labels. */
+  readonly labelShape: readonly [number, number, number];
+  /** (z, y, x) spacing: pixdim[3], pixdim[2], pixdim[1]. */
+  readonly spacing: readonly [number, number, number];
+  /**
+   * Voxel (i, j, k) to world (x, y, z) 4x4, by nibabel's preference: sform when sform_code > 0, else qform when
+   * qform_code > 0, else pixdim scaling.
+   */
+  readonly affine: readonly (readonly number[])[];
+  /** Where each of i, j, k points in RAS+ world coordinates, e.g. 'LPS' or 'RAS' (nibabel's aff2axcodes). */
+  readonly axisCodes: string;
+}
+
+export interface NiftiVolume {
+  /** nz * ny * nx voxels in file order, scl_slope / scl_inter applied (then Float64Array). */
+  readonly voxels: VoxelArray;
+  readonly geometry: NiftiGeometry;
+}
+
+export interface NiftiReadOptions {
+  /** Upper bound on the decompressed file size, against gzip bombs. Default: no bound beyond Node's own. */
+  readonly maxDecodedBytes?: number;
+}
+
+/** Field offsets and widths of the two header versions (nifti1.h, nifti2.h). */
+const LAYOUT = {
+  1: {
+    size: 348, dataStart: 352, magic: 344, dim: 40, dimBytes: 2, datatype: 70, bitpix: 72, pixdim: 76, floatBytes: 4,
+    voxOffset: 108, sclSlope: 112, sclInter: 116, calMax: 124, calMin: 128, qformCode: 252, sformCode: 254, codeBytes: 2,
+    quatern: 256, qoffset: 268, srow: 280, intentCode: 68, intentCodeBytes: 2, intentP: 56, intentName: 328,
+  },
+  2: {
+    size: 540, dataStart: 544, magic: 4, dim: 16, dimBytes: 8, datatype: 12, bitpix: 14, pixdim: 104, floatBytes: 8,
+    voxOffset: 168, sclSlope: 176, sclInter: 184, calMax: 192, calMin: 200, qformCode: 344, sformCode: 348, codeBytes: 4,
+    quatern: 352, qoffset: 376, srow: 400, intentCode: 504, intentCodeBytes: 4, intentP: 80, intentName: 508,
+  },
+} as const;
+type Layout = (typeof LAYOUT)[1 | 2];
+
+/** Datatype codes we read, with bytes per voxel (nifti1.h NIFTI_TYPE_*). */
+const DATATYPES: Readonly<Record<number, { name: string; bytes: number }>> = Object.freeze({
+  2: { name: 'uint8', bytes: 1 },
+  4: { name: 'int16', bytes: 2 },
+  8: { name: 'int32', bytes: 4 },
+  16: { name: 'float32', bytes: 4 },
+  64: { name: 'float64', bytes: 8 },
+  256: { name: 'int8', bytes: 1 },
+  512: { name: 'uint16', bytes: 2 },
+  768: { name: 'uint32', bytes: 4 },
+});
+const DT_UINT8 = 2;
+const DT_UINT16 = 512;
+const NIFTI_INTENT_LABEL = 1002;
+const NIFTI_UNITS_MM = 2;
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** Decompress gzip with a size cap; errors name `payload`. */
+export function gunzipPayload(bytes: Uint8Array, maxDecodedBytes?: number): Uint8Array {
+  try {
+    return plainBytes(gunzipSync(bytes, maxDecodedBytes === undefined ? {} : { maxOutputLength: maxDecodedBytes }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload', `decompresses to more than the maximum of ${maxDecodedBytes} bytes`);
+    }
+    throw new VolumeError('PAYLOAD_FORMAT', 'payload', `starts with the gzip magic but is not valid gzip (${(err as Error).message})`);
+  }
+}
+
+export function readNifti(input: Uint8Array, options: NiftiReadOptions = {}): NiftiVolume {
+  const file = isGzip(input) ? gunzipPayload(input, options.maxDecodedBytes) : plainBytes(input);
+  const header = new NiftiHeaderReader(file);
+  const { layout, littleEndian, version } = header;
+
+  const dim = Array.from({ length: 8 }, (_, i) => header.int(layout.dim + i * layout.dimBytes, layout.dimBytes));
+  const ndim = dim[0]!;
+  if (!(ndim >= 1 && ndim <= 7)) throw new VolumeError('PAYLOAD_FORMAT', 'payload.nifti.dim[0]', `must be 1..7, got ${ndim}`);
+  for (let i = 1; i <= ndim; i++) {
+    if (!(dim[i]! >= 1)) throw new VolumeError('PAYLOAD_FORMAT', `payload.nifti.dim[${i}]`, `must be >= 1, got ${dim[i]}`);
+  }
+  for (let i = 4; i <= ndim; i++) {
+    if (dim[i] !== 1) {
+      throw new VolumeError('NIFTI_UNSUPPORTED', `payload.nifti.dim[${i}]`, `is ${dim[i]}: only single 2D/3D volumes are segmented, not 4D series`);
+    }
+  }
+  const nx = dim[1]!;
+  const ny = ndim >= 2 ? dim[2]! : 1;
+  const nz = ndim >= 3 ? dim[3]! : 1;
+
+  const datatype = header.int(layout.datatype, 2);
+  const type = DATATYPES[datatype];
+  if (!type) {
+    throw new VolumeError('NIFTI_UNSUPPORTED', 'payload.nifti.datatype', `code ${datatype} is not supported; use uint8, int8, int16, uint16, int32, uint32, float32 or float64`);
+  }
+  const voxOffset = header.voxOffset();
+  if (!(Number.isInteger(voxOffset) && voxOffset >= layout.size)) {
+    throw new VolumeError('PAYLOAD_FORMAT', 'payload.nifti.vox_offset', `must be an integer >= ${layout.size} (the header size), got ${voxOffset}`);
+  }
+  const count = nx * ny * nz;
+  const dataBytes = count * type.bytes;
+  if (voxOffset + dataBytes > file.byteLength) {
+    throw new VolumeError(
+      'PAYLOAD_SIZE_MISMATCH',
+      'payload',
+      `NIfTI of ${nx}x${ny}x${nz} ${type.name} needs ${voxOffset + dataBytes} bytes (vox_offset ${voxOffset}), the file has ${file.byteLength}: truncated`,
+    );
+  }
+
+  const stored = voxelArray(datatype, file.subarray(voxOffset, voxOffset + dataBytes), count, littleEndian);
+  const voxels = applyScaling(stored, header.float(layout.sclSlope), header.float(layout.sclInter));
+  const pixdim = Array.from({ length: 8 }, (_, i) => header.float(layout.pixdim + i * layout.floatBytes));
+  const affine = bestAffine(header, pixdim);
+  return {
+    voxels,
+    geometry: {
+      kind: 'nifti',
+      version,
+      littleEndian,
+      header: file.slice(0, layout.size),
+      dim,
+      datatype,
+      labelShape: [nz, ny, nx],
+      spacing: [positiveOr1(pixdim[3]!), positiveOr1(pixdim[2]!), positiveOr1(pixdim[1]!)],
+      affine,
+      axisCodes: axisCodes(affine),
+    },
+  };
+}
+
+/** Reads header fields in the file's byte order, after detecting version and endianness from sizeof_hdr. */
+class NiftiHeaderReader {
+  readonly version: 1 | 2;
+  readonly littleEndian: boolean;
+  readonly layout: Layout;
+  private readonly view: DataView;
+
+  constructor(file: Uint8Array) {
+    if (file.byteLength < LAYOUT[1].size) {
+      throw new VolumeError('PAYLOAD_FORMAT', 'payload', `${file.byteLength} bytes is too short for a NIfTI header (348 bytes)`);
+    }
+    this.view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    const le = this.view.getInt32(0, true);
+    const be = this.view.getInt32(0, false);
+    if (le === 348 || be === 348) this.version = 1;
+    else if (le === 540 || be === 540) this.version = 2;
+    else throw new VolumeError('PAYLOAD_FORMAT', 'payload', `is not a NIfTI file: sizeof_hdr is ${le}, expected 348 or 540`);
+    this.littleEndian = le === 348 || le === 540;
+    this.layout = LAYOUT[this.version];
+    if (file.byteLength < this.layout.size) {
+      throw new VolumeError('PAYLOAD_FORMAT', 'payload', `${file.byteLength} bytes is too short for a NIfTI-2 header (540 bytes)`);
+    }
+    const magic = String.fromCharCode(...file.subarray(this.layout.magic, this.layout.magic + 3));
+    if (magic === `ni${this.version}`) {
+      throw new VolumeError('NIFTI_UNSUPPORTED', 'payload.nifti.magic', `is "ni${this.version}" (header and image in separate files); send a single-file .nii or .nii.gz`);
+    }
+    if (magic !== `n+${this.version}`) {
+      throw new VolumeError('PAYLOAD_FORMAT', 'payload.nifti.magic', `must be "n+${this.version}", got ${JSON.stringify(magic)}`);
+    }
+  }
+
+  /** Signed integer of 2, 4 or 8 bytes. */
+  int(offset: number, bytes: 2 | 4 | 8): number {
+    if (bytes === 2) return this.view.getInt16(offset, this.littleEndian);
+    if (bytes === 4) return this.view.getInt32(offset, this.littleEndian);
+    return Number(this.view.getBigInt64(offset, this.littleEndian));
+  }
+
+  /** Byte offset of the voxels: a float32 in NIfTI-1 (it must still hold an integer), an int64 in NIfTI-2. */
+  voxOffset(): number {
+    const offset = this.layout.voxOffset;
+    return this.version === 1 ? this.view.getFloat32(offset, this.littleEndian) : this.int(offset, 8);
+  }
+
+  float(offset: number): number {
+    return this.layout.floatBytes === 4 ? this.view.getFloat32(offset, this.littleEndian) : this.view.getFloat64(offset, this.littleEndian);
+  }
+}
+
+function voxelArray(datatype: number, bytes: Uint8Array, count: number, littleEndian: boolean): VoxelArray {
+  // Copy into a fresh, aligned buffer (the voxels may sit at any offset of the payload), swapping bytes for
+  // big-endian files.
+  const copy = bytes.slice();
+  const width = DATATYPES[datatype]!.bytes;
+  if (!littleEndian && width > 1) {
+    for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse();
+  }
+  const buffer = copy.buffer;
+  switch (datatype) {
+    case 2: return copy;
+    case 256: return new Int8Array(buffer, 0, count);
+    case 4: return new Int16Array(buffer, 0, count);
+    case 512: return new Uint16Array(buffer, 0, count);
+    case 8: return new Int32Array(buffer, 0, count);
+    case 768: return new Uint32Array(buffer, 0, count);
+    case 16: return new Float32Array(buffer, 0, count);
+    case 64: return new Float64Array(buffer, 0, count);
+    default: throw new Error(`unreachable datatype ${datatype}`);
+  }
+}
+
+/** value = stored * scl_slope + scl_inter, unless the slope is 0 or not finite ("no scaling", nifti1.h) or identity. */
+function applyScaling(stored: VoxelArray, slope: number, inter: number): VoxelArray {
+  if (!Number.isFinite(slope) || slope === 0) return stored;
+  const offset = Number.isFinite(inter) ? inter : 0;
+  if (slope === 1 && offset === 0) return stored;
+  const out = new Float64Array(stored.length);
+  for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * slope + offset;
+  return out;
+}
+
+function positiveOr1(x: number): number {
+  return Number.isFinite(x) && x > 0 ? x : 1;
+}
+
+function bestAffine(h: NiftiHeaderReader, pixdim: number[]): number[][] {
+  const L = h.layout;
+  const sformCode = h.int(L.sformCode, L.codeBytes);
+  const qformCode = h.int(L.qformCode, L.codeBytes);
+  if (sformCode > 0) {
+    const rows = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => h.float(L.srow + (r * 4 + c) * L.floatBytes)));
+    return [...rows, [0, 0, 0, 1]];
+  }
+  const dx = positiveOr1(pixdim[1]!);
+  const dy = positiveOr1(pixdim[2]!);
+  const dz = positiveOr1(pixdim[3]!);
+  if (qformCode > 0) {
+    let [b, c, d] = [0, 1, 2].map((i) => h.float(L.quatern + i * L.floatBytes)) as [number, number, number];
+    const [ox, oy, oz] = [0, 1, 2].map((i) => h.float(L.qoffset + i * L.floatBytes)) as [number, number, number];
+    // nifti1_io quatern_to_mat44: a = sqrt(1 - b^2 - c^2 - d^2); when that is ~0, renormalise (b, c, d), a = 0.
+    let a = 1 - (b * b + c * c + d * d);
+    if (a < 1e-7) {
+      const n = 1 / Math.sqrt(b * b + c * c + d * d);
+      b *= n; c *= n; d *= n;
+      a = 0;
+    } else {
+      a = Math.sqrt(a);
+    }
+    const qfac = pixdim[0]! < 0 ? -1 : 1;
+    const R = [
+      [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+      [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+      [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
+    ];
+    const scale = [dx, dy, qfac * dz];
+    // `+ 0` turns the -0 of flipped zero entries into 0, so affines compare and print cleanly.
+    return [
+      [...R[0]!.map((r, i) => r * scale[i]! + 0), ox],
+      [...R[1]!.map((r, i) => r * scale[i]! + 0), oy],
+      [...R[2]!.map((r, i) => r * scale[i]! + 0), oz],
+      [0, 0, 0, 1],
+    ];
+  }
+  return [[dx, 0, 0, 0], [0, dy, 0, 0], [0, 0, dz, 0], [0, 0, 0, 1]];
+}
+
+/** For each voxel axis, the world axis it mostly follows and its direction, as RAS+ letters (nibabel aff2axcodes). */
+function axisCodes(affine: readonly (readonly number[])[]): string {
+  const letters = [['L', 'R'], ['P', 'A'], ['I', 'S']] as const;
+  let codes = '';
+  for (let col = 0; col < 3; col++) {
+    let best = 0;
+    for (let row = 1; row < 3; row++) if (Math.abs(affine[row]![col]!) > Math.abs(affine[best]![col]!)) best = row;
+    codes += letters[best]![affine[best]![col]! >= 0 ? 1 : 0];
+  }
+  return codes;
+}
+
+/**
+ * Write labels as a single-file NIfTI in the input's version and byte order: the input's header with datatype and
+ * bitpix set to uint8/uint16, scaling and calibration cleared, intent NIFTI_INTENT_LABEL, no extensions, voxels
+ * right after the header. For raw/npz inputs a minimal NIfTI-1 header is made from the shape and spacing (no
+ * qform/sform: voxel coordinates scaled by pixdim).
+ */
+export function writeNiftiLabels(labels: Uint8Array | Uint16Array, geometry: NiftiGeometry | ArrayGeometry, gzip: boolean): Uint8Array {
+  const nifti = geometry.kind === 'nifti' ? geometry : niftiGeometryForArray(geometry);
+  const [nz, ny, nx] = nifti.labelShape;
+  if (labels.length !== nx * ny * nz) {
+    throw new VolumeError('LABELS_INVALID', 'labels', `has ${labels.length} voxels but the geometry is ${nz}x${ny}x${nx}`);
+  }
+  const L = LAYOUT[nifti.version];
+  const le = nifti.littleEndian;
+  const bytesPerLabel = labels instanceof Uint16Array ? 2 : 1;
+  const out = new Uint8Array(L.dataStart + labels.length * bytesPerLabel);
+  out.set(nifti.header.subarray(0, L.size));
+  const view = new DataView(out.buffer);
+  const setFloat = (offset: number, v: number) => (L.floatBytes === 4 ? view.setFloat32(offset, v, le) : view.setFloat64(offset, v, le));
+  view.setInt16(L.datatype, bytesPerLabel === 2 ? DT_UINT16 : DT_UINT8, le);
+  view.setInt16(L.bitpix, bytesPerLabel * 8, le);
+  if (nifti.version === 1) view.setFloat32(L.voxOffset, L.dataStart, le);
+  else view.setBigInt64(L.voxOffset, BigInt(L.dataStart), le);
+  for (const offset of [L.sclSlope, L.sclInter, L.calMax, L.calMin]) setFloat(offset, 0);
+  for (let i = 0; i < 3; i++) setFloat(L.intentP + i * L.floatBytes, 0);
+  if (L.intentCodeBytes === 2) view.setInt16(L.intentCode, NIFTI_INTENT_LABEL, le);
+  else view.setInt32(L.intentCode, NIFTI_INTENT_LABEL, le);
+  out.fill(0, L.intentName, L.intentName + 16);
+  out.set(new TextEncoder().encode(`n+${nifti.version}\0`), L.magic);
+  // Bytes L.size .. L.dataStart stay zero: the extension flag says "no extensions".
+  if (bytesPerLabel === 1) {
+    out.set(labels, L.dataStart);
+  } else {
+    for (let i = 0; i < labels.length; i++) view.setUint16(L.dataStart + i * 2, labels[i]!, le);
+  }
+  return gzip ? plainBytes(gzipSync(out)) : out;
+}
+
+/** A NIfTI-1 geometry describing a raw or npz array (labels (D, H, W) or (H, W)) and its (z, y, x) spacing. */
+export function niftiGeometryForArray(geometry: ArrayGeometry): NiftiGeometry {
+  const shape = geometry.labelShape;
+  const [nz, ny, nx] = shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : [1, shape[0]!, shape[1]!];
+  const [sz, sy, sx] = geometry.spacing ?? [1, 1, 1];
+  const L = LAYOUT[1];
+  const header = new Uint8Array(L.size);
+  const view = new DataView(header.buffer);
+  view.setInt32(0, L.size, true);
+  const dim = [shape.length, nx, ny, nz, 1, 1, 1, 1];
+  dim.forEach((d, i) => view.setInt16(L.dim + i * 2, d, true));
+  const pixdim = [1, sx, sy, sz, 0, 0, 0, 0];
+  pixdim.forEach((p, i) => view.setFloat32(L.pixdim + i * 4, p, true));
+  if (geometry.spacing) view.setUint8(123, NIFTI_UNITS_MM); // xyzt_units
+  const affine = [[sx, 0, 0, 0], [0, sy, 0, 0], [0, 0, sz, 0], [0, 0, 0, 1]];
+  return {
+    kind: 'nifti',
+    version: 1,
+    littleEndian: true,
+    header,
+    dim,
+    datatype: DT_UINT8,
+    labelShape: [nz, ny, nx],
+    spacing: [sz, sy, sx],
+    affine,
+    axisCodes: axisCodes(affine),
+  };
+}
