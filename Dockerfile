@@ -17,7 +17,8 @@ WORKDIR /app
 ENV NODE_ENV=production \
     ONESAM_PORT=50051 \
     ONESAM_METRICS_PORT=9464 \
-    ONESAM_MODELS_DIR=/app/models
+    ONESAM_MODELS_DIR=/app/models \
+    ONESAM_CACHE_DIR=/tmp/onesam-cache
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
@@ -25,7 +26,8 @@ COPY src ./src
 COPY proto ./proto
 # The embedded demo model repository (synthetic demo weights, not for clinical use).
 COPY models ./models
-# Files stay root-owned and read-only to the server; it runs as the image's unprivileged `node` user (uid 1000).
+# Files stay root-owned and read-only to the server, which runs as the image's unprivileged `node` user (uid 1000);
+# compiled graphs are cached under /tmp (ONESAM_CACHE_DIR) rather than in models/.
 USER node
 EXPOSE 50051 9464
 # exec form: node is PID 1 and receives SIGTERM directly, which starts the graceful drain.

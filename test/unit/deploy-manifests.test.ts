@@ -98,6 +98,11 @@ describe('Kubernetes manifests', () => {
     assert.ok(workers * threads <= Number(container.resources.requests.cpu), 'workers x intra-op threads exceed the CPU request');
     assert.ok(container.resources.limits.memory, 'memory limit missing');
     assert.ok(pod.terminationGracePeriodSeconds >= 300, 'grace period too short for a long volume');
+    // The server's own drain must end before the kubelet's SIGKILL: preStop sleep + drain < grace period.
+    const preStopSeconds = Number(container.lifecycle?.preStop?.exec?.command?.[1] ?? 0);
+    const drainSeconds = Number(config.data.ONESAM_SHUTDOWN_GRACE_MS) / 1000;
+    assert.ok(drainSeconds >= 300, 'ONESAM_SHUTDOWN_GRACE_MS too short for a long volume');
+    assert.ok(preStopSeconds + drainSeconds + 10 <= pod.terminationGracePeriodSeconds, 'drain does not fit the grace period');
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
   });
 
