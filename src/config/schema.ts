@@ -1,0 +1,104 @@
+// The configuration schema: every setting once, with its type, bounds, default, environment variable and CLI flag.
+// Loading (load.ts), the docs (docs/configuration.md, kept in step by a test) and `onesam serve --help` all read
+// this table.
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export interface TlsConfig {
+  /** PEM server certificate chain (path). */
+  readonly cert: string;
+  /** PEM private key (path). */
+  readonly key: string;
+  /** PEM CA bundle (path); when set, clients must present a certificate it signed (mTLS). */
+  readonly clientCa?: string;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly modelsDir: string;
+  readonly cacheDir?: string;
+  readonly workers: number;
+  readonly intraOpThreads: number;
+  readonly maxPayloadBytes: number;
+  readonly maxMessageBytes: number;
+  readonly maxConcurrentRequests: number;
+  readonly queueLimit: number;
+  readonly embeddingBudgetBytes: number;
+  readonly shutdownGraceMs: number;
+  readonly tls?: TlsConfig;
+  readonly authToken?: string;
+  readonly logLevel: LogLevel;
+  /** Modality -> network overrides of the default routing table (validated against src/pipeline/router.ts). */
+  readonly routing: Readonly<Record<string, string>>;
+}
+
+export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'routing';
+
+export interface FieldSpec {
+  /** Dotted path in the config file and in error messages. */
+  readonly path: string;
+  readonly env: string;
+  readonly flag?: string;
+  readonly type: FieldType;
+  readonly min?: number;
+  readonly max?: number;
+  /** Shown in docs; the effective default is computed in load.ts when it depends on the machine. */
+  readonly defaultText: string;
+  readonly description: string;
+}
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export const DEFAULTS = Object.freeze({
+  host: '0.0.0.0',
+  port: 50051,
+  metricsPort: 9464,
+  modelsDir: fileURLToPath(new URL('../../models', import.meta.url)),
+  intraOpThreads: 1,
+  // A 512 x 512 x 1000 int16 CT is 500 MiB.
+  maxPayloadBytes: 512 * MiB,
+  // grpc-js defaults to 4 MiB; clients send ~1 MiB chunks, so 8 MiB leaves room without inviting huge messages.
+  maxMessageBytes: 8 * MiB,
+  maxConcurrentRequests: 8,
+  queueLimit: 10_000,
+  embeddingBudgetBytes: 1 * GiB,
+  // Kubernetes' default terminationGracePeriodSeconds is 30; keep a margin for the pool to close.
+  shutdownGraceMs: 25_000,
+  logLevel: 'info' as LogLevel,
+});
+
+/** Workers x intra-op threads <= cores (node-stack-notes: oversubscription cost ~40% on 2 cores). */
+export function defaultWorkers(intraOpThreads: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / intraOpThreads));
+}
+
+export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
+  { path: 'host', env: 'ONESAM_HOST', flag: 'host', type: 'string', defaultText: '0.0.0.0', description: 'Address the gRPC and metrics listeners bind to.' },
+  { path: 'port', env: 'ONESAM_PORT', flag: 'port', type: 'port', defaultText: '50051', description: 'gRPC port (0 picks a free port, logged at start).' },
+  { path: 'metricsPort', env: 'ONESAM_METRICS_PORT', flag: 'metrics-port', type: 'port', defaultText: '9464', description: 'HTTP port serving Prometheus metrics at /metrics.' },
+  { path: 'modelsDir', env: 'ONESAM_MODELS_DIR', flag: 'models', type: 'path', defaultText: '<project>/models (the embedded demo models)', description: 'Model repository folder (models/<name>/manifest.json).' },
+  { path: 'cacheDir', env: 'ONESAM_CACHE_DIR', type: 'path', defaultText: 'inside each model folder', description: 'Where compiled ONNX graphs are cached; set it when the model folder is read-only.' },
+  { path: 'workers', env: 'ONESAM_WORKERS', flag: 'workers', type: 'int', min: 1, max: 256, defaultText: 'cores / intraOpThreads', description: 'Worker threads, each holding every network.' },
+  { path: 'intraOpThreads', env: 'ONESAM_INTRA_OP_THREADS', flag: 'threads', type: 'int', min: 1, max: 256, defaultText: '1', description: 'onnxruntime intra-op threads per worker. Keep workers x threads <= cores.' },
+  { path: 'maxPayloadBytes', env: 'ONESAM_MAX_PAYLOAD_BYTES', type: 'bytes', min: 1, defaultText: '512MiB', description: 'Largest declared payload, and largest decompressed NIfTI, per request.' },
+  { path: 'maxMessageBytes', env: 'ONESAM_MAX_MESSAGE_BYTES', type: 'bytes', min: 64 * 1024, max: 64 * MiB, defaultText: '8MiB', description: 'gRPC receive limit per message (clients send ~1 MiB chunks).' },
+  { path: 'maxConcurrentRequests', env: 'ONESAM_MAX_CONCURRENT_REQUESTS', type: 'int', min: 1, max: 10_000, defaultText: '8', description: 'Segment calls served at once; more are refused with RESOURCE_EXHAUSTED.' },
+  { path: 'queueLimit', env: 'ONESAM_QUEUE_LIMIT', type: 'int', min: 1, defaultText: '10000', description: 'Worker tasks waiting beyond which new work is refused (RESOURCE_EXHAUSTED).' },
+  { path: 'embeddingBudgetBytes', env: 'ONESAM_EMBEDDING_BUDGET_BYTES', type: 'bytes', min: 16 * MiB, defaultText: '1GiB', description: 'Slice embeddings held at once across all requests.' },
+  { path: 'shutdownGraceMs', env: 'ONESAM_SHUTDOWN_GRACE_MS', type: 'int', min: 0, max: 3_600_000, defaultText: '25000', description: 'How long SIGTERM waits for in-flight requests before cancelling them.' },
+  { path: 'tls.cert', env: 'ONESAM_TLS_CERT', type: 'path', defaultText: 'unset (plaintext)', description: 'PEM certificate chain; with tls.key enables TLS.' },
+  { path: 'tls.key', env: 'ONESAM_TLS_KEY', type: 'path', defaultText: 'unset', description: 'PEM private key of tls.cert.' },
+  { path: 'tls.clientCa', env: 'ONESAM_TLS_CLIENT_CA', type: 'path', defaultText: 'unset (no client certificates)', description: 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).' },
+  { path: 'authToken', env: 'ONESAM_AUTH_TOKEN', type: 'secret', defaultText: 'unset (no token)', description: 'Bearer token required in `authorization: Bearer <token>` on every call except health.' },
+  { path: 'logLevel', env: 'ONESAM_LOG_LEVEL', flag: 'log-level', type: 'log-level', defaultText: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}.` },
+  { path: 'routing', env: 'ONESAM_ROUTING', type: 'routing', defaultText: '{} (the default table)', description: 'JSON object of modality -> "litemedsam" | "onesam" overrides of the routing table.' },
+] satisfies FieldSpec[]);
+
+/** Environment variable naming the JSON config file (the `--config` flag wins over it). */
+export const CONFIG_FILE_ENV = 'ONESAM_CONFIG';
