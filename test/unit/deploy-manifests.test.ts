@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { CONFIG_FIELDS, CONFIG_FILE_ENV } from '../../src/config/schema.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const DEPLOY = join(ROOT, 'deploy');
@@ -92,7 +93,9 @@ describe('Kubernetes manifests', () => {
     const port = (name: string) => container.ports.find((p: Any) => p.name === name).containerPort;
     assert.equal(Number(config.data.ONESAM_PORT), port('grpc'));
     assert.equal(Number(config.data.ONESAM_METRICS_PORT), port('metrics'));
-    for (const key of Object.keys(config.data)) assert.match(key, /^ONESAM_[A-Z_]+$/);
+    // Every variable is one the server's config schema reads (unknown ones only earn a start-up warning).
+    const known = new Set([...CONFIG_FIELDS.map((f) => f.env), CONFIG_FILE_ENV]);
+    for (const key of Object.keys(config.data)) assert.ok(known.has(key), `ConfigMap sets ${key}, which src/config does not read`);
     const workers = Number(config.data.ONESAM_WORKERS);
     const threads = Number(config.data.ONESAM_INTRA_OP_THREADS);
     assert.ok(workers * threads <= Number(container.resources.requests.cpu), 'workers x intra-op threads exceed the CPU request');
@@ -104,6 +107,8 @@ describe('Kubernetes manifests', () => {
     assert.ok(drainSeconds >= 300, 'ONESAM_SHUTDOWN_GRACE_MS too short for a long volume');
     assert.ok(preStopSeconds + drainSeconds + 10 <= pod.terminationGracePeriodSeconds, 'drain does not fit the grace period');
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    // Service links would put ONESAM_PORT=tcp://<ip>:50051 and friends into the server's configuration namespace.
+    assert.equal(pod.enableServiceLinks, false);
   });
 
   it('services and the PDB select the pods; the headless service serves round_robin clients', () => {
@@ -169,6 +174,10 @@ describe('Dockerfile', () => {
     assert.deepEqual(exposed.sort(), [50051, 9464].sort());
     assert.equal(lines.filter((l) => l.startsWith('CMD ')).at(-1), 'CMD ["node", "bin/onesam.mjs", "serve"]');
     assert.ok(lines.some((l) => /^COPY models\b/.test(l)), 'models/ not embedded');
+    const known = new Set(CONFIG_FIELDS.map((f) => f.env));
+    const envs = [...dockerfile.matchAll(/\b(ONESAM_[A-Z_]+)=/g)].map((m) => m[1]!);
+    assert.ok(envs.length > 0);
+    for (const env of envs) assert.ok(known.has(env), `Dockerfile sets ${env}, which src/config does not read`);
   });
 
   const sources = lines.filter((l) => l.startsWith('COPY ') && !l.includes('--from=')).flatMap((l) => l.split(/\s+/).slice(1, -1));
