@@ -56,8 +56,9 @@ export function arrayLayout(shape: readonly number[], field: string): ArrayLayou
   return { depth: shape[0]!, height: shape[1]!, width: shape[2]!, channels: 1, labelShape: [shape[0]!, shape[1]!, shape[2]!] };
 }
 
+/** (z, y, x) spacing, or undefined when absent or empty (a proto3 repeated field that was not set). */
 export function validateSpacing(spacing: unknown, field: string): [number, number, number] | undefined {
-  if (spacing === undefined) return undefined;
+  if (spacing === undefined || (Array.isArray(spacing) && spacing.length === 0)) return undefined;
   if (!Array.isArray(spacing) || spacing.length !== 3 || !spacing.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) {
     throw new VolumeError('PAYLOAD_FORMAT', field, `must be three finite numbers > 0 (z, y, x), got ${JSON.stringify(spacing)}`);
   }

@@ -75,6 +75,7 @@ describe('readRawVoxels', () => {
 describe('spacing and label bytes', () => {
   it('validates (z, y, x) spacing', () => {
     assert.equal(validateSpacing(undefined, 'f'), undefined);
+    assert.equal(validateSpacing([], 'f'), undefined, 'an unset repeated field means unknown');
     assert.deepEqual(validateSpacing([2.5, 0.7, 0.7], 'f'), [2.5, 0.7, 0.7]);
     assertVolumeError(() => validateSpacing([1, 1], 'header.raw.spacing'), 'PAYLOAD_FORMAT', 'header.raw.spacing');
     assertVolumeError(() => validateSpacing([1, 0, 1], 'header.raw.spacing'), 'PAYLOAD_FORMAT', 'header.raw.spacing');
