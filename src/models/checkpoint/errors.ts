@@ -3,7 +3,8 @@ export type CheckpointErrorCode =
   | 'CHECKPOINT_TRUNCATED'
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_FORMAT'
-  | 'CHECKPOINT_ARCH_MISMATCH';
+  | 'CHECKPOINT_ARCH_MISMATCH'
+  | 'CHECKPOINT_UNREADABLE';
 
 export class CheckpointError extends Error {
   constructor(readonly code: CheckpointErrorCode, message: string) {

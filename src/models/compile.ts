@@ -1,0 +1,61 @@
+// The default graph compiler of the model repository: the project's own ONNX builders for the image encoder
+// and the prompt encoder + mask decoder. Kept apart from repository.ts so that the repository (and its tests)
+// do not load the builders unless a graph is actually built.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ArchitectureName } from './architectures.ts';
+import type { StateDict } from './checkpoint/tensor.ts';
+import { buildImageEncoder } from './networks/image-encoder.ts';
+import { buildPromptDecoder } from './networks/prompt-decoder.ts';
+import type { CompiledGraphs, GraphCompiler } from './repository.ts';
+
+/** Bump when the graphs' interface changes in a way the source fingerprint below cannot see. */
+export const GRAPH_FORMAT_VERSION = 1;
+
+/** Folders (relative to this file) whose code shapes the compiled graphs. */
+const BUILDER_SOURCES = ['networks', 'onnx'];
+
+/** LiteMedSAM: plain TinyViT + SAM decoder; OneSAM: TinyViT with adapters + SAM-HQ decoder (spec section 4). */
+export function compileGraphs(arch: ArchitectureName, weights: StateDict): CompiledGraphs {
+  const onesam = arch === 'onesam';
+  return {
+    encoder: buildImageEncoder(weights, { adapter: onesam }),
+    decoder: buildPromptDecoder(weights, { hq: onesam }),
+  };
+}
+
+async function listSources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...await listSources(p));
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The builder version the compiled-graph cache is keyed by: the format version plus a SHA-256 over the graph
+ * builders' source files, so a change to any builder invalidates cached graphs without anyone remembering to
+ * bump a number. Where the sources are not on disk (a bundled build), the format version alone is used.
+ */
+export async function builderVersion(): Promise<string> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const hash = createHash('sha256');
+  try {
+    const files = [fileURLToPath(import.meta.url)];
+    for (const d of BUILDER_SOURCES) files.push(...await listSources(join(here, d)));
+    for (const f of files.sort()) {
+      hash.update(relative(here, f)).update('\0').update(await readFile(f)).update('\0');
+    }
+  } catch {
+    return `v${GRAPH_FORMAT_VERSION}`;
+  }
+  return `v${GRAPH_FORMAT_VERSION}+${hash.digest('hex').slice(0, 16)}`;
+}
+
+export async function defaultGraphCompiler(): Promise<GraphCompiler> {
+  return { version: await builderVersion(), compile: compileGraphs };
+}

@@ -1,0 +1,325 @@
+// The model repository: one folder per model (`<dir>/<folder>/manifest.json` + weights), and a cache of the ONNX
+// graphs compiled from each, so that every worker thread creates its sessions from files and nothing is rebuilt
+// at startup unless the weights or the graph builders changed.
+//
+// Cache layout: `<cache>/<key>/{encoder.onnx, decoder.onnx, build.json}` where <cache> is `<model folder>/.cache`
+// or `<cacheDir>/<name>`, and <key> hashes the weights file's SHA-256, the architecture and the builder version.
+// A build is written into a temporary folder and renamed into place, so a reader never sees half a cache entry,
+// even with several processes sharing the folder.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { checkArchitecture, type ArchitectureName } from './architectures.ts';
+import { CheckpointError } from './checkpoint/errors.ts';
+import { parseCheckpoint } from './checkpoint/load.ts';
+import type { StateDict } from './checkpoint/tensor.ts';
+import { MANIFEST_FILE, ModelRepositoryError, parseManifest, type ModelManifest } from './manifest.ts';
+
+export { ModelRepositoryError, type ModelManifest } from './manifest.ts';
+
+export interface CompiledGraphs {
+  /** ONNX ModelProto bytes of the image encoder. */
+  readonly encoder: Uint8Array;
+  /** ONNX ModelProto bytes of the prompt encoder + mask decoder. */
+  readonly decoder: Uint8Array;
+}
+
+export type CompileGraphs = (arch: ArchitectureName, weights: StateDict) => CompiledGraphs;
+
+export interface GraphCompiler {
+  /** Part of the cache key: graphs built by another version are rebuilt. */
+  readonly version: string;
+  readonly compile: CompileGraphs;
+}
+
+export interface RepositoryOptions {
+  /** Compiled-graph cache root (one sub-folder per model); default `<model folder>/.cache`. */
+  readonly cacheDir?: string;
+  /** Builds the graphs; default: the project's builders from ./compile.ts, loaded on first use. */
+  readonly compiler?: GraphCompiler;
+}
+
+export type ModelState = 'available' | 'error';
+
+export interface ModelSummary {
+  readonly name: string;
+  /** The model's folder. */
+  readonly dir: string;
+  readonly architecture?: ArchitectureName;
+  readonly modalities: readonly string[];
+  readonly state: ModelState;
+  /** Why the model is unusable, when state is 'error'. */
+  readonly message?: string;
+}
+
+export interface CompiledModel {
+  readonly name: string;
+  readonly manifest: ModelManifest;
+  readonly encoderPath: string;
+  readonly decoderPath: string;
+  readonly cacheKey: string;
+  /** true when the graphs came from the cache. */
+  readonly cached: boolean;
+  /** readMs: reading and hashing the weights (and decoding them on a rebuild); buildMs: checking + compiling + writing. */
+  readonly timings: { readonly readMs: number; readonly buildMs: number };
+}
+
+export interface ModelRepository {
+  readonly dir: string;
+  list(): ModelSummary[];
+  get(name: string): ModelSummary | undefined;
+  /** The compiled graphs of `name`, built now if the cache has none for the current weights and builders. */
+  ensureCompiled(name: string): Promise<CompiledModel>;
+}
+
+const ENCODER_FILE = 'encoder.onnx';
+const DECODER_FILE = 'decoder.onnx';
+const BUILD_RECORD = 'build.json';
+const CACHE_KEY_PATTERN = /^[0-9a-f]{24}$/;
+
+interface BuildRecord {
+  readonly name: string;
+  readonly architecture: ArchitectureName;
+  readonly weightsSha256: string;
+  readonly builderVersion: string;
+  readonly encoderBytes: number;
+  readonly decoderBytes: number;
+  readonly createdAt: string;
+}
+
+interface ModelEntry {
+  readonly folder: string;
+  readonly name: string;
+  readonly manifest?: ModelManifest;
+  /** Set when the manifest or weights file is unusable: the model cannot be compiled at all. */
+  manifestError?: string;
+  /** Set when the last attempt to load or compile failed; cleared by a later success. */
+  loadError?: string;
+}
+
+function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readEntry(folder: string): Promise<ModelEntry> {
+  const fallbackName = folder.split(/[\\/]/).pop()!;
+  const manifestPath = join(folder, MANIFEST_FILE);
+  let manifest: ModelManifest;
+  try {
+    manifest = parseManifest(await readFile(manifestPath, 'utf8'), manifestPath);
+  } catch (err) {
+    return { folder, name: fallbackName, manifestError: describeError(err) };
+  }
+  const weightsPath = join(folder, manifest.weights);
+  try {
+    const s = await stat(weightsPath);
+    if (!s.isFile()) return { folder, name: manifest.name, manifest, manifestError: `${weightsPath}: weights is not a file` };
+  } catch {
+    return { folder, name: manifest.name, manifest, manifestError: `${manifestPath}: weights file ${manifest.weights} does not exist` };
+  }
+  return { folder, name: manifest.name, manifest };
+}
+
+/** Scans `dir` for model folders (those holding a manifest.json) and validates each manifest. */
+export async function openRepository(dir: string, opts: RepositoryOptions = {}): Promise<ModelRepository> {
+  const root = resolve(dir);
+  let folders: string[];
+  try {
+    const dirents = await readdir(root, { withFileTypes: true });
+    folders = dirents.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => join(root, d.name)).sort();
+  } catch (err) {
+    throw new ModelRepositoryError('REPOSITORY_NOT_FOUND', `model repository ${root} cannot be read: ${describeError(err)}`);
+  }
+  const candidates = await Promise.all(folders.map(async (f) => ((await exists(join(f, MANIFEST_FILE))) ? readEntry(f) : null)));
+  const entries = new Map<string, ModelEntry>();
+  for (const e of candidates) {
+    if (!e) continue;
+    const clash = entries.get(e.name);
+    if (clash) {
+      // Neither wins: which one a name meant would depend on directory order.
+      const msg = `model name ${e.name} is used by both ${clash.folder} and ${e.folder}`;
+      clash.manifestError ??= msg;
+      entries.set(`${e.name}@${e.folder}`, { ...e, manifestError: msg });
+      continue;
+    }
+    entries.set(e.name, e);
+  }
+  return new Repository(root, entries, opts);
+}
+
+class Repository implements ModelRepository {
+  private readonly inFlight = new Map<string, Promise<CompiledModel>>();
+  private compiler: Promise<GraphCompiler> | undefined;
+
+  constructor(readonly dir: string, private readonly entries: Map<string, ModelEntry>, private readonly opts: RepositoryOptions) {}
+
+  list(): ModelSummary[] {
+    return [...this.entries.values()].map((e) => summarize(e));
+  }
+
+  get(name: string): ModelSummary | undefined {
+    const e = this.entries.get(name);
+    return e ? summarize(e) : undefined;
+  }
+
+  ensureCompiled(name: string): Promise<CompiledModel> {
+    // Concurrent callers share one build.
+    let p = this.inFlight.get(name);
+    if (!p) {
+      p = this.compileEntry(name).finally(() => this.inFlight.delete(name));
+      this.inFlight.set(name, p);
+    }
+    return p;
+  }
+
+  private graphCompiler(): Promise<GraphCompiler> {
+    if (this.opts.compiler) return Promise.resolve(this.opts.compiler);
+    this.compiler ??= import('./compile.ts').then((m) => m.defaultGraphCompiler());
+    return this.compiler;
+  }
+
+  private cacheFolder(e: ModelEntry): string {
+    return this.opts.cacheDir ? join(resolve(this.opts.cacheDir), e.name) : join(e.folder, '.cache');
+  }
+
+  private async compileEntry(name: string): Promise<CompiledModel> {
+    const e = this.entries.get(name);
+    if (!e) {
+      const names = [...this.entries.keys()].filter((n) => !n.includes('@'));
+      throw new ModelRepositoryError('MODEL_NOT_FOUND',
+        `no model named ${name} in ${this.dir} (models: ${names.length ? names.join(', ') : 'none'})`);
+    }
+    if (e.manifestError || !e.manifest) throw new ModelRepositoryError('MODEL_UNAVAILABLE', `model ${name}: ${e.manifestError}`);
+    try {
+      const compiled = await this.compileModel(e, e.manifest);
+      delete e.loadError;
+      return compiled;
+    } catch (err) {
+      e.loadError = describeError(err);
+      throw err;
+    }
+  }
+
+  private async compileModel(e: ModelEntry, manifest: ModelManifest): Promise<CompiledModel> {
+    const t0 = performance.now();
+    const weightsPath = join(e.folder, manifest.weights);
+    let weights: Uint8Array;
+    try {
+      weights = await readFile(weightsPath);
+    } catch (err) {
+      throw new ModelRepositoryError('MODEL_UNAVAILABLE', `model ${e.name}: cannot read weights ${weightsPath}: ${describeError(err)}`);
+    }
+    const weightsSha256 = sha256(weights);
+    const compiler = await this.graphCompiler();
+    const cacheKey = sha256(`${weightsSha256}\n${manifest.architecture}\n${compiler.version}`).slice(0, 24);
+    const cache = this.cacheFolder(e);
+    const keyDir = join(cache, cacheKey);
+    const result = (cached: boolean, readMs: number, buildMs: number): CompiledModel => ({
+      name: e.name,
+      manifest,
+      encoderPath: join(keyDir, ENCODER_FILE),
+      decoderPath: join(keyDir, DECODER_FILE),
+      cacheKey,
+      cached,
+      timings: { readMs, buildMs },
+    });
+
+    if (await isCompleteBuild(keyDir, weightsSha256, compiler.version)) return result(true, performance.now() - t0, 0);
+
+    const stateDict = parseCheckpoint(weights, weightsPath);
+    const t1 = performance.now();
+    checkArchitecture(stateDict, manifest.architecture, weightsPath);
+    let graphs: CompiledGraphs;
+    try {
+      graphs = compiler.compile(manifest.architecture, stateDict);
+    } catch (err) {
+      if (err instanceof CheckpointError) throw err;
+      throw new ModelRepositoryError('COMPILE_FAILED', `model ${e.name}: building the ONNX graphs failed: ${describeError(err)}`);
+    }
+    const record: BuildRecord = {
+      name: e.name,
+      architecture: manifest.architecture,
+      weightsSha256,
+      builderVersion: compiler.version,
+      encoderBytes: graphs.encoder.byteLength,
+      decoderBytes: graphs.decoder.byteLength,
+      createdAt: new Date().toISOString(),
+    };
+    await writeBuild(cache, keyDir, graphs, record);
+    await removeStaleBuilds(cache, cacheKey);
+    return result(false, t1 - t0, performance.now() - t1);
+  }
+}
+
+function summarize(e: ModelEntry): ModelSummary {
+  const message = e.manifestError ?? e.loadError;
+  return {
+    name: e.name,
+    dir: e.folder,
+    ...(e.manifest ? { architecture: e.manifest.architecture } : {}),
+    modalities: e.manifest?.modalities ?? [],
+    state: message ? 'error' : 'available',
+    ...(message ? { message } : {}),
+  };
+}
+
+/** A cache entry counts only if its record matches and both graphs have the recorded sizes. */
+async function isCompleteBuild(keyDir: string, weightsSha256: string, builderVersion: string): Promise<boolean> {
+  try {
+    const record = JSON.parse(await readFile(join(keyDir, BUILD_RECORD), 'utf8')) as BuildRecord;
+    if (record.weightsSha256 !== weightsSha256 || record.builderVersion !== builderVersion) return false;
+    const [enc, dec] = await Promise.all([stat(join(keyDir, ENCODER_FILE)), stat(join(keyDir, DECODER_FILE))]);
+    return enc.size === record.encoderBytes && dec.size === record.decoderBytes;
+  } catch {
+    return false;
+  }
+}
+
+async function writeBuild(cache: string, keyDir: string, graphs: CompiledGraphs, record: BuildRecord): Promise<void> {
+  const tmp = join(cache, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, ENCODER_FILE), graphs.encoder);
+    await writeFile(join(tmp, DECODER_FILE), graphs.decoder);
+    await writeFile(join(tmp, BUILD_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    if (await isCompleteBuild(keyDir, record.weightsSha256, record.builderVersion)) {
+      // Another process finished the same build meanwhile; its files may already be in use, keep them.
+      await rm(tmp, { recursive: true, force: true });
+      return;
+    }
+    // An incomplete leftover under the key (e.g. from a killed process) is replaced.
+    await rm(keyDir, { recursive: true, force: true });
+    await rename(tmp, keyDir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    // Another process renamed the same build into place first: theirs is as good as ours.
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && await isCompleteBuild(keyDir, record.weightsSha256, record.builderVersion)) return;
+    throw new ModelRepositoryError('CACHE_WRITE_FAILED',
+      `cannot write compiled graphs to ${cache}: ${describeError(err)} (configure a writable cache directory)`);
+  }
+}
+
+/**
+ * Graphs of earlier weights or builders are never used again by this process; drop them so the cache does not
+ * grow with every weights or builder change. (Processes of different versions should not share one cache folder.)
+ */
+async function removeStaleBuilds(cache: string, keep: string): Promise<void> {
+  for (const name of await readdir(cache).catch(() => [] as string[])) {
+    if (name !== keep && CACHE_KEY_PATTERN.test(name)) await rm(join(cache, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
