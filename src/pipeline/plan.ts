@@ -109,7 +109,7 @@ function describeScribble(scribble: Scribble, ordinal: number, label: number, im
 export function objectVisits(work: ObjectWork): { all: number[]; walks: number[][] } {
   switch (work.kind) {
     case 'box2d': return { all: [work.z], walks: [[work.z]] };
-    case 'box3d': return { all: [work.zmid, ...work.up, ...work.down], walks: [[work.zmid, ...work.up], work.down] };
+    case 'box3d': return { all: [work.zmid, ...work.up, ...work.down], walks: [[work.zmid, ...work.up], [...work.down]] };
     case 'scribble': {
       const range: number[] = [];
       for (let z = work.zlo; z <= work.zhi; z++) range.push(z);

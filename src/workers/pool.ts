@@ -4,7 +4,7 @@
 // queue stays empty and our queue depth is the real backlog (exported as a metric).
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import Piscina from 'piscina';
+import { Piscina } from 'piscina';
 import type { NetworkName } from '../pipeline/types.ts';
 import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask, PingResult, WorkerInit, WorkerModelPaths } from './protocol.ts';
 
