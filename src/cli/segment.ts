@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { challengeCase } from '../pipeline/challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { createSegmenter } from '../pipeline/index.ts';
-import { modalityFromFileName, parseModality } from '../pipeline/router.ts';
+import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
+import { planRequest } from '../pipeline/plan.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { readNpz, writeNpz } from '../volume/npz.ts';
 import { parseFlags, positiveInt, UsageError } from './args.ts';
@@ -82,6 +83,8 @@ async function segment(args: string[]): Promise<number> {
   const request: SegmentationRequest = {
     requestId: basename(input), image: kase.image, objects: kase.objects, mode, ...(modality ? { modality } : {}),
   };
+  // Validate prompts against the image before loading any model: bad input fails fast with the field named.
+  planRequest(request, DEFAULT_ROUTING);
   let result: SegmentationResult;
   if (values.server) {
     const { segmentRemote } = await import('../client/segment-remote.ts');

@@ -44,6 +44,22 @@ const imageScratch = new Float32Array(3 * 256 * 256);
 const embeddingScratch = new Float32Array(EMBEDDING_FLOATS);
 const intermScratch = new Float32Array(INTERM_FLOATS);
 
+// Warm-up: the first run of a fresh session is 2-3x slower (kernel selection, arena growth). Pay it at load,
+// before the worker reports ready, not on a client's first slice.
+for (const net of sessions.values()) {
+  const enc = await net.encoder.run({ image: new ort.Tensor('float32', imageScratch, [1, 3, 256, 256]) });
+  const feeds: Record<string, ort.Tensor> = {
+    image_embeddings: enc['image_embeddings']!,
+    point_coords: new ort.Tensor('float32', new Float32Array(4), [1, 2, 2]),
+    point_labels: new ort.Tensor('float32', Float32Array.of(2, 3), [1, 2]),
+    mask_input: new ort.Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
+    has_mask_input: new ort.Tensor('float32', new Float32Array(1), [1]),
+  };
+  if (net.hq) feeds['interm_embeddings'] = enc['interm_embeddings']!;
+  const dec = await net.decoder.run(feeds);
+  for (const t of [...Object.values(enc), ...Object.values(dec)]) t.dispose();
+}
+
 function network(name: NetworkName): NetworkSessions {
   const s = sessions.get(name);
   if (!s) throw new Error(`network ${name} is not loaded in this worker`);
