@@ -73,3 +73,8 @@ function truncate(text: string): string {
 function asciiHeader(text: string): string {
   return truncate(text.replace(/[^\x20-\x7e]/g, '?'));
 }
+
+/** The status name (`INVALID_ARGUMENT`) of a numeric gRPC status, for metric labels and logs. */
+export function statusName(code: GrpcStatus): string {
+  return GrpcStatus[code] ?? String(code);
+}

@@ -15,7 +15,6 @@ import type { ModelStatus as _onesam_v1_ModelStatus, ModelStatus__Output as _one
 import type { NetworkSlices as _onesam_v1_NetworkSlices, NetworkSlices__Output as _onesam_v1_NetworkSlices__Output } from './onesam/v1/NetworkSlices.ts';
 import type { ObjectResult as _onesam_v1_ObjectResult, ObjectResult__Output as _onesam_v1_ObjectResult__Output } from './onesam/v1/ObjectResult.ts';
 import type { OutputOptions as _onesam_v1_OutputOptions, OutputOptions__Output as _onesam_v1_OutputOptions__Output } from './onesam/v1/OutputOptions.ts';
-import type { Payload as _onesam_v1_Payload, Payload__Output as _onesam_v1_Payload__Output } from './onesam/v1/Payload.ts';
 import type { PayloadChunk as _onesam_v1_PayloadChunk, PayloadChunk__Output as _onesam_v1_PayloadChunk__Output } from './onesam/v1/PayloadChunk.ts';
 import type { Percentile as _onesam_v1_Percentile, Percentile__Output as _onesam_v1_Percentile__Output } from './onesam/v1/Percentile.ts';
 import type { PlannedObject as _onesam_v1_PlannedObject, PlannedObject__Output as _onesam_v1_PlannedObject__Output } from './onesam/v1/PlannedObject.ts';
@@ -58,7 +57,6 @@ export interface ProtoGrpcType {
       NetworkSlices: MessageTypeDefinition<_onesam_v1_NetworkSlices, _onesam_v1_NetworkSlices__Output>
       ObjectResult: MessageTypeDefinition<_onesam_v1_ObjectResult, _onesam_v1_ObjectResult__Output>
       OutputOptions: MessageTypeDefinition<_onesam_v1_OutputOptions, _onesam_v1_OutputOptions__Output>
-      Payload: MessageTypeDefinition<_onesam_v1_Payload, _onesam_v1_Payload__Output>
       PayloadChunk: MessageTypeDefinition<_onesam_v1_PayloadChunk, _onesam_v1_PayloadChunk__Output>
       PayloadFormat: EnumTypeDefinition
       Percentile: MessageTypeDefinition<_onesam_v1_Percentile, _onesam_v1_Percentile__Output>

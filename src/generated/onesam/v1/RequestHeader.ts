@@ -1,20 +1,38 @@
 // Original file: proto/onesam/v1/segmentation.proto
 
-import type { Payload as _onesam_v1_Payload, Payload__Output as _onesam_v1_Payload__Output } from '../../onesam/v1/Payload.ts';
+import type { PayloadFormat as _onesam_v1_PayloadFormat, PayloadFormat__Output as _onesam_v1_PayloadFormat__Output } from '../../onesam/v1/PayloadFormat.ts';
+import type { RawVolume as _onesam_v1_RawVolume, RawVolume__Output as _onesam_v1_RawVolume__Output } from '../../onesam/v1/RawVolume.ts';
+import type { IntensityPreparation as _onesam_v1_IntensityPreparation, IntensityPreparation__Output as _onesam_v1_IntensityPreparation__Output } from '../../onesam/v1/IntensityPreparation.ts';
 import type { Prompt as _onesam_v1_Prompt, Prompt__Output as _onesam_v1_Prompt__Output } from '../../onesam/v1/Prompt.ts';
 import type { EnsembleMode as _onesam_v1_EnsembleMode, EnsembleMode__Output as _onesam_v1_EnsembleMode__Output } from '../../onesam/v1/EnsembleMode.ts';
 import type { OutputOptions as _onesam_v1_OutputOptions, OutputOptions__Output as _onesam_v1_OutputOptions__Output } from '../../onesam/v1/OutputOptions.ts';
+import type { Long } from '@grpc/proto-loader';
 
 export interface RequestHeader {
   /**
-   * Caller's identifier, echoed in logs and responses; the server makes one up when empty. At most 128 characters.
+   * Caller's identifier, echoed in logs and responses; the server makes one up when empty. At most 128 printable
+   * ASCII characters.
    */
   'requestId'?: (string);
   /**
-   * Imaging modality as free text ("CT", "MR", "X-Ray", "dermoscopy", ...); empty when unknown. Used by ROUTE.
+   * Imaging modality as free text ("CT", "MR", "X-Ray", "dermoscopy", ...); empty when unknown. Used by ROUTE;
+   * names the server does not recognise are refused (see ListModels for the table).
    */
   'modality'?: (string);
-  'payload'?: (_onesam_v1_Payload | null);
+  'format'?: (_onesam_v1_PayloadFormat);
+  /**
+   * Required for PAYLOAD_FORMAT_RAW, ignored otherwise.
+   */
+  'raw'?: (_onesam_v1_RawVolume | null);
+  /**
+   * How stored voxel values become 0..255; unset means as-is.
+   */
+  'intensity'?: (_onesam_v1_IntensityPreparation | null);
+  /**
+   * Total bytes the chunks will carry. Required (> 0); the server refuses sizes above its configured maximum
+   * before reading any chunk, and a stream whose chunks go past this size.
+   */
+  'payloadBytes'?: (number | string | Long);
   /**
    * Objects to segment. May be empty for an npz payload that carries its own `boxes` or `scribbles`.
    */
@@ -28,14 +46,29 @@ export interface RequestHeader {
 
 export interface RequestHeader__Output {
   /**
-   * Caller's identifier, echoed in logs and responses; the server makes one up when empty. At most 128 characters.
+   * Caller's identifier, echoed in logs and responses; the server makes one up when empty. At most 128 printable
+   * ASCII characters.
    */
   'requestId': (string);
   /**
-   * Imaging modality as free text ("CT", "MR", "X-Ray", "dermoscopy", ...); empty when unknown. Used by ROUTE.
+   * Imaging modality as free text ("CT", "MR", "X-Ray", "dermoscopy", ...); empty when unknown. Used by ROUTE;
+   * names the server does not recognise are refused (see ListModels for the table).
    */
   'modality': (string);
-  'payload': (_onesam_v1_Payload__Output | null);
+  'format': (_onesam_v1_PayloadFormat__Output);
+  /**
+   * Required for PAYLOAD_FORMAT_RAW, ignored otherwise.
+   */
+  'raw': (_onesam_v1_RawVolume__Output | null);
+  /**
+   * How stored voxel values become 0..255; unset means as-is.
+   */
+  'intensity': (_onesam_v1_IntensityPreparation__Output | null);
+  /**
+   * Total bytes the chunks will carry. Required (> 0); the server refuses sizes above its configured maximum
+   * before reading any chunk, and a stream whose chunks go past this size.
+   */
+  'payloadBytes': (number);
   /**
    * Objects to segment. May be empty for an npz payload that carries its own `boxes` or `scribbles`.
    */

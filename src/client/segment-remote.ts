@@ -1,0 +1,88 @@
+// `onesam segment --server HOST:PORT`: the same pipeline request, sent over gRPC. The image goes as raw uint8
+// voxels with as-is intensity (it is already prepared), prompts as header prompts (scribble voxel sets as one
+// stroke per row run, which the server draws back exactly), labels come back raw, so the result is the one the
+// in-process pipeline returns.
+import type * as grpc from '@grpc/grpc-js';
+import type { Prompt } from '../generated/onesam/v1/Prompt.ts';
+import type { RequestHeader } from '../generated/onesam/v1/RequestHeader.ts';
+import type { Summary__Output } from '../generated/onesam/v1/Summary.ts';
+import { ERROR_CODE_KEY } from '../errors/grpc-status.ts';
+import { voxelsToStrokes } from '../pipeline/scribble-strokes.ts';
+import type { NetworkName, ObjectPrompt, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
+import { modeToWire, networkFromWire } from '../server/wire.ts';
+import { SegmentationClient, type ClientOptions } from './client.ts';
+import { rawLabels } from './labels.ts';
+
+/** A gRPC failure as the CLI prints it: the server's stable code and its message. */
+export class RemoteError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}
+
+export function requestHeader(request: SegmentationRequest): Omit<RequestHeader, 'payloadBytes'> {
+  const { image } = request;
+  const shape = image.channels === 3 ? [image.height, image.width, 3] : image.depth > 1 ? [image.depth, image.height, image.width] : [image.height, image.width];
+  return {
+    requestId: request.requestId,
+    modality: request.modality ?? '',
+    format: 'PAYLOAD_FORMAT_RAW',
+    raw: { shape, dtype: 'VOXEL_TYPE_UINT8', spacing: image.spacing ? [...image.spacing] : [] },
+    intensity: { asis: {} },
+    prompts: request.objects.map((o) => promptToWire(o, image)),
+    network: modeToWire(request.mode),
+    output: { format: 'LABEL_FORMAT_RAW', gzip: false, forceUint16: false },
+  };
+}
+
+function promptToWire(object: ObjectPrompt, dims: { depth: number; height: number; width: number }): Prompt {
+  const p = object.prompt;
+  switch (p.kind) {
+    case 'box2d':
+      return { label: object.label, box2d: { xMin: p.x0, yMin: p.y0, xMax: p.x1, yMax: p.y1, ...(p.z !== undefined ? { z: p.z } : {}) } };
+    case 'box3d':
+      return { label: object.label, box3d: { xMin: p.x0, yMin: p.y0, zMin: p.z0, xMax: p.x1, yMax: p.y1, zMax: p.z1 } };
+    case 'scribble':
+      return { label: object.label, scribble: { strokes: voxelsToStrokes(p.voxels, dims).map((points) => ({ points: [...points] })) } };
+  }
+}
+
+export function resultFromSummary(summary: Summary__Output, labels: Uint8Array | Uint16Array): SegmentationResult {
+  const networks = (list: readonly unknown[]): NetworkName[] => list.map((n) => networkFromWire(n as never)).filter((n): n is NetworkName => n !== undefined);
+  const slicesEncoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+  for (const s of summary.slicesEncoded) {
+    const n = networkFromWire(s.network);
+    if (n) slicesEncoded[n] = s.slices;
+  }
+  const t = summary.stagesMs;
+  return {
+    labels,
+    objects: summary.objects.map((o) => ({ label: o.label, networks: networks(o.networks), voxels: o.voxels, slices: [o.sliceFirst, o.sliceLast] as const })),
+    slicesEncoded,
+    stages: {
+      preprocess: t?.preprocess ?? 0, encode: t?.encode ?? 0, decode: t?.decode ?? 0, postprocess: t?.postprocess ?? 0,
+      assemble: t?.assemble ?? 0, queue: t?.queue ?? 0,
+    },
+    wallMs: summary.wallMs,
+  };
+}
+
+/** Token from ONESAM_AUTH_TOKEN when set, so the CLI works against a server that requires one. */
+export async function segmentRemote(server: string, request: SegmentationRequest, options: ClientOptions = {}): Promise<SegmentationResult> {
+  const token = options.token ?? process.env['ONESAM_AUTH_TOKEN'];
+  const client = new SegmentationClient(server, { ...options, ...(token ? { token } : {}) });
+  try {
+    const outcome = await client.segment({ header: requestHeader(request), payload: request.image.data });
+    return resultFromSummary(outcome.summary, rawLabels(outcome.labels, outcome.summary));
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    if (typeof e.code === 'number' && e.metadata) {
+      const code = e.metadata.get(ERROR_CODE_KEY)[0];
+      throw new RemoteError(code ? String(code) : `gRPC ${e.code}`, e.details || e.message);
+    }
+    throw err;
+  } finally {
+    client.close();
+  }
+}

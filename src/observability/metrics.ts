@@ -1,0 +1,79 @@
+// Prometheus metrics of the service, on a registry of its own (so tests can create several servers in one
+// process). Latencies are histograms with low-cardinality labels; worker timings come back with task results and
+// are observed here, in the main thread. Default process metrics (RSS, event loop lag) are main-thread only.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const STAGES = ['ingest', 'preprocess', 'encode', 'decode', 'postprocess', 'assemble', 'send'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface PoolSnapshot {
+  readonly queued: number;
+  readonly busy: number;
+  readonly workers: number;
+}
+
+const REQUEST_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const STAGE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly requestDuration: Histogram<'method' | 'network' | 'status'>;
+  readonly stageDuration: Histogram<'stage'>;
+  readonly queueTime: Histogram;
+  readonly computeTime: Histogram;
+  readonly slicesEncoded: Counter<'network'>;
+  readonly inFlight: Gauge;
+  readonly bytesReceived: Counter;
+  readonly bytesSent: Counter;
+  readonly cancelled: Counter<'method'>;
+  readonly errors: Counter<'code'>;
+  private poolSource: (() => PoolSnapshot | undefined) | undefined;
+
+  constructor(options: { readonly defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.requestDuration = new Histogram({
+      name: 'onesam_request_duration_seconds', help: 'RPC wall time from the first message to the status, by method, network and gRPC status.',
+      labelNames: ['method', 'network', 'status'], buckets: REQUEST_BUCKETS, registers,
+    });
+    this.stageDuration = new Histogram({
+      name: 'onesam_stage_duration_seconds', help: 'Time per request spent in each stage (pipeline stages summed over objects and workers).',
+      labelNames: ['stage'], buckets: STAGE_BUCKETS, registers,
+    });
+    this.queueTime = new Histogram({
+      name: 'onesam_request_queue_seconds', help: 'Time per request its worker tasks waited for a free worker.', buckets: STAGE_BUCKETS, registers,
+    });
+    this.computeTime = new Histogram({
+      name: 'onesam_request_compute_seconds', help: 'Worker compute time per request (preprocess, encode, decode, postprocess).', buckets: STAGE_BUCKETS, registers,
+    });
+    this.slicesEncoded = new Counter({ name: 'onesam_slices_encoded_total', help: 'Slices run through an image encoder.', labelNames: ['network'], registers });
+    this.inFlight = new Gauge({ name: 'onesam_inflight_requests', help: 'Segment calls being served.', registers });
+    this.bytesReceived = new Counter({ name: 'onesam_received_bytes_total', help: 'Payload bytes received in chunks.', registers });
+    this.bytesSent = new Counter({ name: 'onesam_sent_bytes_total', help: 'Encoded label bytes sent.', registers });
+    this.cancelled = new Counter({ name: 'onesam_requests_cancelled_total', help: 'Calls the client cancelled before the server sent a status.', labelNames: ['method'], registers });
+    this.errors = new Counter({ name: 'onesam_errors_total', help: 'Failed calls by stable error code.', labelNames: ['code'], registers });
+
+    const pool = (): PoolSnapshot | undefined => this.poolSource?.();
+    new Gauge({
+      name: 'onesam_pool_queue_depth', help: 'Worker tasks waiting for a free worker.', registers,
+      collect() { this.set(pool()?.queued ?? 0); },
+    });
+    new Gauge({
+      name: 'onesam_pool_utilisation', help: 'Busy workers / workers (0..1).', registers,
+      collect() { const s = pool(); this.set(s && s.workers > 0 ? s.busy / s.workers : 0); },
+    });
+    new Gauge({
+      name: 'onesam_pool_workers', help: 'Worker threads in the pool (0 while loading).', registers,
+      collect() { this.set(pool()?.workers ?? 0); },
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where pool gauges read from; set once the pool exists (gauges read 0 until then). */
+  setPoolSource(source: () => PoolSnapshot | undefined): void {
+    this.poolSource = source;
+  }
+
+  observeStage(stage: Stage, ms: number): void {
+    this.stageDuration.observe({ stage }, ms / 1000);
+  }
+}

@@ -1,0 +1,146 @@
+// The request header, checked field by field before any payload byte is read: a client mistake here costs one
+// message, not a 500 MiB upload. Errors name the field as the proto spells it (`header.raw.dtype`). Prompts are
+// checked for shape here and turned into pipeline prompts once the image size is known (scribble strokes need it).
+import type { Prompt__Output } from '../generated/onesam/v1/Prompt.ts';
+import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader.ts';
+import { ServiceError } from '../errors/service-error.ts';
+import { PipelineError } from '../pipeline/errors.ts';
+import { MODALITIES, parseModality } from '../pipeline/router.ts';
+import { strokesToVoxels, type VolumeDims } from '../pipeline/scribble-strokes.ts';
+import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
+import type { IntensityPreparation } from '../volume/intensity.ts';
+import type { LabelFormat, PayloadHeader } from '../volume/payload.ts';
+import { labelFormatFromWire, modeFromWire, payloadFormatFromWire, voxelTypeFromWire } from './wire.ts';
+
+export const MAX_REQUEST_ID_LENGTH = 128;
+
+export interface OutputOptions {
+  readonly format: LabelFormat;
+  readonly gzip: boolean;
+  readonly forceUint16: boolean;
+}
+
+export interface ParsedHeader {
+  readonly requestId: string;
+  readonly modality: Modality | undefined;
+  readonly payload: PayloadHeader;
+  readonly payloadBytes: number;
+  /** Still in wire form; see promptsToObjects. */
+  readonly prompts: readonly Prompt__Output[];
+  readonly mode: EnsembleMode;
+  readonly output: OutputOptions;
+}
+
+export interface HeaderLimits {
+  readonly maxPayloadBytes: number;
+}
+
+function invalid(field: string, message: string): ServiceError {
+  return new ServiceError('HEADER_INVALID', message, field);
+}
+
+export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits, newRequestId: () => string): ParsedHeader {
+  const requestId = header.requestId === '' ? newRequestId() : header.requestId;
+  if (requestId.length > MAX_REQUEST_ID_LENGTH || !/^[\x21-\x7e]+$/.test(requestId)) {
+    throw invalid('header.request_id', `must be 1..${MAX_REQUEST_ID_LENGTH} printable ASCII characters without spaces`);
+  }
+  let modality: Modality | undefined;
+  if (header.modality !== '') {
+    modality = parseModality(header.modality);
+    if (!modality) throw invalid('header.modality', `unknown modality "${header.modality.slice(0, 40)}" (known: ${MODALITIES.join(', ')}; leave empty when unknown)`);
+  }
+  const format = payloadFormatFromWire(header.format);
+  if (!format) throw invalid('header.format', `must be PAYLOAD_FORMAT_RAW, PAYLOAD_FORMAT_NPZ or PAYLOAD_FORMAT_NIFTI, got ${String(header.format)}`);
+  let raw: PayloadHeader['raw'];
+  if (format === 'raw') {
+    if (!header.raw) throw invalid('header.raw', 'is required for PAYLOAD_FORMAT_RAW (shape and dtype)');
+    const dtype = voxelTypeFromWire(header.raw.dtype);
+    if (!dtype) throw invalid('header.raw.dtype', `must be VOXEL_TYPE_UINT8, _INT16, _UINT16 or _FLOAT32, got ${String(header.raw.dtype)}`);
+    raw = { shape: header.raw.shape, dtype, ...(header.raw.spacing.length > 0 ? { spacing: header.raw.spacing } : {}) };
+  }
+  const payloadBytes = header.payloadBytes;
+  if (!Number.isSafeInteger(payloadBytes) || payloadBytes <= 0) throw invalid('header.payload_bytes', `must be the payload size in bytes (> 0), got ${payloadBytes}`);
+  if (payloadBytes > limits.maxPayloadBytes) {
+    throw new ServiceError('PAYLOAD_LIMIT_EXCEEDED', `${payloadBytes} bytes exceed this server's limit of ${limits.maxPayloadBytes}`, 'header.payload_bytes');
+  }
+  const mode = modeFromWire(header.network);
+  if (!mode) throw invalid('header.network', `must be an ENSEMBLE_MODE_ value (ROUTE, LITEMEDSAM, ONESAM, FUSE), got ${String(header.network)}`);
+  const outFormat = labelFormatFromWire(header.output?.format);
+  if (!outFormat) throw invalid('header.output.format', `must be LABEL_FORMAT_RAW, LABEL_FORMAT_NPZ or LABEL_FORMAT_NIFTI, got ${String(header.output?.format)}`);
+  header.prompts.forEach((p, i) => checkPromptShape(p, `header.prompts[${i}]`));
+  return {
+    requestId,
+    modality,
+    payload: { format, ...(raw ? { raw } : {}), intensity: intensityFromWire(header) },
+    payloadBytes,
+    prompts: header.prompts,
+    mode,
+    output: { format: outFormat, gzip: header.output?.gzip ?? false, forceUint16: header.output?.forceUint16 ?? false },
+  };
+}
+
+function intensityFromWire(header: RequestHeader__Output): IntensityPreparation {
+  const prep = header.intensity;
+  switch (prep?.preparation) {
+    case undefined:
+    case 'asis':
+      return { kind: 'asis' };
+    case 'ctWindow': {
+      const w = prep.ctWindow!;
+      return { kind: 'ct-window', ...(w.level !== undefined ? { level: w.level } : {}), ...(w.width !== undefined ? { width: w.width } : {}) };
+    }
+    case 'percentile': {
+      const p = prep.percentile!;
+      return { kind: 'percentile', ...(p.low !== undefined ? { low: p.low } : {}), ...(p.high !== undefined ? { high: p.high } : {}) };
+    }
+  }
+}
+
+/** Structure only (a kind is set, numbers are finite); ranges against the image are the pipeline's to check. */
+function checkPromptShape(prompt: Prompt__Output, field: string): void {
+  const finite = (value: number, name: string): void => {
+    if (!Number.isFinite(value)) throw new PipelineError('PROMPT_INVALID', `must be a finite number, got ${value}`, `${field}.${name}`);
+  };
+  switch (prompt.kind) {
+    case 'box2d': {
+      const b = prompt.box2d!;
+      for (const k of ['xMin', 'yMin', 'xMax', 'yMax'] as const) finite(b[k], `box2d.${snake(k)}`);
+      return;
+    }
+    case 'box3d': {
+      const b = prompt.box3d!;
+      for (const k of ['xMin', 'yMin', 'xMax', 'yMax'] as const) finite(b[k], `box3d.${snake(k)}`);
+      return;
+    }
+    case 'scribble':
+      return;
+    default:
+      throw new PipelineError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', field);
+  }
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Wire prompts -> pipeline prompts, in order (so pipeline paths `prompts[i]` are `header.prompts[i]`). */
+export function promptsToObjects(prompts: readonly Prompt__Output[], dims: VolumeDims): ObjectPrompt[] {
+  return prompts.map((p, i): ObjectPrompt => {
+    switch (p.kind) {
+      case 'box2d': {
+        const b = p.box2d!;
+        return { label: p.label, prompt: { kind: 'box2d', x0: b.xMin, y0: b.yMin, x1: b.xMax, y1: b.yMax, ...(b.z !== undefined ? { z: b.z } : {}) } };
+      }
+      case 'box3d': {
+        const b = p.box3d!;
+        return { label: p.label, prompt: { kind: 'box3d', x0: b.xMin, y0: b.yMin, z0: b.zMin, x1: b.xMax, y1: b.yMax, z1: b.zMax } };
+      }
+      case 'scribble': {
+        const strokes = p.scribble!.strokes.map((s) => s.points);
+        return { label: p.label, prompt: { kind: 'scribble', voxels: strokesToVoxels(strokes, dims, `header.prompts[${i}].scribble`) } };
+      }
+      default:
+        throw new PipelineError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', `header.prompts[${i}]`);
+    }
+  });
+}

@@ -1,0 +1,34 @@
+// Which objects a request segments: the header's prompts when it has any, otherwise those stored in an npz
+// payload (boxes first, then scribbles, as the challenge files and `onesam segment` choose). Pipeline errors name
+// prompts as `prompts[i]`; here they are re-based onto where the prompt came from (`header.prompts[i]`,
+// `npz.boxes[i]`), so the field path in the client's error points into what the client sent.
+import { PipelineError } from '../pipeline/errors.ts';
+import type { ObjectPrompt } from '../pipeline/types.ts';
+import type { DecodedVolume } from '../volume/payload.ts';
+import { promptsToObjects, type ParsedHeader } from './request-header.ts';
+
+export type PromptSource = 'header' | 'boxes' | 'scribbles';
+
+export function chooseObjects(header: ParsedHeader, decoded: DecodedVolume): { objects: readonly ObjectPrompt[]; source: PromptSource } {
+  if (header.prompts.length > 0) return { objects: promptsToObjects(header.prompts, decoded.image), source: 'header' };
+  if (decoded.boxes && decoded.boxes.length > 0) return { objects: decoded.boxes, source: 'boxes' };
+  if (decoded.scribbles && decoded.scribbles.length > 0) return { objects: decoded.scribbles, source: 'scribbles' };
+  throw new PipelineError('PROMPT_INVALID', 'no prompts: send them in the header, or an npz payload with boxes or scribbles', 'header.prompts');
+}
+
+export function rebasePromptErrors<T>(run: () => T, source: PromptSource): T {
+  try {
+    const out = run();
+    if (out instanceof Promise) return out.catch((err: unknown) => { throw rebase(err, source); }) as T;
+    return out;
+  } catch (err) {
+    throw rebase(err, source);
+  }
+}
+
+function rebase(err: unknown, source: PromptSource): unknown {
+  if (!(err instanceof PipelineError) || !err.field || !err.field.startsWith('prompts')) return err;
+  const rest = err.field.slice('prompts'.length);
+  const field = source === 'header' ? `header.prompts${rest}` : `npz.${source}${rest}`;
+  return new PipelineError(err.code, err.message.slice(err.field.length + 2), field);
+}

@@ -1,0 +1,52 @@
+// Building the Accepted and Summary response messages from the plan and the result.
+import type { Accepted } from '../generated/onesam/v1/Accepted.ts';
+import type { Summary } from '../generated/onesam/v1/Summary.ts';
+import type { SegmentationPlan } from '../pipeline/segmenter.ts';
+import type { ImageVolume, NetworkName, SegmentationResult } from '../pipeline/types.ts';
+import type { ParsedHeader } from './request-header.ts';
+import { labelFormatToWire, modeToWire, networkToWire } from './wire.ts';
+
+export interface RequestTimes {
+  readonly ingestMs: number;
+  readonly sendMs: number;
+  readonly wallMs: number;
+}
+
+const NETWORK_ORDER: readonly NetworkName[] = ['litemedsam', 'onesam'];
+
+export function acceptedMessage(header: ParsedHeader, image: ImageVolume, plan: SegmentationPlan): Accepted {
+  return {
+    requestId: header.requestId,
+    modality: plan.modality ?? '',
+    network: modeToWire(plan.mode),
+    image: { depth: image.depth, height: image.height, width: image.width, channels: image.channels },
+    objects: plan.objects.map((o) => ({ label: o.label, networks: o.networks.map(networkToWire), sliceFirst: o.slices[0], sliceLast: o.slices[1] })),
+    slicesToEncode: NETWORK_ORDER.filter((n) => plan.slicesToEncode[n] > 0).map((n) => ({ network: networkToWire(n), slices: plan.slicesToEncode[n] })),
+  };
+}
+
+export function summaryMessage(
+  header: ParsedHeader,
+  result: SegmentationResult,
+  labels: Uint8Array | Uint16Array,
+  labelShape: readonly number[],
+  labelBytes: number,
+  times: RequestTimes,
+): Summary {
+  const s = result.stages;
+  return {
+    requestId: header.requestId,
+    objects: result.objects.map((o) => ({ label: o.label, networks: o.networks.map(networkToWire), voxels: o.voxels, sliceFirst: o.slices[0], sliceLast: o.slices[1] })),
+    slicesEncoded: NETWORK_ORDER.filter((n) => result.slicesEncoded[n] > 0).map((n) => ({ network: networkToWire(n), slices: result.slicesEncoded[n] })),
+    stagesMs: {
+      ingest: times.ingestMs, preprocess: s.preprocess, encode: s.encode, decode: s.decode, postprocess: s.postprocess,
+      assemble: s.assemble, queue: s.queue, send: times.sendMs,
+    },
+    wallMs: times.wallMs,
+    labelType: labels instanceof Uint16Array ? 'LABEL_TYPE_UINT16' : 'LABEL_TYPE_UINT8',
+    labelShape: [...labelShape],
+    format: labelFormatToWire(header.output.format),
+    gzip: header.output.gzip,
+    labelBytes,
+  };
+}

@@ -1,0 +1,230 @@
+// The Segment RPC: header -> payload chunks -> accepted -> progress* -> labels* -> summary. One SegmentCall per
+// stream. Everything that can go wrong ends in `fail`, which maps the error once (src/errors) and sends the
+// status unless the client is already gone. Cancellation and deadlines abort the pipeline through an AbortSignal;
+// the pipeline stops between slices and never interrupts a worker inside onnxruntime.
+import { randomUUID } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import type { SegmentRequest__Output } from '../generated/onesam/v1/SegmentRequest.ts';
+import type { SegmentResponse } from '../generated/onesam/v1/SegmentResponse.ts';
+import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
+import { ServiceError } from '../errors/service-error.ts';
+import type { Logger } from '../observability/logger.ts';
+import { requestLogger } from '../observability/logger.ts';
+import type { ServiceMetrics } from '../observability/metrics.ts';
+import type { SegmentationPlan, Segmenter } from '../pipeline/segmenter.ts';
+import type { ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
+import { decodePayload, encodeLabels } from '../volume/payload.ts';
+import { unlessAborted } from './abortable.ts';
+import { readPayload } from './payload-reader.ts';
+import { parseHeader, type ParsedHeader } from './request-header.ts';
+import { chooseObjects, rebasePromptErrors } from './request-objects.ts';
+import { ResponseWriter } from './response-writer.ts';
+import { acceptedMessage, summaryMessage, type RequestTimes } from './response-messages.ts';
+import type { ServiceState } from './service-state.ts';
+
+/** Label bytes per response message: the same ~1 MiB clients use for payload chunks. */
+export const LABEL_CHUNK_BYTES = 1024 * 1024;
+
+export interface SegmentHandlerDeps {
+  readonly state: ServiceState;
+  readonly limits: { readonly maxPayloadBytes: number };
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+}
+
+type SegmentServerCall = grpc.ServerDuplexStream<SegmentRequest__Output, SegmentResponse>;
+
+export function createSegmentHandler(deps: SegmentHandlerDeps): grpc.handleBidiStreamingCall<SegmentRequest__Output, SegmentResponse> {
+  return (call) => {
+    void new SegmentCall(deps, call).run();
+  };
+}
+
+class SegmentCall {
+  private readonly abort = new AbortController();
+  private readonly started = performance.now();
+  private readonly writer: ResponseWriter<SegmentResponse>;
+  private requestId: string = randomUUID();
+  private log: Logger;
+  /** Set once a status is on its way (ours, or grpc-js's DEADLINE_EXCEEDED): later 'cancelled' events are noise. */
+  private statusSent = false;
+  private outcome: 'cancelled' | 'deadline' | undefined;
+  private network = 'none';
+  private readonly deadlineAt: number;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: SegmentHandlerDeps, private readonly call: SegmentServerCall) {
+    this.log = requestLogger(deps.logger, this.requestId, 'Segment');
+    this.writer = new ResponseWriter(call, this.abort.signal);
+    const deadline = call.getDeadline();
+    this.deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(this.deadlineAt)) {
+      // grpc-js sends DEADLINE_EXCEEDED itself; this timer stops our work at the same moment.
+      this.deadlineTimer = setTimeout(() => this.stop('deadline'), Math.max(0, this.deadlineAt - Date.now()));
+      this.deadlineTimer.unref();
+    }
+    call.on('cancelled', () => this.stop(Date.now() >= this.deadlineAt ? 'deadline' : 'cancelled'));
+  }
+
+  private stop(reason: 'cancelled' | 'deadline'): void {
+    // grpc-js 1.14 emits 'cancelled' after a normal finish too: only a call without a status was cancelled.
+    if (this.statusSent || this.outcome) return;
+    this.outcome = reason;
+    if (reason === 'deadline') {
+      this.statusSent = true;
+      this.abort.abort(new ServiceError('DEADLINE_EXCEEDED', 'the call deadline passed'));
+    } else {
+      this.deps.metrics.cancelled.inc({ method: 'Segment' });
+      this.abort.abort(new ServiceError('REQUEST_CANCELLED', 'the client cancelled the call'));
+    }
+  }
+
+  async run(): Promise<void> {
+    const { metrics, state } = this.deps;
+    metrics.inFlight.inc();
+    let admission: ReturnType<ServiceState['admit']> | undefined;
+    let status = 'OK';
+    try {
+      admission = state.admit();
+      await this.serve(admission.segmenter);
+    } catch (err) {
+      status = this.fail(err);
+    } finally {
+      clearTimeout(this.deadlineTimer);
+      // Only now has the pipeline settled (an aborted segment() returns once its in-flight slices finished).
+      admission?.release();
+      metrics.inFlight.dec();
+      metrics.requestDuration.observe({ method: 'Segment', network: this.network, status }, (performance.now() - this.started) / 1000);
+    }
+  }
+
+  private async serve(segmenter: Segmenter): Promise<void> {
+    const { limits, metrics } = this.deps;
+    const signal = this.abort.signal;
+    const messages = this.call.iterator({ destroyOnReturn: false }) as AsyncIterator<SegmentRequest__Output>;
+    const first = await unlessAborted(messages.next(), signal);
+    if (first.done) throw new ServiceError('STREAM_INVALID', 'the stream ended before a header');
+    if (first.value.message !== 'header' || !first.value.header) {
+      throw new ServiceError('STREAM_INVALID', 'the first message must be a header', 'header');
+    }
+    const header = parseHeader(first.value.header, limits, () => this.requestId);
+    this.adoptRequestId(header);
+    this.log.info({
+      format: header.payload.format, modality: header.modality ?? null, mode: header.mode, prompts: header.prompts.length,
+      payloadBytes: header.payloadBytes, output: header.output,
+    }, 'segment request');
+
+    const ingestStart = performance.now();
+    const bytes = await readPayload(messages, header.payloadBytes, {
+      signal,
+      saturated: () => saturated(segmenter),
+      onBytes: (n) => metrics.bytesReceived.inc(n),
+    });
+    const decoded = decodePayload(header.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
+    const ingestMs = performance.now() - ingestStart;
+
+    const { objects, source } = chooseObjects(header, decoded);
+    const request: SegmentationRequest = {
+      requestId: header.requestId, image: decoded.image, objects, mode: header.mode, ...(header.modality ? { modality: header.modality } : {}),
+    };
+    const plan = rebasePromptErrors(() => segmenter.plan(request), source);
+    this.network = networkLabel(plan);
+    await this.writer.write({ accepted: acceptedMessage(header, decoded.image, plan) });
+    this.checkAborted();
+
+    const progress = { slicesEncoded: 0, slicesTotal: 0, objectsDone: 0, objectsTotal: objects.length };
+    const onProgress = (event: ProgressEvent): void => {
+      if (event.kind === 'encoded') {
+        progress.slicesEncoded = event.done;
+        progress.slicesTotal = event.total;
+      } else {
+        progress.objectsDone = event.done;
+        progress.objectsTotal = event.total;
+      }
+      this.writer.offerProgress({ progress: { ...progress } });
+    };
+    const result: SegmentationResult = await rebasePromptErrors(() => segmenter.segment(request, { signal, onProgress }), source);
+    this.checkAborted();
+
+    const sendStart = performance.now();
+    const labels = header.output.forceUint16 && result.labels instanceof Uint8Array ? Uint16Array.from(result.labels) : result.labels;
+    const encoded = encodeLabels(labels, decoded.geometry, header.output.format, header.output.gzip);
+    for (let offset = 0; offset < encoded.length; offset += LABEL_CHUNK_BYTES) {
+      const data = encoded.subarray(offset, Math.min(offset + LABEL_CHUNK_BYTES, encoded.length));
+      await this.writer.write({ labels: { data, offset } });
+      this.checkAborted();
+      metrics.bytesSent.inc(data.length);
+    }
+    const times: RequestTimes = { ingestMs, sendMs: performance.now() - sendStart, wallMs: performance.now() - this.started };
+    await this.writer.write({ summary: summaryMessage(header, result, labels, decoded.geometry.labelShape, encoded.length, times) });
+    this.checkAborted();
+    this.statusSent = true;
+    this.call.end();
+    this.record(result, times);
+    this.log.info({
+      wallMs: Math.round(times.wallMs), network: this.network, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
+      labelBytes: encoded.length,
+    }, 'segment done');
+  }
+
+  private adoptRequestId(header: ParsedHeader): void {
+    if (header.requestId === this.requestId) return;
+    this.requestId = header.requestId;
+    this.log = requestLogger(this.deps.logger, this.requestId, 'Segment');
+  }
+
+  private checkAborted(): void {
+    if (this.abort.signal.aborted) throw this.abort.signal.reason;
+  }
+
+  private record(result: SegmentationResult, times: RequestTimes): void {
+    const { metrics } = this.deps;
+    const s = result.stages;
+    metrics.observeStage('ingest', times.ingestMs);
+    metrics.observeStage('preprocess', s.preprocess);
+    metrics.observeStage('encode', s.encode);
+    metrics.observeStage('decode', s.decode);
+    metrics.observeStage('postprocess', s.postprocess);
+    metrics.observeStage('assemble', s.assemble);
+    metrics.observeStage('send', times.sendMs);
+    metrics.queueTime.observe(s.queue / 1000);
+    metrics.computeTime.observe((s.preprocess + s.encode + s.decode + s.postprocess) / 1000);
+    for (const [network, slices] of Object.entries(result.slicesEncoded)) if (slices > 0) metrics.slicesEncoded.inc({ network }, slices);
+  }
+
+  /** Maps, logs and (when the client can still hear it) sends the error; returns the status name for metrics. */
+  private fail(err: unknown): string {
+    if (this.outcome === 'cancelled') {
+      this.log.info({ wallMs: Math.round(performance.now() - this.started) }, 'segment cancelled by the client');
+      return 'CANCELLED';
+    }
+    if (this.outcome === 'deadline') {
+      this.deps.metrics.errors.inc({ code: 'DEADLINE_EXCEEDED' });
+      this.log.info({ wallMs: Math.round(performance.now() - this.started) }, 'segment deadline exceeded');
+      return 'DEADLINE_EXCEEDED';
+    }
+    const mapped = mapError(err, this.requestId);
+    this.deps.metrics.errors.inc({ code: mapped.code });
+    const fields = { code: mapped.code, field: mapped.field, details: mapped.details };
+    if (mapped.code === 'INTERNAL') this.log.error({ ...fields, err }, 'segment failed');
+    else this.log[mapped.logLevel](fields, 'segment failed');
+    if (!this.statusSent) {
+      this.statusSent = true;
+      this.abort.abort(err);
+      this.call.emit('error', toStatusObject(mapped, this.requestId));
+    }
+    return statusName(mapped.status);
+  }
+}
+
+function saturated(segmenter: Segmenter): boolean {
+  const s = segmenter.poolStats();
+  return s.busy >= s.workers && s.queued > 0;
+}
+
+function networkLabel(plan: SegmentationPlan): string {
+  if (plan.mode === 'fuse') return 'fuse';
+  const networks = new Set(plan.objects.flatMap((o) => o.networks));
+  if (networks.size === 0) return plan.mode === 'route' ? 'none' : plan.mode;
+  return [...networks].sort().join('+');
+}

@@ -1,0 +1,58 @@
+// The grpc.Server: credentials (plaintext or TLS, optionally verifying client certificates), the receive limit,
+// the bearer-token interceptor, and the services: onesam.v1.Segmentation, grpc.health.v1 and reflection.
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { TlsConfig } from '../config/schema.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ServiceMetrics } from '../observability/metrics.ts';
+import { bearerTokenInterceptor } from './auth.ts';
+import type { ServiceHealth } from './health.ts';
+import { createListModelsHandler } from './list-models-handler.ts';
+import { loadSegmentationProto } from './proto.ts';
+import { createSegmentHandler } from './segment-handler.ts';
+import type { ServiceState } from './service-state.ts';
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: TlsConfig;
+  readonly authToken?: string;
+  readonly maxMessageBytes: number;
+  readonly maxPayloadBytes: number;
+  readonly state: ServiceState;
+  readonly health: ServiceHealth;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+}
+
+export interface GrpcServer {
+  readonly server: grpc.Server;
+  readonly port: number;
+}
+
+export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  const { definition, grpcType } = loadSegmentationProto();
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    interceptors: options.authToken ? [bearerTokenInterceptor(options.authToken)] : [],
+  });
+  const deps = { state: options.state, metrics: options.metrics, logger: options.logger };
+  server.addService(grpcType.onesam.v1.Segmentation.service, {
+    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes } }),
+    ListModels: createListModelsHandler(deps),
+  });
+  options.health.addToServer(server);
+  new ReflectionService(definition).addToServer(server);
+  const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, serverCredentials(options.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+  return { server, port };
+}
+
+function serverCredentials(tls: TlsConfig | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  const clientCa = tls.clientCa ? readFileSync(tls.clientCa) : null;
+  return grpc.ServerCredentials.createSsl(clientCa, [{ private_key: readFileSync(tls.key), cert_chain: readFileSync(tls.cert) }], clientCa !== null);
+}

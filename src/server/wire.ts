@@ -1,0 +1,76 @@
+// Names on the wire (proto enums) <-> names in the pipeline. Kept in one place so the server and the client
+// translate the same way.
+import type { EnsembleMode as WireMode } from '../generated/onesam/v1/EnsembleMode.ts';
+import type { LabelFormat as WireLabelFormat } from '../generated/onesam/v1/LabelFormat.ts';
+import type { Network as WireNetwork, Network__Output } from '../generated/onesam/v1/Network.ts';
+import type { PayloadFormat as WirePayloadFormat } from '../generated/onesam/v1/PayloadFormat.ts';
+import type { VoxelType as WireVoxelType } from '../generated/onesam/v1/VoxelType.ts';
+import type { EnsembleMode, NetworkName } from '../pipeline/types.ts';
+import type { PayloadFormat } from '../volume/payload.ts';
+import type { RawDType } from '../volume/raw.ts';
+
+const NETWORKS: Readonly<Record<NetworkName, Network__Output>> = Object.freeze({ litemedsam: 'NETWORK_LITEMEDSAM', onesam: 'NETWORK_ONESAM' });
+
+export function networkToWire(name: NetworkName): Network__Output {
+  return NETWORKS[name];
+}
+
+export function networkFromWire(value: WireNetwork | undefined): NetworkName | undefined {
+  if (value === 'NETWORK_LITEMEDSAM' || value === 1) return 'litemedsam';
+  if (value === 'NETWORK_ONESAM' || value === 2) return 'onesam';
+  return undefined;
+}
+
+const MODES: Readonly<Record<string, EnsembleMode>> = Object.freeze({
+  ENSEMBLE_MODE_UNSPECIFIED: 'route', ENSEMBLE_MODE_ROUTE: 'route', ENSEMBLE_MODE_LITEMEDSAM: 'litemedsam',
+  ENSEMBLE_MODE_ONESAM: 'onesam', ENSEMBLE_MODE_FUSE: 'fuse',
+});
+
+export function modeFromWire(value: WireMode | undefined): EnsembleMode | undefined {
+  return MODES[String(value ?? 'ENSEMBLE_MODE_UNSPECIFIED')];
+}
+
+export function modeToWire(mode: EnsembleMode): WireMode {
+  return `ENSEMBLE_MODE_${mode.toUpperCase()}` as WireMode;
+}
+
+const PAYLOAD_FORMATS: Readonly<Record<string, PayloadFormat>> = Object.freeze({
+  PAYLOAD_FORMAT_RAW: 'raw', PAYLOAD_FORMAT_NPZ: 'npz', PAYLOAD_FORMAT_NIFTI: 'nifti',
+});
+
+export function payloadFormatFromWire(value: WirePayloadFormat | undefined): PayloadFormat | undefined {
+  return PAYLOAD_FORMATS[String(value)];
+}
+
+export function payloadFormatToWire(format: PayloadFormat): WirePayloadFormat {
+  return `PAYLOAD_FORMAT_${format.toUpperCase()}` as WirePayloadFormat;
+}
+
+const LABEL_FORMATS: Readonly<Record<string, PayloadFormat>> = Object.freeze({
+  LABEL_FORMAT_UNSPECIFIED: 'raw', LABEL_FORMAT_RAW: 'raw', LABEL_FORMAT_NPZ: 'npz', LABEL_FORMAT_NIFTI: 'nifti',
+});
+
+export function labelFormatFromWire(value: WireLabelFormat | undefined): PayloadFormat | undefined {
+  return LABEL_FORMATS[String(value ?? 'LABEL_FORMAT_UNSPECIFIED')];
+}
+
+export function labelFormatToWire(format: PayloadFormat): WireLabelFormat {
+  return `LABEL_FORMAT_${format.toUpperCase()}` as WireLabelFormat;
+}
+
+const VOXEL_TYPES: Readonly<Record<string, RawDType>> = Object.freeze({
+  VOXEL_TYPE_UINT8: 'uint8', VOXEL_TYPE_INT16: 'int16', VOXEL_TYPE_UINT16: 'uint16', VOXEL_TYPE_FLOAT32: 'float32',
+});
+
+export function voxelTypeFromWire(value: WireVoxelType | undefined): RawDType | undefined {
+  return VOXEL_TYPES[String(value)];
+}
+
+export function voxelTypeToWire(dtype: RawDType): WireVoxelType {
+  return `VOXEL_TYPE_${dtype.toUpperCase()}` as WireVoxelType;
+}
+
+/** Names a client may use for an enum field, for error messages. */
+export function enumChoices(prefix: string, names: readonly string[]): string {
+  return names.map((n) => `${prefix}${n.toUpperCase()}`).join(', ');
+}

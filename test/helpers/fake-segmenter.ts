@@ -1,0 +1,151 @@
+// A Segmenter with the real contract and no networks, for fast server tests. It validates and plans with the real
+// pipeline planner (so prompt errors are the real ones), "encodes" each planned slice by waiting `sliceMs`
+// (checking the abort signal between slices, as the real pipeline does), and paints each object's prompt region
+// with its label: box2d on its slice, box3d over z0..z1, scribble voxels as given. Pool stats model `workers`
+// slots shared by the running requests.
+import { PipelineError } from '../../src/pipeline/errors.ts';
+import { planRequest } from '../../src/pipeline/plan.ts';
+import { DEFAULT_ROUTING, type RoutingTable } from '../../src/pipeline/router.ts';
+import type { NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from '../../src/pipeline/segmenter.ts';
+import type { NetworkName, SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
+
+export interface FakeSegmenterOptions {
+  /** Simulated encode time per planned slice. */
+  readonly sliceMs?: number;
+  readonly workers?: number;
+  readonly routing?: RoutingTable;
+  /** Thrown by segment() (after planning), to test error mapping. */
+  readonly failWith?: () => unknown;
+}
+
+export class FakeSegmenter implements Segmenter {
+  readonly routing: RoutingTable;
+  sliceMs: number;
+  failWith: (() => unknown) | undefined;
+  readonly workers: number;
+  /** segment() calls started, finished normally, and stopped by their signal. */
+  started = 0;
+  completed = 0;
+  aborted = 0;
+  /** Requests inside segment() right now, and the most at once. */
+  running = 0;
+  peakRunning = 0;
+  closed = false;
+  /** When set, poolStats() reports this instead of the simulated pool. */
+  statsOverride: { queued: number; busy: number; workers: number } | undefined;
+  private readonly slotWaiters: (() => void)[] = [];
+  private busy = 0;
+
+  constructor(options: FakeSegmenterOptions = {}) {
+    this.sliceMs = options.sliceMs ?? 1;
+    this.workers = options.workers ?? 2;
+    this.routing = options.routing ?? DEFAULT_ROUTING;
+    this.failWith = options.failWith;
+  }
+
+  plan(request: SegmentationRequest): SegmentationPlan {
+    return planRequest(request, this.routing);
+  }
+
+  async segment(request: SegmentationRequest, options: SegmentOptions = {}): Promise<SegmentationResult> {
+    const t0 = performance.now();
+    const plan = planRequest(request, this.routing);
+    this.started++;
+    this.running++;
+    this.peakRunning = Math.max(this.peakRunning, this.running);
+    try {
+      if (this.failWith) throw this.failWith();
+      const slices = [...new Set(plan.visits)];
+      const total = slices.length * plan.networks.length;
+      let done = 0;
+      for (const network of plan.networks) {
+        for (const slice of slices) {
+          this.checkAbort(options.signal);
+          await this.encodeSlice(options.signal);
+          options.onProgress?.({ kind: 'encoded', network, slice, done: ++done, total });
+        }
+      }
+      const { depth, height, width } = request.image;
+      const wide = request.objects.some((o) => o.label > 255);
+      const labels = wide ? new Uint16Array(depth * height * width) : new Uint8Array(depth * height * width);
+      const objects = request.objects.map((o, i) => {
+        const voxels = paint(labels, o.prompt, o.label, request.image);
+        options.onProgress?.({ kind: 'object-done', label: o.label, done: i + 1, total: request.objects.length });
+        return { label: o.label, networks: plan.networks, voxels, slices: plan.objects[i]!.slices };
+      });
+      const slicesEncoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+      for (const n of plan.networks) slicesEncoded[n] = slices.length;
+      this.completed++;
+      return {
+        labels, objects, slicesEncoded,
+        stages: { preprocess: 1, encode: total * this.sliceMs, decode: 1, postprocess: 1, assemble: 1, queue: 0 },
+        wallMs: performance.now() - t0,
+      };
+    } catch (err) {
+      if (options.signal?.aborted) this.aborted++;
+      throw err;
+    } finally {
+      this.running--;
+    }
+  }
+
+  networks(): readonly NetworkStatus[] {
+    return [
+      { name: 'litemedsam', model: 'fake-litemedsam', ready: !this.closed },
+      { name: 'onesam', model: 'fake-onesam', ready: !this.closed },
+    ];
+  }
+
+  poolStats(): { queued: number; busy: number; workers: number } {
+    return this.statsOverride ?? { queued: this.slotWaiters.length, busy: this.busy, workers: this.workers };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.running > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private checkAbort(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+  }
+
+  /** One slice on one simulated worker: wait for a free slot, hold it for sliceMs. */
+  private async encodeSlice(signal: AbortSignal | undefined): Promise<void> {
+    while (this.busy >= this.workers) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.busy++;
+    try {
+      await new Promise((r) => setTimeout(r, this.sliceMs));
+    } finally {
+      this.busy--;
+      this.slotWaiters.shift()?.();
+    }
+    this.checkAbort(signal);
+  }
+}
+
+/** The fake's mask for one prompt: what tests expect back. Returns the voxels painted. */
+export function paint(labels: Uint8Array | Uint16Array, prompt: SegmentationRequest['objects'][number]['prompt'], label: number, dims: { depth: number; height: number; width: number }): number {
+  const plane = dims.height * dims.width;
+  let count = 0;
+  const rect = (z: number, x0: number, y0: number, x1: number, y1: number): void => {
+    for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
+      for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
+        labels[z * plane + y * dims.width + x] = label;
+        count++;
+      }
+    }
+  };
+  switch (prompt.kind) {
+    case 'box2d':
+      rect(prompt.z ?? 0, prompt.x0, prompt.y0, prompt.x1, prompt.y1);
+      break;
+    case 'box3d':
+      for (let z = prompt.z0; z <= prompt.z1; z++) rect(z, prompt.x0, prompt.y0, prompt.x1, prompt.y1);
+      break;
+    case 'scribble':
+      for (const v of prompt.voxels) labels[v] = label;
+      count = prompt.voxels.length;
+      break;
+  }
+  return count;
+}
