@@ -6,6 +6,8 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { SegmentationClient, type ClientOptions } from '../../src/client/client.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import type { SegmentRequest } from '../../src/generated/onesam/v1/SegmentRequest.ts';
+import type { SegmentResponse__Output } from '../../src/generated/onesam/v1/SegmentResponse.ts';
 import { loadSegmentationProto } from '../../src/server/proto.ts';
 import { startService, type RunningService, type SegmenterFactory } from '../../src/main.ts';
 
@@ -92,4 +94,20 @@ export async function scrape(url: string): Promise<Map<string, number>> {
 export function grpcError(err: unknown): grpc.ServiceError {
   if (typeof (err as grpc.ServiceError)?.code !== 'number') throw err;
   return err as grpc.ServiceError;
+}
+
+/** A bare Segment stream for sending out-of-protocol messages; `result` settles with the final status. */
+export function rawSegmentCall(address: string, options: grpc.CallOptions = {}, metadata = new grpc.Metadata()): {
+  call: grpc.ClientDuplexStream<SegmentRequest, SegmentResponse__Output>;
+  result: Promise<{ status: grpc.StatusObject; messages: SegmentResponse__Output[] }>;
+  close(): void;
+} {
+  const { grpcType } = loadSegmentationProto();
+  const stub = new grpcType.onesam.v1.Segmentation(address, grpc.credentials.createInsecure());
+  const call = stub.segment(metadata, options);
+  const messages: SegmentResponse__Output[] = [];
+  call.on('data', (m) => messages.push(m));
+  call.on('error', () => undefined);
+  const result = new Promise<{ status: grpc.StatusObject; messages: typeof messages }>((resolve) => call.on('status', (status) => resolve({ status, messages })));
+  return { call, result, close: () => stub.close() };
 }
