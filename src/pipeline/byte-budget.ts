@@ -17,11 +17,18 @@ interface Waiter {
 
 export class ByteBudget {
   private used = 0;
+  /** High-water mark of bytes in use, for tests and metrics. */
+  peak = 0;
   private readonly waiters: Waiter[] = [];
   private readonly evictors = new Set<Evictor>();
 
   constructor(readonly limit: number) {
     if (!(limit > 0)) throw new Error('byte budget must be positive');
+  }
+
+  private take(bytes: number): void {
+    this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
   }
 
   get inUse(): number {
@@ -36,7 +43,7 @@ export class ByteBudget {
   /** Takes bytes only if they are free now and nobody is waiting (prefetching never evicts or queues). */
   tryAcquire(bytes: number, headroom = 0): boolean {
     if (this.waiters.length > 0 || this.used + bytes + headroom > this.limit) return false;
-    this.used += bytes;
+    this.take(bytes);
     return true;
   }
 
@@ -46,21 +53,32 @@ export class ByteBudget {
       return Promise.reject(new PipelineError('MEMORY_BUDGET_EXCEEDED', `one slice needs ${bytes} bytes of embeddings, more than the whole budget of ${this.limit}`));
     }
     if (this.waiters.length === 0 && this.fits(bytes, preferred)) {
-      this.used += bytes;
+      this.take(bytes);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { bytes, resolve, reject, ...(preferred ? { preferred } : {}) };
-      this.waiters.push(waiter);
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) {
           this.waiters.splice(i, 1);
           reject(new PipelineError('REQUEST_CANCELLED', 'request cancelled while waiting for embedding memory'));
           this.serve();
         }
-      }, { once: true });
+      };
+      const waiter: Waiter = {
+        bytes,
+        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); },
+        reject,
+        ...(preferred ? { preferred } : {}),
+      };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Re-examines waiters after cached data became evictable (an encode settled, a walk unpinned a slice). */
+  reconsider(): void {
+    this.serve();
   }
 
   release(bytes: number): void {
@@ -84,7 +102,7 @@ export class ByteBudget {
       const head = this.waiters[0]!;
       if (!this.fits(head.bytes, head.preferred)) return;
       this.waiters.shift();
-      this.used += head.bytes;
+      this.take(head.bytes);
       head.resolve();
     }
   }

@@ -98,6 +98,7 @@ export class EmbeddingStore implements Evictor {
     entry.pins--;
     entry.refs--;
     if (entry.pins <= 0 && entry.refs <= 0) this.drop(key, entry);
+    else if (entry.pins <= 0) this.o.budget.reconsider();
     this.pump();
   }
 
@@ -116,7 +117,7 @@ export class EmbeddingStore implements Evictor {
     const { pool, budget } = this.o;
     while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < pool.workers) {
       const key = this.prefetchQueue[0]!;
-      if (this.entries.has(key) || (this.plannedRefs.get(key) ?? 0) <= 0) { this.prefetchQueue.shift(); continue; }
+      if (this.entries.has(key) || this.remainingUses(key) <= 0) { this.prefetchQueue.shift(); continue; }
       const [network, zs] = key.split(':') as [NetworkName, string];
       // Keep headroom so walks that need a slice now are not starved by prefetching.
       if (!budget.tryAcquire(this.bytesFor(network), this.bytesFor(network) * pool.workers)) return;
@@ -159,7 +160,7 @@ export class EmbeddingStore implements Evictor {
     };
     const entry: Entry = {
       network, z, bytes, embedding, pins: 0, lastUse: ++this.clock,
-      refs: (this.plannedRefs.get(key) ?? 0) - (this.consumed.get(key) ?? 0),
+      refs: this.remainingUses(key),
       ready: Promise.resolve(),
     };
     const submitted = performance.now();
@@ -168,6 +169,7 @@ export class EmbeddingStore implements Evictor {
       ...(embedding.interm ? { interm: embedding.interm } : {}), cancel: this.o.cancel,
     }).then((r) => {
       this.settledEntries.add(entry);
+      queueMicrotask(() => this.o.budget.reconsider());
       if (r.cancelled) throw new Error('encode skipped: request cancelled');
       this.o.stages.preprocess += r.preprocessMs;
       this.o.stages.encode += r.encodeMs;
@@ -177,6 +179,7 @@ export class EmbeddingStore implements Evictor {
       this.o.onEncoded?.(network, z);
     }, (e: unknown) => {
       this.settledEntries.add(entry);
+      queueMicrotask(() => this.o.budget.reconsider());
       throw e;
     });
     // Avoid unhandled rejections for prefetches nobody awaited.
@@ -185,6 +188,11 @@ export class EmbeddingStore implements Evictor {
     return entry;
   }
 
+
+  /** Planned uses of a key not yet made (a slice whose walks all passed must not be prefetched again). */
+  private remainingUses(key: SliceKey): number {
+    return (this.plannedRefs.get(key) ?? 0) - (this.consumed.get(key) ?? 0);
+  }
 
   private drop(key: SliceKey, entry: Entry): void {
     if (this.entries.get(key) !== entry) return;

@@ -33,6 +33,7 @@ export const DEFAULT_EMBEDDING_BUDGET = 1024 * 1024 * 1024;
 export interface PipelineSegmenter extends Segmenter {
   readonly routing: RoutingTable;
   readonly pool: WorkerPool;
+  readonly budget: ByteBudget;
 }
 
 export async function createSegmenter(config: PipelineConfig): Promise<PipelineSegmenter> {
@@ -65,6 +66,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
   return {
     routing,
     pool,
+    budget,
     plan(request: SegmentationRequest): SegmentationPlan {
       return planRequest(request, routing);
     },
