@@ -1,0 +1,169 @@
+// Payload decoding and label encoding: the one place that turns the bytes a client sends (raw voxels, a challenge
+// npz, a NIfTI file) into the pipeline's 8-bit ImageVolume plus the geometry needed to send labels back in the
+// input's own frame, and turns a label volume into the requested output format.
+import { gzipSync } from 'node:zlib';
+import { challengeCase, type NdArrayLike } from '../pipeline/challenge.ts';
+import { PipelineError } from '../pipeline/errors.ts';
+import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
+import { VolumeError } from './errors.ts';
+import { prepareIntensity, type IntensityPreparation, type VoxelArray } from './intensity.ts';
+import { readNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
+import { readNpz, writeNpz } from './npz.ts';
+import { arrayLayout, labelBytesLittleEndian, plainBytes, readRawVoxels, validateSpacing, type ArrayGeometry, type ArrayLayout, type RawHeader } from './raw.ts';
+
+export type PayloadFormat = 'raw' | 'npz' | 'nifti';
+export const PAYLOAD_FORMATS: readonly PayloadFormat[] = Object.freeze(['raw', 'npz', 'nifti']);
+
+export interface PayloadHeader {
+  readonly format: PayloadFormat;
+  /** Required for `raw`, ignored otherwise (npz and NIfTI describe themselves). */
+  readonly raw?: RawHeader;
+  /** How stored values become 0..255; default `asis`. RGB images accept only `asis`. */
+  readonly intensity?: IntensityPreparation;
+}
+
+export type VolumeGeometry = ArrayGeometry | NiftiGeometry;
+
+export interface DecodedVolume {
+  readonly image: ImageVolume;
+  readonly geometry: VolumeGeometry;
+  /** Box prompts stored in an npz payload (`boxes`), labelled 1..N in file order as the reference writes them. */
+  readonly boxes?: readonly ObjectPrompt[];
+  /** Scribble prompts stored in an npz payload (`scribbles` label map; background value 1000 ignored). */
+  readonly scribbles?: readonly ObjectPrompt[];
+}
+
+export interface DecodeOptions {
+  /** Cap on decompressed NIfTI size (gzip bombs); the server passes its payload limit. */
+  readonly maxDecodedBytes?: number;
+}
+
+export function decodePayload(header: PayloadHeader, bytes: Uint8Array, options: DecodeOptions = {}): DecodedVolume {
+  const intensity = header.intensity ?? { kind: 'asis' };
+  switch (header.format) {
+    case 'raw':
+      return decodeRaw(header, bytes, intensity);
+    case 'npz':
+      return decodeNpz(bytes, intensity);
+    case 'nifti':
+      return decodeNifti(bytes, intensity, options);
+    default:
+      throw new VolumeError('PAYLOAD_FORMAT', 'header.format', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(header.format)}`);
+  }
+}
+
+function decodeRaw(header: PayloadHeader, bytes: Uint8Array, intensity: IntensityPreparation): DecodedVolume {
+  if (!header.raw) throw new VolumeError('PAYLOAD_FORMAT', 'header.raw', 'is required for the raw format (shape and dtype)');
+  const spacing = validateSpacing(header.raw.spacing, 'header.raw.spacing');
+  const { voxels, layout } = readRawVoxels(header.raw, bytes, 'header.raw');
+  return {
+    image: imageFrom(layout, prepare(voxels, layout, intensity), spacing),
+    geometry: { kind: 'array', shape: [...header.raw.shape], labelShape: layout.labelShape, ...(spacing ? { spacing } : {}) },
+  };
+}
+
+function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation): DecodedVolume {
+  let arrays: ReadonlyMap<string, NdArrayLike>;
+  try {
+    arrays = readNpz(bytes, 'npz');
+  } catch (err) {
+    // readNpz's messages name the archive as "npz" or the member as "npz[key]".
+    throw new VolumeError('PAYLOAD_FORMAT', 'payload', `is not a readable npz (${(err as Error).message})`);
+  }
+  const imgs = arrays.get('imgs');
+  if (!imgs) throw new VolumeError('PAYLOAD_FORMAT', 'npz.imgs', `is missing (keys: ${[...arrays.keys()].join(', ') || 'none'})`);
+  const layout = arrayLayout(imgs.shape, 'npz.imgs.shape');
+  const voxels = voxelArrayOf(imgs, 'npz.imgs');
+  const spacingArray = arrays.get('spacing');
+  const spacing = spacingArray ? validateSpacing(Array.from(spacingArray.data, Number), 'npz.spacing') : undefined;
+  const image = imageFrom(layout, prepare(voxels, layout, intensity), spacing);
+
+  // Prompts are read by the pipeline's challenge reader so npz files mean the same over gRPC and on the CLI. It
+  // sees the prepared uint8 image; the name carries no 2D/3D hint, so the shape decides, as arrayLayout does.
+  const prepared = new Map(arrays);
+  prepared.set('imgs', { dtype: 'uint8', shape: imgs.shape, data: image.data });
+  const prompts = (kind: 'boxes' | 'scribbles'): readonly ObjectPrompt[] | undefined => {
+    if (!arrays.has(kind)) return undefined;
+    try {
+      return challengeCase(prepared, 'payload.npz', kind).objects;
+    } catch (err) {
+      if (err instanceof PipelineError) {
+        const field = `npz.${err.field ?? kind}`;
+        throw new VolumeError('PAYLOAD_FORMAT', field, err.field ? err.message.slice(err.field.length + 2) : err.message);
+      }
+      throw err;
+    }
+  };
+  const boxes = prompts('boxes');
+  const scribbles = prompts('scribbles');
+  return {
+    image,
+    geometry: { kind: 'array', shape: [...imgs.shape], labelShape: layout.labelShape, ...(spacing ? { spacing } : {}) },
+    ...(boxes ? { boxes } : {}),
+    ...(scribbles ? { scribbles } : {}),
+  };
+}
+
+function decodeNifti(bytes: Uint8Array, intensity: IntensityPreparation, options: DecodeOptions): DecodedVolume {
+  const { voxels, geometry } = readNifti(bytes, options.maxDecodedBytes === undefined ? {} : { maxDecodedBytes: options.maxDecodedBytes });
+  const [depth, height, width] = geometry.labelShape;
+  const layout: ArrayLayout = { depth, height, width, channels: 1, labelShape: geometry.labelShape };
+  return { image: imageFrom(layout, prepare(voxels, layout, intensity), geometry.spacing), geometry };
+}
+
+function prepare(voxels: VoxelArray, layout: ArrayLayout, intensity: IntensityPreparation): Uint8Array {
+  if (layout.channels === 3 && intensity.kind !== 'asis') {
+    throw new VolumeError('INTENSITY_INVALID', 'header.intensity.kind', `an RGB image takes only asis, got ${intensity.kind}`);
+  }
+  return prepareIntensity(voxels, intensity, 'header.intensity');
+}
+
+function imageFrom(layout: ArrayLayout, data: Uint8Array, spacing?: readonly [number, number, number]): ImageVolume {
+  return { depth: layout.depth, height: layout.height, width: layout.width, channels: layout.channels, data, ...(spacing ? { spacing } : {}) };
+}
+
+const NPZ_DTYPES: Readonly<Record<string, new (...args: never[]) => VoxelArray>> = Object.freeze({
+  uint8: Uint8Array, int8: Int8Array, int16: Int16Array, uint16: Uint16Array,
+  int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array,
+});
+
+function voxelArrayOf(array: NdArrayLike, field: string): VoxelArray {
+  const Ctor = NPZ_DTYPES[array.dtype];
+  if (!Ctor || !(array.data instanceof Ctor)) {
+    throw new VolumeError('PAYLOAD_FORMAT', `${field}.dtype`, `must be one of ${Object.keys(NPZ_DTYPES).join(', ')}, got ${array.dtype}`);
+  }
+  return array.data as VoxelArray;
+}
+
+export type LabelFormat = PayloadFormat;
+
+/**
+ * Encode a label volume (D*H*W values in the image's order) for the client:
+ * - raw: little-endian uint8/uint16 in the label shape, gzip-wrapped when `gzip`;
+ * - npz: one array `segs` like the challenge's output files; `gzip` deflates its entries (np.savez_compressed)
+ *   rather than wrapping the zip;
+ * - nifti: a single-file NIfTI with the input's header (see nifti.ts), `.nii.gz` when `gzip`.
+ */
+export function encodeLabels(labels: Uint8Array | Uint16Array, geometry: VolumeGeometry, format: LabelFormat, gzip: boolean): Uint8Array {
+  const shape = geometry.labelShape;
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (labels.length !== count) {
+    throw new VolumeError('LABELS_INVALID', 'labels', `has ${labels.length} voxels but the input's label shape [${shape.join(', ')}] has ${count}`);
+  }
+  switch (format) {
+    case 'raw': {
+      const bytes = labelBytesLittleEndian(labels);
+      return gzip ? plainBytes(gzipSync(bytes)) : bytes;
+    }
+    case 'npz': {
+      const segs = labels instanceof Uint16Array
+        ? { dtype: 'uint16' as const, shape: [...shape], data: labels }
+        : { dtype: 'uint8' as const, shape: [...shape], data: labels };
+      return writeNpz(new Map([['segs', segs]]), { compress: gzip });
+    }
+    case 'nifti':
+      return writeNiftiLabels(labels, geometry, gzip);
+    default:
+      throw new VolumeError('LABELS_INVALID', 'header.output.format', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(format)}`);
+  }
+}
