@@ -20,5 +20,5 @@ export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Prom
 }
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return unlessAborted(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal);
+  return unlessAborted(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal);
 }

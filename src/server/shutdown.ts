@@ -6,20 +6,30 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../observability/logger.ts';
 import type { ServiceState } from './service-state.ts';
 
+/**
+ * Once every request is done, how long connections may take to flush the last labels and statuses. Streams that
+ * never end on their own (health Watch) would hold tryShutdown open forever; this bounds the wait for them.
+ */
+export const FLUSH_MS = 1_000;
+
 export async function drainServer(server: grpc.Server, state: ServiceState, graceMs: number, logger: Logger): Promise<{ forced: boolean }> {
+  const deadline = Date.now() + graceMs;
   state.setPhase('draining');
   logger.info({ activeRequests: state.activeRequests, graceMs }, 'draining');
-  server.tryShutdown(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), graceMs);
-  });
-  const first = await Promise.race([state.idle().then(() => 'idle' as const), graceOver]);
-  clearTimeout(timer);
+  const connectionsClosed = new Promise<'closed'>((resolve) => server.tryShutdown(() => resolve('closed')));
+  const first = await Promise.race([state.idle().then(() => 'idle' as const), timer(graceMs)]);
   const forced = first === 'timeout';
-  if (forced) logger.warn({ activeRequests: state.activeRequests }, 'grace period over; cancelling the remaining requests');
-  // Also ends calls that never finish on their own (health Watch streams).
+  if (forced) {
+    logger.warn({ activeRequests: state.activeRequests }, 'grace period over; cancelling the remaining requests');
+  } else {
+    // A finished handler has queued its last messages and status; cutting the connection now could lose them.
+    await Promise.race([connectionsClosed, timer(Math.min(FLUSH_MS, Math.max(0, deadline - Date.now())))]);
+  }
   server.forceShutdown();
   await state.idle();
   return { forced };
+}
+
+function timer(ms: number): Promise<'timeout'> {
+  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms));
 }
