@@ -1,0 +1,97 @@
+// End to end with the embedded demo models: the real server (real pipeline, real worker pool) on 127.0.0.1
+// answers a 2D and a 3D public case over gRPC with exactly the masks the in-process pipeline computes, whether
+// the case goes as raw voxels with header prompts, as the challenge npz itself, or through `onesam segment
+// --server`; concurrent requests all succeed; the server stays healthy.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { rawLabels } from '../../src/client/labels.ts';
+import { segmentRemote } from '../../src/client/segment-remote.ts';
+import { pipelineSegmenter } from '../../src/main.ts';
+import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { createSegmenter } from '../../src/pipeline/index.ts';
+import { modalityFromFileName } from '../../src/pipeline/router.ts';
+import type { SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
+import { readNpz } from '../../src/volume/npz.ts';
+import { loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
+import { scrape, startTestService, type TestService } from '../helpers/test-service.ts';
+
+const CASE_2D = '2DBox_XRay_0010.npz';
+const CASE_3D = '3DBox_PET_0011.npz';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function caseRequest(name: string): SegmentationRequest {
+  const kase = challengeCase(loadArrays('imgs', name), name);
+  const modality = modalityFromFileName(name);
+  return { requestId: name.replace('.npz', ''), image: kase.image, objects: kase.objects, mode: 'route', ...(modality ? { modality } : {}) };
+}
+
+const inProcess = new Map<string, SegmentationResult>();
+let server: TestService;
+
+before(async () => {
+  // The in-process reference first, then its pool is closed: one pool at a time on a small machine.
+  const segmenter = await createSegmenter({ modelsDir: MODELS_DIR });
+  try {
+    for (const name of [CASE_2D, CASE_3D]) inProcess.set(name, await segmenter.segment(caseRequest(name)));
+  } finally {
+    await segmenter.close();
+  }
+  server = await startTestService({ config: { modelsDir: MODELS_DIR }, createSegmenter: pipelineSegmenter });
+  await server.service.ready;
+});
+after(() => server?.stop());
+
+function sameResult(remote: SegmentationResult, local: SegmentationResult): void {
+  assert.equal(remote.labels.constructor, local.labels.constructor);
+  assert.ok(Buffer.from(remote.labels.buffer, remote.labels.byteOffset, remote.labels.byteLength).equals(Buffer.from(local.labels.buffer, local.labels.byteOffset, local.labels.byteLength)), 'identical label volumes');
+  assert.deepEqual(remote.objects, local.objects);
+  assert.deepEqual(remote.slicesEncoded, local.slicesEncoded);
+}
+
+test('health is SERVING once the demo models are loaded; ListModels names them', async () => {
+  assert.equal(await server.health(''), 'SERVING');
+  const models = await server.client().listModels();
+  assert.deepEqual(models.models.map((m) => [m.network, m.ready]), [['NETWORK_LITEMEDSAM', true], ['NETWORK_ONESAM', true]]);
+});
+
+test(`2D case over gRPC gives exactly the in-process masks: ${CASE_2D}`, async () => {
+  const local = inProcess.get(CASE_2D)!;
+  assert.ok(local.objects.every((o) => o.voxels > 0), 'the reference masks are not empty');
+  sameResult(await segmentRemote(server.address, caseRequest(CASE_2D)), local);
+});
+
+test(`3D case over gRPC gives exactly the in-process masks: ${CASE_3D}`, async () => {
+  const local = inProcess.get(CASE_3D)!;
+  const before = await scrape(server.metricsUrl);
+  sameResult(await segmentRemote(server.address, caseRequest(CASE_3D)), local);
+  const after = await scrape(server.metricsUrl);
+  const key = 'onesam_slices_encoded_total{network="onesam"}';
+  assert.equal((after.get(key) ?? 0) - (before.get(key) ?? 0), local.slicesEncoded.onesam);
+});
+
+test('the challenge npz sent as the payload gives the same masks', async () => {
+  const payload = new Uint8Array(readFileSync(join(PUBLIC_CASES, 'imgs', CASE_3D)));
+  const outcome = await server.client().segment({ header: { requestId: 'npz-payload', format: 'PAYLOAD_FORMAT_NPZ', modality: 'PET' }, payload });
+  assert.deepEqual(rawLabels(outcome.labels, outcome.summary), inProcess.get(CASE_3D)!.labels);
+});
+
+test('`onesam segment --server` writes the same labels as the in-process pipeline', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'onesam-cli-')), 'out.npz');
+  await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'onesam.mjs'), 'segment', join(PUBLIC_CASES, 'imgs', CASE_2D), '-o', out, '--server', server.address], { cwd: ROOT });
+  const segs = readNpz(new Uint8Array(readFileSync(out)), out).get('segs')!;
+  assert.deepEqual(segs.data, inProcess.get(CASE_2D)!.labels);
+});
+
+test('three concurrent requests all succeed with the same masks, and the server stays up', async () => {
+  const local = inProcess.get(CASE_2D)!;
+  const results = await Promise.all([0, 1, 2].map(() => segmentRemote(server.address, caseRequest(CASE_2D))));
+  for (const r of results) sameResult(r, local);
+  assert.equal(await server.health(''), 'SERVING');
+  assert.equal(server.service.state.activeRequests, 0);
+});
