@@ -17,19 +17,28 @@ export async function drainServer(server: grpc.Server, state: ServiceState, grac
   state.setPhase('draining');
   logger.info({ activeRequests: state.activeRequests, graceMs }, 'draining');
   const connectionsClosed = new Promise<'closed'>((resolve) => server.tryShutdown(() => resolve('closed')));
-  const first = await Promise.race([state.idle().then(() => 'idle' as const), timer(graceMs)]);
+  const grace = timer(graceMs);
+  const first = await Promise.race([state.idle().then(() => 'idle' as const), grace.expired]);
+  grace.cancel();
   const forced = first === 'timeout';
   if (forced) {
     logger.warn({ activeRequests: state.activeRequests }, 'grace period over; cancelling the remaining requests');
   } else {
     // A finished handler has queued its last messages and status; cutting the connection now could lose them.
-    await Promise.race([connectionsClosed, timer(Math.min(FLUSH_MS, Math.max(0, deadline - Date.now())))]);
+    const flush = timer(Math.min(FLUSH_MS, Math.max(0, deadline - Date.now())));
+    await Promise.race([connectionsClosed, flush.expired]);
+    flush.cancel();
   }
   server.forceShutdown();
   await state.idle();
   return { forced };
 }
 
-function timer(ms: number): Promise<'timeout'> {
-  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms));
+/** A cancellable timeout: a forgotten 25 s timer would keep the process alive after the drain. */
+function timer(ms: number): { expired: Promise<'timeout'>; cancel(): void } {
+  let handle: NodeJS.Timeout | undefined;
+  const expired = new Promise<'timeout'>((resolve) => {
+    handle = setTimeout(() => resolve('timeout'), ms);
+  });
+  return { expired, cancel: () => clearTimeout(handle) };
 }
