@@ -13,7 +13,7 @@ import { requestLogger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { SegmentationPlan, Segmenter } from '../pipeline/segmenter.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
-import { decodePayload, encodeLabels } from '../volume/payload.ts';
+import { decodePayload, encodeLabels, type DecodedVolume } from '../volume/payload.ts';
 import { unlessAborted } from './abortable.ts';
 import { readPayload } from './payload-reader.ts';
 import { parseHeader, type ParsedHeader } from './request-header.ts';
@@ -115,12 +115,7 @@ class SegmentCall {
     }, 'segment request');
 
     const ingestStart = performance.now();
-    const bytes = await readPayload(messages, header.payloadBytes, {
-      signal,
-      saturated: () => saturated(segmenter),
-      onBytes: (n) => metrics.bytesReceived.inc(n),
-    });
-    const decoded = decodePayload(header.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
+    const decoded = await this.ingest(messages, header, segmenter);
     const ingestMs = performance.now() - ingestStart;
 
     const { objects, source } = chooseObjects(header, decoded);
@@ -165,6 +160,17 @@ class SegmentCall {
       wallMs: Math.round(times.wallMs), network: this.network, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
       labelBytes: encoded.length,
     }, 'segment done');
+  }
+
+  /** Reads and decodes the payload; the raw bytes go out of scope here, before the long pipeline run. */
+  private async ingest(messages: AsyncIterator<SegmentRequest__Output>, header: ParsedHeader, segmenter: Segmenter): Promise<DecodedVolume> {
+    const { limits, metrics } = this.deps;
+    const bytes = await readPayload(messages, header.payloadBytes, {
+      signal: this.abort.signal,
+      saturated: () => saturated(segmenter),
+      onBytes: (n) => metrics.bytesReceived.inc(n),
+    });
+    return decodePayload(header.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
   }
 
   private adoptRequestId(header: ParsedHeader): void {
