@@ -7,7 +7,8 @@ import { ServiceError } from '../errors/service-error.ts';
 
 const EXEMPT_PREFIX = '/grpc.health.v1.Health/';
 
-export function bearerTokenInterceptor(token: string): grpc.ServerInterceptor {
+/** `onReject` is told the method path of each refused call (for the errors metric). */
+export function bearerTokenInterceptor(token: string, onReject: (path: string) => void = () => undefined): grpc.ServerInterceptor {
   // Compare digests so the comparison takes the same time whatever the length of the presented token.
   const expected = createHash('sha256').update(token).digest();
   const accepts = (metadata: grpc.Metadata): boolean => {
@@ -26,6 +27,7 @@ export function bearerTokenInterceptor(token: string): grpc.ServerInterceptor {
               proceed(metadata);
               return;
             }
+            onReject(method.path);
             const mapped = mapError(new ServiceError('UNAUTHENTICATED', 'this server requires `authorization: Bearer <token>` metadata'));
             call.sendStatus(toStatusObject(mapped));
           },

@@ -35,7 +35,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const { definition, grpcType } = loadSegmentationProto();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
-    interceptors: options.authToken ? [bearerTokenInterceptor(options.authToken)] : [],
+    interceptors: options.authToken ? [bearerTokenInterceptor(options.authToken, () => options.metrics.errors.inc({ code: 'UNAUTHENTICATED' }))] : [],
   });
   const deps = { state: options.state, metrics: options.metrics, logger: options.logger };
   server.addService(grpcType.onesam.v1.Segmentation.service, {

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { rawRequest } from '../helpers/requests.ts';
-import { grpcError, startTestService, type HealthPackage } from '../helpers/test-service.ts';
+import { grpcError, scrape, startTestService, type HealthPackage } from '../helpers/test-service.ts';
 import { loadSegmentationProto } from '../../src/server/proto.ts';
 import { makeTestPki } from '../helpers/tls.ts';
 
@@ -140,6 +140,7 @@ test('bearer token: required on Segment and ListModels, compared exactly, health
     assert.equal((await ok.segment(rawRequest())).summary.objects.length, 1);
     assert.equal((await ok.listModels()).models.length, 2);
     assert.doesNotMatch(server.logText(), /correct-horse/);
+    assert.equal((await scrape(server.metricsUrl)).get('onesam_errors_total{code="UNAUTHENTICATED"}'), 8);
   } finally {
     await server.stop();
   }
