@@ -1,5 +1,6 @@
 // The TinyViT configuration LiteMedSAM (and OneSAM) use (spec 5.3), and the stage geometry derived from it.
 // Every size here is static; only the batch dimension of the graph is dynamic.
+import { ARCHITECTURES } from '../../architectures.ts';
 
 export interface TinyVitConfig {
   readonly imgSize: number;
@@ -14,17 +15,20 @@ export interface TinyVitConfig {
   readonly neckDim: number;
 }
 
+/** The encoder of the LiteMedSAM architecture spec (the one source of these numbers), at its 256-pixel input. */
+const encoder = ARCHITECTURES.litemedsam.encoder;
+const four = (xs: readonly number[]): readonly [number, number, number, number] => [xs[0]!, xs[1]!, xs[2]!, xs[3]!];
 export const LITEMEDSAM_TINYVIT: TinyVitConfig = Object.freeze({
   imgSize: 256,
-  inChans: 3,
-  embedDims: [64, 128, 160, 320],
-  depths: [2, 2, 6, 2],
-  numHeads: [2, 4, 5, 10],
-  windowSizes: [7, 7, 14, 7],
-  mlpRatio: 4,
-  mbconvExpandRatio: 4,
-  neckDim: 256,
-} as const);
+  inChans: encoder.inChans,
+  embedDims: four(encoder.embedDims),
+  depths: four(encoder.depths),
+  numHeads: four(encoder.numHeads),
+  windowSizes: four(encoder.windowSizes),
+  mlpRatio: encoder.mlpRatio,
+  mbconvExpandRatio: encoder.mbconvExpandRatio,
+  neckDim: encoder.neckDim,
+});
 
 /**
  * MobileSAM keeps the last stages at 64x64 by giving PatchMerging stride 1 when it widens to 320, 448 or 576
