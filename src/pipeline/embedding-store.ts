@@ -4,6 +4,7 @@
 import type { WorkerPool } from '../workers/pool.ts';
 import { EMBEDDING_FLOATS, INTERM_FLOATS, type CancelFlag, type NetworkEmbedding, type SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
+import { PipelineError } from './errors.ts';
 import type { NetworkName, StageTimes } from './types.ts';
 
 export type SliceKey = `${NetworkName}:${number}`;
@@ -64,29 +65,50 @@ export class EmbeddingStore implements Evictor {
     return 4 * (EMBEDDING_FLOATS + (this.o.needsInterm.has(network) ? INTERM_FLOATS : 0));
   }
 
-  /** Pins the embedding of (network, z), encoding it first if needed. Pair every acquire with release(). */
-  async acquire(network: NetworkName, z: number): Promise<NetworkEmbedding> {
-    const key = sliceKey(network, z);
-    let entry = this.entries.get(key);
-    if (!entry) {
-      await this.o.budget.acquire(this.bytesFor(network), this.o.signal, this);
+  /**
+   * Pins the embeddings of slice z for every network (two in `fuse` mode), encoding what is missing. Pair with
+   * release() per network. Memory for all missing networks is reserved before anything is pinned, so a walk never
+   * holds a pinned embedding while it waits for memory: with two networks that hold-and-wait could deadlock a tight
+   * budget shared by many walks.
+   */
+  async acquireSlice(networks: readonly NetworkName[], z: number): Promise<NetworkEmbedding[]> {
+    let entries: Entry[] | undefined;
+    while (!entries) {
+      const missing = networks.filter((n) => !this.entries.has(sliceKey(n, z)));
+      const reserved = missing.reduce((sum, n) => sum + this.bytesFor(n), 0);
+      if (reserved > 0) await this.o.budget.acquire(reserved, this.o.signal, this);
       if (this.disposed) {
-        this.o.budget.release(this.bytesFor(network));
-        throw new Error('embedding store disposed');
+        this.o.budget.release(reserved);
+        throw new PipelineError('REQUEST_CANCELLED', 'request finished while waiting for embedding memory');
       }
-      const raced = this.entries.get(key);
-      if (raced) this.o.budget.release(this.bytesFor(network));
-      entry = raced ?? this.start(network, z);
+      // From here on synchronous: nothing can be evicted between this check and the pins below.
+      const evicted = networks.some((n) => !missing.includes(n) && !this.entries.has(sliceKey(n, z)));
+      if (evicted) {
+        // A slice we counted on was evicted while we waited: give the reservation back and start over.
+        this.o.budget.release(reserved);
+        continue;
+      }
+      let spare = reserved;
+      entries = networks.map((n) => {
+        const existing = this.entries.get(sliceKey(n, z));
+        if (existing) return existing;
+        spare -= this.bytesFor(n);
+        return this.start(n, z);
+      });
+      // Entries another walk started while we waited were reserved twice.
+      if (spare > 0) this.o.budget.release(spare);
     }
-    entry.pins++;
-    entry.lastUse = ++this.clock;
+    for (const entry of entries) {
+      entry.pins++;
+      entry.lastUse = ++this.clock;
+    }
     try {
-      await entry.ready;
+      await Promise.all(entries.map((e) => e.ready));
     } catch (e) {
-      entry.pins--;
+      for (const entry of entries) entry.pins--;
       throw e;
     }
-    return entry.embedding;
+    return entries.map((e) => e.embedding);
   }
 
   /** Unpins; frees the entry once no planned step needs it. */

@@ -80,13 +80,8 @@ class RequestRun {
   /** Decodes prompts on slice z with every network of the plan (fused when two), pinning embeddings meanwhile. */
   async decodeSlice(z: number, prompts: DecodePrompts, propagateLabels?: readonly number[]): Promise<DecodeResult> {
     this.checkCancelled();
-    const embeddings = [];
-    const pinned: NetworkName[] = [];
+    const embeddings = await this.store.acquireSlice(this.plan.networks, z);
     try {
-      for (const network of this.plan.networks) {
-        embeddings.push(await this.store.acquire(network, z));
-        pinned.push(network);
-      }
       this.checkCancelled();
       const submitted = performance.now();
       const result = await this.ctx.pool.decode({
@@ -99,7 +94,7 @@ class RequestRun {
       this.stages.queue += Math.max(0, performance.now() - submitted - result.decodeMs - result.postprocessMs);
       return result;
     } finally {
-      for (const network of pinned) this.store.release(network, z);
+      for (const network of this.plan.networks) this.store.release(network, z);
     }
   }
 

@@ -46,6 +46,21 @@ test('a budget of three embeddings still gives the reference masks, never holdin
   }
 });
 
+test('fuse under a budget of two fused slices and four walks completes with the unconstrained masks', async () => {
+  const objects = [box3d(74, 114, 2, 113, 149, 6, 1), box3d(120, 86, 4, 172, 139, 8, 2)];
+  const expected = await segmenter.segment(req(ct1.image, objects, 'fuse'));
+  const fusedSlice = 4 * (256 * 64 * 64) * 2 + 4 * (64 * 64 * 160);
+  const tight = await createSegmenter({ modelsDir: MODELS_DIR, workers: 2, intraOpThreads: 1, embeddingBudgetBytes: 2 * fusedSlice });
+  try {
+    const result = await tight.segment(req(ct1.image, objects, 'fuse'));
+    assert.deepEqual(result.labels, expected.labels);
+    assert.ok(tight.budget.peak <= 2 * fusedSlice);
+    assert.equal(tight.budget.inUse, 0);
+  } finally {
+    await tight.close();
+  }
+});
+
 test('cancellation stops a request between slices and leaves the pool serving', async () => {
   const controller = new AbortController();
   let encoded = 0;
