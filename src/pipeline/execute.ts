@@ -51,7 +51,8 @@ class RequestRun {
       cancel: this.cancel,
       signal: this.abort.signal,
       stages: this.stages,
-      onEncoded: (network, slice) => this.emit({ kind: 'encoded', network, slice, done: ++this.slicesDone, total: totalSlices }),
+      // Scribble walks may encode past the planned range: the total grows with them rather than being exceeded.
+      onEncoded: (network, slice) => this.emit({ kind: 'encoded', network, slice, done: ++this.slicesDone, total: Math.max(totalSlices, this.slicesDone) }),
     });
     const uses = plan.networks.flatMap((n) => plan.visits.map((z) => sliceKey(n, z)));
     const order = plan.prefetchOrder.flatMap((z) => plan.networks.map((n) => sliceKey(n, z)));
@@ -98,8 +99,14 @@ class RequestRun {
     }
   }
 
+  /** Slices each object's walks actually visited (scribble walks may go past the planned range). */
+  readonly visited = new Map<number, [number, number]>();
+
   record(ordinal: number, z: number, masks: Uint8Array, index: number): void {
     const t0 = performance.now();
+    const range = this.visited.get(ordinal);
+    if (!range) this.visited.set(ordinal, [z, z]);
+    else this.visited.set(ordinal, [Math.min(range[0], z), Math.max(range[1], z)]);
     const plane = this.size.height * this.size.width;
     this.labels.paint(ordinal, z, masks.subarray(index * plane, (index + 1) * plane));
     this.stages.assemble += performance.now() - t0;
@@ -236,7 +243,7 @@ export async function executePlan(ctx: ExecuteContext, request: SegmentationRequ
         label: w.label,
         networks: plan.networks,
         voxels: assembled.voxelsPerOrdinal[i + 1] ?? 0,
-        slices: plan.objects[i]!.slices,
+        slices: run.visited.get(w.ordinal) ?? plan.objects[i]!.slices,
       })),
       slicesEncoded: { ...run.store.encoded },
       stages: run.stages,

@@ -63,6 +63,7 @@ export interface ObjectSummary {
   readonly label: number;
   readonly networks: readonly NetworkName[];
   readonly voxels: number;
+  /** First and last slice the object's walks visited. */
   readonly slices: readonly [number, number];
 }
 

@@ -128,6 +128,8 @@ test('a 3D scribble on one slice propagates up and down until the mask vanishes'
   const slicesWithMask = Array.from({ length: depth }, (_, z) => result.labels.subarray(z * plane, (z + 1) * plane).some((v) => v === 10));
   assert.ok(slicesWithMask[10], 'the scribbled slice is segmented');
   assert.ok(slicesWithMask[9] && slicesWithMask[11], 'the object propagated to both neighbours');
+  const [first, last] = result.objects[0]!.slices;
+  assert.ok(first < 10 && last > 10, `visited slices ${first}..${last} reported beyond the scribbled one`);
   const encoded = result.slicesEncoded.litemedsam;
   const segmented = slicesWithMask.filter(Boolean).length;
   // Each walk encodes at most one slice past the last one that still had a mask.
