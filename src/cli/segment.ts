@@ -46,13 +46,27 @@ export async function run(args: string[]): Promise<number> {
     return await segment(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--server HOST:PORT]\n`);
+      process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]]\n`);
       return 2;
     }
     const code = (e as { code?: string }).code;
     process.stderr.write(`onesam segment: ${code ? `${code}: ` : ''}${(e as Error).message}\n`);
     return 1;
   }
+}
+
+/** TLS for `--server`: --tls-ca (server CA, PEM), with --tls-cert/--tls-key for mTLS. */
+async function clientTls(values: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-server-name'?: string }) {
+  const { 'tls-ca': ca, 'tls-cert': cert, 'tls-key': key, 'tls-server-name': serverName } = values;
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (ca === undefined && cert === undefined) return {};
+  return {
+    tls: {
+      ...(ca !== undefined ? { ca: await readFile(ca) } : {}),
+      ...(cert !== undefined && key !== undefined ? { cert: await readFile(cert), key: await readFile(key) } : {}),
+      ...(serverName !== undefined ? { serverName } : {}),
+    },
+  };
 }
 
 async function segment(args: string[]): Promise<number> {
@@ -66,6 +80,10 @@ async function segment(args: string[]): Promise<number> {
     workers: { type: 'string' },
     threads: { type: 'string' },
     prompt: { type: 'string', default: 'auto' },
+    'tls-ca': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-server-name': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('expected exactly one input .npz file');
   if (!values.output) throw new UsageError('missing -o <out.npz>');
@@ -88,7 +106,7 @@ async function segment(args: string[]): Promise<number> {
   let result: SegmentationResult;
   if (values.server) {
     const { segmentRemote } = await import('../client/segment-remote.ts');
-    result = await segmentRemote(values.server, request);
+    result = await segmentRemote(values.server, request, await clientTls(values));
   } else {
     const workers = positiveInt(values.workers, '--workers');
     const threads = positiveInt(values.threads, '--threads');

@@ -6,6 +6,11 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { rawRequest } from '../helpers/requests.ts';
@@ -164,6 +169,28 @@ test('TLS with client certificate verification (mTLS)', async () => {
     assert.equal((await plaintext.listModels(deadline()).then(() => assert.fail('expected a refusal'), grpcError)).code, grpc.status.UNAVAILABLE);
     const untrusted = server.client({ tls: { ca: pki.read(pki.otherCaCert), cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) } });
     assert.equal((await untrusted.listModels(deadline()).then(() => assert.fail('expected a refusal'), grpcError)).code, grpc.status.UNAVAILABLE);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('`onesam segment --server` speaks TLS with --tls-ca, and mTLS with --tls-cert/--tls-key', async () => {
+  const pki = makeTestPki();
+  const server = await startTestService({
+    config: { tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert } },
+    createSegmenter: async () => new FakeSegmenter(),
+  });
+  await server.service.ready;
+  const bin = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
+  const input = fileURLToPath(new URL('../../../shared/reference/cases/public/imgs/2DBox_US_0006.npz', import.meta.url));
+  const out = join(mkdtempSync(join(tmpdir(), 'onesam-tls-cli-')), 'out.npz');
+  const cli = (...extra: string[]) => promisify(execFile)(process.execPath, [bin, 'segment', input, '-o', out, '--server', server.address, ...extra]);
+  try {
+    await cli('--tls-ca', pki.caCert, '--tls-cert', pki.clientCert, '--tls-key', pki.clientKey);
+    assert.ok(readFileSync(out).length > 0);
+    const refused = await cli('--tls-ca', pki.caCert).then(() => assert.fail('expected a refusal without a client certificate'), (e: { code: number; stderr: string }) => e);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /UNAVAILABLE|handshake|certificate|connect/i);
   } finally {
     await server.stop();
   }
