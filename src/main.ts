@@ -1,6 +1,6 @@
-// Composition root: config -> logger -> metrics -> gRPC server (health NOT_SERVING) -> model loading and worker
-// pool (Segmenter) -> SERVING; SIGTERM/SIGINT -> drain -> close the pool -> exit 0. `onesam serve`
-// (src/cli/serve.ts) loads the configuration and calls runServer.
+// Composition root: config -> logger -> metrics -> codec threads -> gRPC server (health NOT_SERVING) -> model
+// loading and worker pool (Segmenter) -> SERVING; SIGTERM/SIGINT -> drain -> close the pools -> exit 0.
+// `onesam serve` (src/cli/serve.ts) loads the configuration and calls runServer.
 import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { ServiceMetrics } from './observability/metrics.ts';
@@ -11,6 +11,7 @@ import { ServiceHealth } from './server/health.ts';
 import { startGrpcServer } from './server/server.ts';
 import { ServiceState } from './server/service-state.ts';
 import { drainServer } from './server/shutdown.ts';
+import { CodecPool } from './workers/codec-pool.ts';
 
 export type SegmenterFactory = (config: Config) => Promise<Segmenter>;
 
@@ -28,6 +29,8 @@ export interface RunningService {
   readonly metricsPort: number;
   readonly state: ServiceState;
   readonly metrics: ServiceMetrics;
+  /** The codec threads (payload decoding, label encoding); closed by shutdown(). */
+  readonly codec: CodecPool;
   /** Settles when loading ends: resolved once SERVING, rejected when the models failed to load. */
   readonly ready: Promise<void>;
   /** Drains and stops everything; safe to call more than once. */
@@ -55,22 +58,35 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const health = new ServiceHealth();
   const state = new ServiceState(health, makeRoutingTable(config.routing), config.maxConcurrentRequests);
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
+  // Payload decoding and label encoding run here, never on the event loop nor on the onnxruntime workers.
+  const codec = new CodecPool({ threads: config.codecThreads });
   let grpc;
   try {
-    grpc = await startGrpcServer({ ...config, state, health, metrics, logger });
+    grpc = await startGrpcServer({ ...config, state, health, metrics, logger, codec });
   } catch (err) {
+    await codec.close();
     await metricsServer.close();
     throw err;
   }
   logger.info({
     grpcPort: grpc.port, metricsPort: metricsServer.port, host: config.host, tls: Boolean(config.tls), mtls: Boolean(config.tls?.clientCa),
-    auth: Boolean(config.authToken), workers: config.workers, intraOpThreads: config.intraOpThreads, modelsDir: config.modelsDir,
+    auth: Boolean(config.authToken), workers: config.workers, intraOpThreads: config.intraOpThreads, codecThreads: config.codecThreads,
+    modelsDir: config.modelsDir,
   }, 'listening');
 
   const factory = options.createSegmenter ?? pipelineSegmenter;
   const loadStart = performance.now();
+  // The codec threads start while the models load; SERVING waits for both.
+  const codecReady = codec.ready();
+  codecReady.catch(() => undefined);
   const ready = (async () => {
     const segmenter = await factory(config);
+    try {
+      await codecReady;
+    } catch (err) {
+      await segmenter.close();
+      throw err;
+    }
     if (!state.attach(segmenter)) {
       // Shutdown began while the models loaded.
       await segmenter.close();
@@ -91,6 +107,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // A load still in progress closes its own pool when it ends (attach refuses during shutdown).
       await ready.catch(() => undefined);
       await state.segmenter?.close();
+      // Every admitted call has settled, so no decode or encode is left; close() would still wait for one.
+      await codec.close();
       await metricsServer.close();
       state.setPhase('stopped');
       logger.info({ forced: result.forced }, 'stopped');
@@ -98,7 +116,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     })();
     return stopping;
   };
-  return { grpcPort: grpc.port, metricsPort: metricsServer.port, state, metrics, ready, shutdown };
+  return { grpcPort: grpc.port, metricsPort: metricsServer.port, state, metrics, codec, ready, shutdown };
 }
 
 /**

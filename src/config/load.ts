@@ -99,6 +99,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     ...(cacheDir !== undefined ? { cacheDir } : {}),
     workers,
     intraOpThreads,
+    codecThreads: get<number>('codecThreads') ?? DEFAULTS.codecThreads,
     maxPayloadBytes: get<number>('maxPayloadBytes') ?? DEFAULTS.maxPayloadBytes,
     maxMessageBytes: get<number>('maxMessageBytes') ?? DEFAULTS.maxMessageBytes,
     maxConcurrentRequests: get<number>('maxConcurrentRequests') ?? DEFAULTS.maxConcurrentRequests,

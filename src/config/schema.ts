@@ -24,6 +24,8 @@ export interface Config {
   readonly cacheDir?: string;
   readonly workers: number;
   readonly intraOpThreads: number;
+  /** Threads decoding payloads and encoding labels, apart from the onnxruntime workers. */
+  readonly codecThreads: number;
   readonly maxPayloadBytes: number;
   readonly maxMessageBytes: number;
   readonly maxConcurrentRequests: number;
@@ -61,6 +63,8 @@ export const DEFAULTS = Object.freeze({
   metricsPort: 9464,
   modelsDir: fileURLToPath(new URL('../../models', import.meta.url)),
   intraOpThreads: 1,
+  // One thread keeps decoding off the event loop; requests queue for it only while another volume is being decoded.
+  codecThreads: 1,
   // A 512 x 512 x 1000 int16 CT is 500 MiB.
   maxPayloadBytes: 512 * MiB,
   // grpc-js defaults to 4 MiB; clients send ~1 MiB chunks, so 8 MiB leaves room without inviting huge messages.
@@ -86,6 +90,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'cacheDir', env: 'ONESAM_CACHE_DIR', type: 'path', defaultText: 'inside each model folder', description: 'Where compiled ONNX graphs are cached; set it when the model folder is read-only.' },
   { path: 'workers', env: 'ONESAM_WORKERS', flag: 'workers', type: 'int', min: 1, max: 256, defaultText: 'cores / intraOpThreads', description: 'Worker threads, each holding every network.' },
   { path: 'intraOpThreads', env: 'ONESAM_INTRA_OP_THREADS', flag: 'threads', type: 'int', min: 1, max: 256, defaultText: '1', description: 'onnxruntime intra-op threads per worker. Keep workers x threads <= cores.' },
+  { path: 'codecThreads', env: 'ONESAM_CODEC_THREADS', flag: 'codec-threads', type: 'int', min: 1, max: 64, defaultText: '1', description: 'Threads that decode payloads and encode labels, off the main thread and apart from the workers.' },
   { path: 'maxPayloadBytes', env: 'ONESAM_MAX_PAYLOAD_BYTES', type: 'bytes', min: 1, defaultText: '512MiB', description: 'Largest declared payload, and largest decompressed NIfTI, per request.' },
   { path: 'maxMessageBytes', env: 'ONESAM_MAX_MESSAGE_BYTES', type: 'bytes', min: 64 * 1024, max: 64 * MiB, defaultText: '8MiB', description: 'gRPC receive limit per message (clients send ~1 MiB chunks).' },
   { path: 'maxConcurrentRequests', env: 'ONESAM_MAX_CONCURRENT_REQUESTS', type: 'int', min: 1, max: 10_000, defaultText: '8', description: 'Segment calls served at once; more are refused with RESOURCE_EXHAUSTED.' },

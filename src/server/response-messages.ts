@@ -28,7 +28,7 @@ export function acceptedMessage(header: ParsedHeader, image: ImageVolume, plan: 
 export function summaryMessage(
   header: ParsedHeader,
   result: SegmentationResult,
-  labels: Uint8Array | Uint16Array,
+  labelDtype: 'uint8' | 'uint16',
   labelShape: readonly number[],
   labelBytes: number,
   times: RequestTimes,
@@ -43,7 +43,7 @@ export function summaryMessage(
       assemble: s.assemble, queue: s.queue, send: times.sendMs,
     },
     wallMs: times.wallMs,
-    labelType: labels instanceof Uint16Array ? 'LABEL_TYPE_UINT16' : 'LABEL_TYPE_UINT8',
+    labelType: labelDtype === 'uint16' ? 'LABEL_TYPE_UINT16' : 'LABEL_TYPE_UINT8',
     labelShape: [...labelShape],
     format: labelFormatToWire(header.output.format),
     gzip: header.output.gzip,

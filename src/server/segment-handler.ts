@@ -1,7 +1,9 @@
 // The Segment RPC: header -> payload chunks -> accepted -> progress* -> labels* -> summary. One SegmentCall per
 // stream. Everything that can go wrong ends in `fail`, which maps the error once (src/errors) and sends the
 // status unless the client is already gone. Cancellation and deadlines abort the pipeline through an AbortSignal;
-// the pipeline stops between slices and never interrupts a worker inside onnxruntime.
+// the pipeline stops between slices and never interrupts a worker inside onnxruntime. Decoding the payload and
+// encoding the labels run on the codec threads (src/workers/codec-pool.ts), so a large volume never stalls the
+// event loop that serves health checks and the other streams.
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { SegmentRequest__Output } from '../generated/onesam/v1/SegmentRequest.ts';
@@ -13,7 +15,8 @@ import { requestLogger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { SegmentationPlan, Segmenter } from '../pipeline/segmenter.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
-import { decodePayload, encodeLabels, type DecodedVolume } from '../volume/payload.ts';
+import type { DecodedVolume } from '../volume/payload.ts';
+import type { PayloadCodec } from '../workers/codec-pool.ts';
 import { unlessAborted } from './abortable.ts';
 import { readPayload } from './payload-reader.ts';
 import { parseHeader, type ParsedHeader } from './request-header.ts';
@@ -30,6 +33,7 @@ export interface SegmentHandlerDeps {
   readonly limits: { readonly maxPayloadBytes: number };
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
+  readonly codec: PayloadCodec;
 }
 
 type SegmentServerCall = grpc.ServerDuplexStream<SegmentRequest__Output, SegmentResponse>;
@@ -117,6 +121,7 @@ class SegmentCall {
     const ingestStart = performance.now();
     const decoded = await this.ingest(messages, header, segmenter);
     const ingestMs = performance.now() - ingestStart;
+    this.checkAborted();
 
     const { objects, source } = chooseObjects(header, decoded);
     const request: SegmentationRequest = {
@@ -142,8 +147,11 @@ class SegmentCall {
     this.checkAborted();
 
     const sendStart = performance.now();
-    const labels = header.output.forceUint16 && result.labels instanceof Uint8Array ? Uint16Array.from(result.labels) : result.labels;
-    const encoded = encodeLabels(labels, decoded.geometry, header.output.format, header.output.gzip);
+    // The label volume moves to the codec thread: result.labels is unusable from here on.
+    const { bytes: encoded, dtype } = await this.deps.codec.encode({
+      labels: result.labels, geometry: decoded.geometry, format: header.output.format, gzip: header.output.gzip, forceUint16: header.output.forceUint16,
+    });
+    this.checkAborted();
     for (let offset = 0; offset < encoded.length; offset += LABEL_CHUNK_BYTES) {
       const data = encoded.subarray(offset, Math.min(offset + LABEL_CHUNK_BYTES, encoded.length));
       await this.writer.write({ labels: { data, offset } });
@@ -151,7 +159,7 @@ class SegmentCall {
       metrics.bytesSent.inc(data.length);
     }
     const times: RequestTimes = { ingestMs, sendMs: performance.now() - sendStart, wallMs: performance.now() - this.started };
-    await this.writer.write({ summary: summaryMessage(header, result, labels, decoded.geometry.labelShape, encoded.length, times) });
+    await this.writer.write({ summary: summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times) });
     this.checkAborted();
     this.statusSent = true;
     this.call.end();
@@ -162,7 +170,10 @@ class SegmentCall {
     }, 'segment done');
   }
 
-  /** Reads and decodes the payload; the raw bytes go out of scope here, before the long pipeline run. */
+  /**
+   * Reads and decodes the payload. The raw bytes move to the codec thread (transferred, not copied) and go out of
+   * scope there, before the long pipeline run.
+   */
   private async ingest(messages: AsyncIterator<SegmentRequest__Output>, header: ParsedHeader, segmenter: Segmenter): Promise<DecodedVolume> {
     const { limits, metrics } = this.deps;
     const bytes = await readPayload(messages, header.payloadBytes, {
@@ -170,7 +181,7 @@ class SegmentCall {
       saturated: () => saturated(segmenter),
       onBytes: (n) => metrics.bytesReceived.inc(n),
     });
-    return decodePayload(header.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
+    return this.deps.codec.decode(header.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
   }
 
   private adoptRequestId(header: ParsedHeader): void {

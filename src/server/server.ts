@@ -6,6 +6,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { TlsConfig } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
+import type { PayloadCodec } from '../workers/codec-pool.ts';
 import { bearerTokenInterceptor } from './auth.ts';
 import type { ServiceHealth } from './health.ts';
 import { createListModelsHandler } from './list-models-handler.ts';
@@ -24,6 +25,7 @@ export interface GrpcServerOptions {
   readonly health: ServiceHealth;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
+  readonly codec: PayloadCodec;
 }
 
 export interface GrpcServer {
@@ -39,7 +41,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   });
   const deps = { state: options.state, metrics: options.metrics, logger: options.logger };
   server.addService(grpcType.onesam.v1.Segmentation.service, {
-    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes } }),
+    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes }, codec: options.codec }),
     ListModels: createListModelsHandler(deps),
   });
   options.health.addToServer(server);

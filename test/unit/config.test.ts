@@ -85,6 +85,16 @@ test('errors name the field path and the variable that held the value', () => {
   assert.equal(configError(() => loadConfig({ env: { ONESAM_MAX_MESSAGE_BYTES: '1KiB' } })).field, 'maxMessageBytes');
 });
 
+test('codecThreads: 1 by default, set by file, variable or flag, an integer in 1..64', () => {
+  assert.equal(loadConfig({ env: {}, cores: 16 }).config.codecThreads, 1);
+  assert.equal(loadConfig({ env: { ONESAM_CODEC_THREADS: '2' } }).config.codecThreads, 2);
+  assert.equal(loadConfig({ env: { ONESAM_CODEC_THREADS: '2' }, flags: { 'codec-threads': '3' } }).config.codecThreads, 3);
+  assert.equal(loadConfig({ env: {}, configFile: file('codec.json', '{"codecThreads": 4}') }).config.codecThreads, 4);
+  assert.equal(configError(() => loadConfig({ env: { ONESAM_CODEC_THREADS: '0' } })).message, 'config.codecThreads (ONESAM_CODEC_THREADS): must be an integer in 1..64, got "0"');
+  assert.equal(configError(() => loadConfig({ env: { ONESAM_CODEC_THREADS: '65' } })).field, 'codecThreads');
+  assert.equal(configError(() => loadConfig({ env: {}, flags: { 'codec-threads': '1.5' } })).field, 'codecThreads');
+});
+
 test('the auth token never appears in error messages', () => {
   const err = configError(() => loadConfig({ env: { ONESAM_AUTH_TOKEN: 'abc def' } }));
   assert.equal(err.field, 'authToken');
