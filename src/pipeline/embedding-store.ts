@@ -113,25 +113,25 @@ export class EmbeddingStore implements Evictor {
 
   /** Unpins; frees the entry once no planned step needs it. */
   release(network: NetworkName, z: number): void {
-    const key = sliceKey(network, z);
-    this.consumed.set(key, (this.consumed.get(key) ?? 0) + 1);
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    entry.pins--;
-    entry.refs--;
-    if (entry.pins <= 0 && entry.refs <= 0) this.drop(key, entry);
-    else if (entry.pins <= 0) this.o.budget.reconsider();
+    this.consume(network, z, true);
     this.pump();
   }
 
   /** A planned use that will not happen (a scribble walk skipped the slice): frees the entry if it was the last. */
   skip(network: NetworkName, z: number): void {
+    this.consume(network, z, false);
+  }
+
+  private consume(network: NetworkName, z: number, pinned: boolean): void {
     const key = sliceKey(network, z);
     this.consumed.set(key, (this.consumed.get(key) ?? 0) + 1);
     const entry = this.entries.get(key);
     if (!entry) return;
+    if (pinned) entry.pins--;
     entry.refs--;
     if (entry.pins <= 0 && entry.refs <= 0) this.drop(key, entry);
+    // Unpinned but still planned: now evictable, which a waiting acquisition may need to know.
+    else if (pinned && entry.pins <= 0) this.o.budget.reconsider();
   }
 
   /** Starts prefetch encodes while pool threads and budget are free (never evicts, never waits). */

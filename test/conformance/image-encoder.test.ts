@@ -3,35 +3,15 @@
 // that windows and adapters of different batch items never mix.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { goldenTensor, maxAbsDiff, weightsOf } from '../helpers/golden.ts';
 import { CheckpointError } from '../../src/models/checkpoint/errors.ts';
-import { readSafetensors } from '../../src/models/checkpoint/safetensors.ts';
-import type { StateDict } from '../../src/models/checkpoint/tensor.ts';
 import { buildImageEncoder, buildImageEncoderWithStages, IMAGE_ENCODER_IO } from '../../src/models/networks/image-encoder.ts';
 
-const REFERENCE = fileURLToPath(new URL('../../../shared/reference/', import.meta.url));
 const TOLERANCE = 2e-3;
 const CASES = ['case0', 'case1', 'maskprompt'] as const;
 const IMAGE_SIZE = 3 * 256 * 256;
 
-const golden = readSafetensors(readFileSync(`${REFERENCE}golden/golden_tensors.safetensors`), 'golden tensors');
-const weightsOf = (model: string): StateDict => readSafetensors(readFileSync(`${REFERENCE}weights/${model}_demo.safetensors`), model);
-
-function goldenTensor(key: string): Float32Array {
-  const t = golden.get(key);
-  assert.ok(t, `golden tensor ${key} exists`);
-  return t.data as Float32Array;
-}
-
-/** max |a - b| over item `index` of a batched output whose items have `b.length` values. */
-function maxAbsDiff(batched: Float32Array, index: number, b: Float32Array): number {
-  const a = batched.subarray(index * b.length, (index + 1) * b.length);
-  let max = 0;
-  for (let i = 0; i < b.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
 
 async function encodeBatch(model: string, graph: Uint8Array, cases: readonly string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
   // 'all' is what the service runs with: it rewrites convolutions to NCHWc and fuses GELU/attention kernels.

@@ -3,18 +3,14 @@
 // these tests do not depend on the image encoder.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { goldenTensor, maxAbsDiff, weightsOf } from '../helpers/golden.ts';
 import { CheckpointError } from '../../src/models/checkpoint/errors.ts';
-import { readSafetensors } from '../../src/models/checkpoint/safetensors.ts';
-import type { StateDict } from '../../src/models/checkpoint/tensor.ts';
 import {
   boxesToPointPrompts, buildPromptDecoder, buildPromptDecoderWithProbes, imagePositionalEncoding, POINT_LABEL,
   PROMPT_DECODER_IO as IO, PROMPT_DECODER_PROBES as PROBES,
 } from '../../src/models/networks/prompt-decoder.ts';
 
-const REFERENCE = fileURLToPath(new URL('../../../shared/reference/', import.meta.url));
 const LOGITS_TOLERANCE = 2e-2;
 const IOU_TOLERANCE = 1e-3;
 const DENSE_TOLERANCE = 2e-3;
@@ -23,23 +19,6 @@ const DENSE_PE_TOLERANCE = 1e-4;
 const SPARSE_TOLERANCE = 1e-5;
 const MASK_SIZE = 256 * 256;
 
-const golden = readSafetensors(readFileSync(`${REFERENCE}golden/golden_tensors.safetensors`), 'golden tensors');
-const weightsOf = (model: string): StateDict => readSafetensors(readFileSync(`${REFERENCE}weights/${model}_demo.safetensors`), model);
-
-function goldenTensor(key: string): Float32Array {
-  const t = golden.get(key);
-  assert.ok(t, `golden tensor ${key} exists`);
-  return t.data as Float32Array;
-}
-
-/** max |a - b| over item `index` of a batched output whose items have `b.length` values. */
-function maxAbsDiff(batched: Float32Array, index: number, b: Float32Array): number {
-  assert.ok(batched.length >= (index + 1) * b.length, `output holds item ${index} of ${b.length} values`);
-  const a = batched.subarray(index * b.length, (index + 1) * b.length);
-  let max = 0;
-  for (let i = 0; i < b.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
 
 interface Prompts {
   readonly batch: number;
