@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
-import { rawRequest } from '../helpers/requests.ts';
+import { box3d, rawRequest } from '../helpers/requests.ts';
 import { grpcError, rawSegmentCall, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
 
 let server: TestService;
@@ -60,10 +60,20 @@ test('an exceeded deadline stops the work, answers DEADLINE_EXCEEDED and frees t
   const cancelsBefore = await metric(CANCELLED_TOTAL);
   const deadlinesBefore = await metric('onesam_errors_total{code="DEADLINE_EXCEEDED"}');
   const abortedBefore = fake.aborted;
-  const err = await server.client().segment(rawRequest(), { deadline: Date.now() + 100 }).then(() => assert.fail('expected a timeout'), grpcError);
-  assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
-  await until(() => server.service.state.activeRequests === 0, 'the slot to be released');
-  assert.equal(fake.aborted, abortedBefore + 1);
+  const startedBefore = fake.started;
+  // Six slices of 400 ms against a 1 s deadline: the deadline falls inside the pipeline work even when a loaded CI
+  // machine takes several hundred ms to upload and admit the request (a 100 ms deadline once expired before that).
+  fake.sliceMs = 400;
+  try {
+    const request = rawRequest({ prompts: [box3d(1, 4, 5, 0, 20, 22, 5)] });
+    const err = await server.client().segment(request, { deadline: Date.now() + 1_000 }).then(() => assert.fail('expected a timeout'), grpcError);
+    assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
+    await until(() => server.service.state.activeRequests === 0, 'the slot to be released');
+  } finally {
+    fake.sliceMs = 40;
+  }
+  assert.equal(fake.started, startedBefore + 1, 'the request reached the pipeline before its deadline');
+  assert.equal(fake.aborted, abortedBefore + 1, 'the pipeline saw the deadline');
   assert.equal(await metric('onesam_errors_total{code="DEADLINE_EXCEEDED"}'), deadlinesBefore + 1);
   assert.equal(await metric(CANCELLED_TOTAL), cancelsBefore, 'a deadline is not a client cancel');
   assert.equal((await server.client().segment(rawRequest())).summary.objects.length, 1);
