@@ -1,12 +1,22 @@
 // A server-wide byte budget for slice embeddings (4 MiB each, plus 2.5 MiB for OneSAM's HQ intermediate).
-// Waiters are served in FIFO order. When an acquisition cannot be satisfied, registered evictors (the requests'
-// embedding stores) drop cached embeddings that no walk is using right now; those are re-encoded if needed again.
+// Waiters are served in FIFO order. When an acquisition cannot be satisfied, registered evictors drop embeddings
+// nobody is using right now; those are re-encoded if needed again. Session caches (embeddings kept between
+// requests on one image) are evicted first, least recently used cache first: they only save future work, while a
+// request store's idle embeddings are still planned for the request in flight.
 import { PipelineError } from './errors.ts';
 
 export interface Evictor {
   /** Frees up to `bytes` of unpinned cached data; returns the bytes released (via budget.release). */
   evict(bytes: number): number;
+  /**
+   * Bytes it could free right now. Cache evictors must provide it: prefetching counts those bytes as free when
+   * it checks its headroom, since any acquisition would evict them anyway.
+   */
+  evictableBytes?(): number;
 }
+
+/** `cache`: a session cache, evicted before any request store (`request`). */
+export type EvictorPriority = 'cache' | 'request';
 
 interface Waiter {
   readonly bytes: number;
@@ -20,7 +30,11 @@ export class ByteBudget {
   /** High-water mark of bytes in use, for tests and metrics. */
   peak = 0;
   private readonly waiters: Waiter[] = [];
-  private readonly evictors = new Set<Evictor>();
+  /** Insertion order is recency order: touch() moves a cache to the end, so the first is the least recently used. */
+  private readonly caches = new Set<Evictor>();
+  private readonly stores = new Set<Evictor>();
+  /** Set while serve() runs: evictors release bytes from inside it, and a nested serve would hand out the head twice. */
+  private serving = false;
 
   constructor(readonly limit: number) {
     if (!(limit > 0)) throw new Error('byte budget must be positive');
@@ -35,19 +49,36 @@ export class ByteBudget {
     return this.used;
   }
 
-  register(evictor: Evictor): () => void {
-    this.evictors.add(evictor);
-    return () => this.evictors.delete(evictor);
+  register(evictor: Evictor, priority: EvictorPriority = 'request'): () => void {
+    const set = priority === 'cache' ? this.caches : this.stores;
+    set.add(evictor);
+    return () => { set.delete(evictor); };
   }
 
-  /** Takes bytes only if they are free now and nobody is waiting (prefetching never evicts or queues). */
+  /** Marks a cache as just used, so other caches are evicted before it. */
+  touch(cache: Evictor): void {
+    if (this.caches.delete(cache)) this.caches.add(cache);
+  }
+
+  /**
+   * Takes bytes only if they are free now and nobody is waiting. Prefetching never queues and never evicts a
+   * request store; it may evict session caches, whose bytes it counts as free for the headroom.
+   */
   tryAcquire(bytes: number, headroom = 0): boolean {
-    if (this.waiters.length > 0 || this.used + bytes + headroom > this.limit) return false;
+    if (this.waiters.length > 0) return false;
+    let cached = 0;
+    for (const cache of this.caches) cached += cache.evictableBytes?.() ?? 0;
+    if (this.used - cached + bytes + headroom > this.limit) return false;
+    for (const cache of this.caches) {
+      if (this.used + bytes <= this.limit) break;
+      cache.evict(this.used + bytes - this.limit);
+    }
+    if (this.used + bytes > this.limit) return false;
     this.take(bytes);
     return true;
   }
 
-  /** Takes bytes, evicting idle cached embeddings (the caller's own first) or waiting for releases. */
+  /** Takes bytes, evicting idle embeddings (session caches, then the caller's own, then others') or waiting for releases. */
   acquire(bytes: number, signal?: AbortSignal, preferred?: Evictor): Promise<void> {
     if (bytes > this.limit) {
       return Promise.reject(new PipelineError('MEMORY_BUDGET_EXCEEDED', `one slice needs ${bytes} bytes of embeddings, more than the whole budget of ${this.limit}`));
@@ -76,7 +107,7 @@ export class ByteBudget {
     });
   }
 
-  /** Re-examines waiters after cached data became evictable (an encode settled, a walk unpinned a slice). */
+  /** Re-examines waiters after data became evictable (an encode settled, a walk unpinned a slice, a cache took one). */
   reconsider(): void {
     this.serve();
   }
@@ -89,8 +120,8 @@ export class ByteBudget {
 
   private fits(bytes: number, preferred?: Evictor): boolean {
     if (this.used + bytes <= this.limit) return true;
-    const order = preferred ? [preferred, ...[...this.evictors].filter((e) => e !== preferred)] : [...this.evictors];
-    for (const evictor of order) {
+    const stores = preferred && !this.caches.has(preferred) ? [preferred, ...[...this.stores].filter((e) => e !== preferred)] : [...this.stores];
+    for (const evictor of [...this.caches, ...stores]) {
       evictor.evict(this.used + bytes - this.limit);
       if (this.used + bytes <= this.limit) return true;
     }
@@ -98,12 +129,19 @@ export class ByteBudget {
   }
 
   private serve(): void {
-    while (this.waiters.length > 0) {
-      const head = this.waiters[0]!;
-      if (!this.fits(head.bytes, head.preferred)) return;
-      this.waiters.shift();
-      this.take(head.bytes);
-      head.resolve();
+    // Evictions inside fits() release bytes and so re-enter here; the running loop re-checks the head itself.
+    if (this.serving) return;
+    this.serving = true;
+    try {
+      while (this.waiters.length > 0) {
+        const head = this.waiters[0]!;
+        if (!this.fits(head.bytes, head.preferred)) return;
+        this.waiters.shift();
+        this.take(head.bytes);
+        head.resolve();
+      }
+    } finally {
+      this.serving = false;
     }
   }
 }

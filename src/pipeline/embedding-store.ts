@@ -1,9 +1,12 @@
 // Per-request cache of slice embeddings: each (network, slice) a walk needs is encoded once and shared by all
 // objects and both walk directions, then released as soon as no planned walk step needs it any more.
 // Prefetching encodes planned slices ahead of the walks while budget and pool capacity allow.
+// With a session cache attached, slices are first taken from it ("adopted": no encode, the cache's budget
+// reservation moves here) and successfully encoded slices are handed to it instead of released.
 import type { WorkerPool } from '../workers/pool.ts';
 import { EMBEDDING_FLOATS, INTERM_FLOATS, type CancelFlag, type NetworkEmbedding, type SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
+import type { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
 import type { NetworkName, StageTimes } from './types.ts';
 
@@ -20,6 +23,8 @@ interface Entry {
   /** Planned walk steps still to use this entry. */
   refs: number;
   lastUse: number;
+  /** The buffers hold a finished embedding (encoded or adopted): only such entries may go to the session cache. */
+  complete: boolean;
 }
 
 export interface EmbeddingStoreOptions {
@@ -31,7 +36,10 @@ export interface EmbeddingStoreOptions {
   readonly cancel: CancelFlag;
   readonly signal: AbortSignal;
   readonly stages: StageTimes;
+  /** Called when a slice's embedding is ready, whether encoded or adopted from the session cache. */
   readonly onEncoded?: (network: NetworkName, z: number) => void;
+  /** Embeddings kept between requests on the same image. */
+  readonly cache?: SessionEmbeddingCache;
 }
 
 export class EmbeddingStore implements Evictor {
@@ -46,7 +54,10 @@ export class EmbeddingStore implements Evictor {
   private clock = 0;
   private disposed = false;
   private readonly unregister: () => void;
+  /** Slices run through an encoder (re-encodes after eviction included). */
   readonly encoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+  /** Slices adopted from the session cache instead of encoded. */
+  readonly reused: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
   /** Distinct (network, slice) pairs encoded, to tell re-encodes after eviction from first encodes. */
   readonly distinct = new Set<SliceKey>();
 
@@ -59,6 +70,8 @@ export class EmbeddingStore implements Evictor {
     for (const key of uses) this.plannedRefs.set(key, (this.plannedRefs.get(key) ?? 0) + 1);
     const seen = new Set<SliceKey>();
     this.prefetchQueue = prefetchOrder.filter((k) => (seen.has(k) ? false : (seen.add(k), true)));
+    // Keep this request's slices in the session cache while prefetching evicts cached slices to make room.
+    this.o.cache?.touch(this.prefetchQueue);
   }
 
   bytesFor(network: NetworkName): number {
@@ -74,6 +87,8 @@ export class EmbeddingStore implements Evictor {
   async acquireSlice(networks: readonly NetworkName[], z: number): Promise<NetworkEmbedding[]> {
     let entries: Entry[] | undefined;
     while (!entries) {
+      // Adopt cached slices first, synchronously, so that no memory is reserved for them.
+      for (const n of networks) if (!this.entries.has(sliceKey(n, z))) this.adopt(n, z);
       const missing = networks.filter((n) => !this.entries.has(sliceKey(n, z)));
       const reserved = missing.reduce((sum, n) => sum + this.bytesFor(n), 0);
       if (reserved > 0) await this.o.budget.acquire(reserved, this.o.signal, this);
@@ -90,12 +105,13 @@ export class EmbeddingStore implements Evictor {
       }
       let spare = reserved;
       entries = networks.map((n) => {
-        const existing = this.entries.get(sliceKey(n, z));
+        // Another request may have left the slice in the session cache while we waited.
+        const existing = this.entries.get(sliceKey(n, z)) ?? this.adopt(n, z);
         if (existing) return existing;
         spare -= this.bytesFor(n);
         return this.start(n, z);
       });
-      // Entries another walk started while we waited were reserved twice.
+      // Entries another walk started (or that were adopted) while we waited were reserved twice.
       if (spare > 0) this.o.budget.release(spare);
     }
     for (const entry of entries) {
@@ -129,18 +145,19 @@ export class EmbeddingStore implements Evictor {
     if (!entry) return;
     if (pinned) entry.pins--;
     entry.refs--;
-    if (entry.pins <= 0 && entry.refs <= 0) this.drop(key, entry);
+    if (entry.pins <= 0 && entry.refs <= 0) this.drop(key, entry, true);
     // Unpinned but still planned: now evictable, which a waiting acquisition may need to know.
     else if (pinned && entry.pins <= 0) this.o.budget.reconsider();
   }
 
-  /** Starts prefetch encodes while pool threads and budget are free (never evicts, never waits). */
+  /** Adopts cached slices and starts prefetch encodes while pool threads and budget are free (never waits). */
   pump(): void {
     const { pool, budget } = this.o;
     while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < pool.workers) {
       const key = this.prefetchQueue[0]!;
       if (this.entries.has(key) || this.remainingUses(key) <= 0) { this.prefetchQueue.shift(); continue; }
       const [network, zs] = key.split(':') as [NetworkName, string];
+      if (this.adopt(network, Number(zs))) { this.prefetchQueue.shift(); continue; }
       // Keep headroom so walks that need a slice now are not starved by prefetching.
       if (!budget.tryAcquire(this.bytesFor(network), this.bytesFor(network) * pool.workers)) return;
       this.prefetchQueue.shift();
@@ -158,18 +175,20 @@ export class EmbeddingStore implements Evictor {
       // Settled entries only: an encode in flight still writes into its buffer.
       if (!this.settledEntries.has(entry)) continue;
       freed += entry.bytes;
-      this.drop(key, entry);
+      // Really released: handing it to the session cache would free nothing.
+      this.drop(key, entry, false);
       // A dropped entry with remaining uses may be prefetched again later.
       if (entry.refs > 0) this.prefetchQueue.push(key);
     }
     return freed;
   }
 
-  /** Releases every buffer (after the request finished or failed). */
+  /** Hands every finished embedding to the session cache, releases the rest (after the request finished or failed). */
   dispose(): void {
     this.disposed = true;
-    for (const [key, entry] of this.entries) this.drop(key, entry);
+    // Unregister first: the cache's put() lets the budget evict, which must not re-enter this store meanwhile.
     this.unregister();
+    for (const [key, entry] of [...this.entries]) this.drop(key, entry, true);
   }
 
   private start(network: NetworkName, z: number): Entry {
@@ -184,6 +203,7 @@ export class EmbeddingStore implements Evictor {
       network, z, bytes, embedding, pins: 0, lastUse: ++this.clock,
       refs: this.remainingUses(key),
       ready: Promise.resolve(),
+      complete: false,
     };
     const submitted = performance.now();
     entry.ready = this.o.pool.encode({
@@ -193,6 +213,7 @@ export class EmbeddingStore implements Evictor {
       this.settledEntries.add(entry);
       queueMicrotask(() => this.o.budget.reconsider());
       if (r.cancelled) throw new Error('encode skipped: request cancelled');
+      entry.complete = true;
       this.o.stages.preprocess += r.preprocessMs;
       this.o.stages.encode += r.encodeMs;
       this.o.stages.queue += Math.max(0, performance.now() - submitted - r.preprocessMs - r.encodeMs);
@@ -216,10 +237,38 @@ export class EmbeddingStore implements Evictor {
     return (this.plannedRefs.get(key) ?? 0) - (this.consumed.get(key) ?? 0);
   }
 
-  private drop(key: SliceKey, entry: Entry): void {
+  /**
+   * Takes slice z of `network` from the session cache with its reservation; the entry is ready at once.
+   * Progress reports it like an encode: progress counts slices ready, and would otherwise stop short of its total.
+   */
+  private adopt(network: NetworkName, z: number): Entry | undefined {
+    const key = sliceKey(network, z);
+    const held = this.o.cache?.take(key);
+    if (!held) return undefined;
+    if (held.bytes !== this.bytesFor(network)) {
+      // Laid out for another decoder (cannot happen with one segmenter's cache): drop it and encode.
+      this.o.budget.release(held.bytes);
+      return undefined;
+    }
+    const entry: Entry = {
+      network, z, bytes: held.bytes, embedding: held.embedding, pins: 0, lastUse: ++this.clock,
+      refs: this.remainingUses(key),
+      ready: Promise.resolve(),
+      complete: true,
+    };
+    this.settledEntries.add(entry);
+    this.entries.set(key, entry);
+    this.reused[network]++;
+    this.o.onEncoded?.(network, z);
+    return entry;
+  }
+
+  /** Forgets an entry: its bytes go with it to the session cache when `keep` and it is complete, else are released. */
+  private drop(key: SliceKey, entry: Entry, keep: boolean): void {
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
-    this.o.budget.release(entry.bytes);
+    if (keep && entry.complete && this.o.cache) this.o.cache.put(key, { embedding: entry.embedding, bytes: entry.bytes });
+    else this.o.budget.release(entry.bytes);
   }
 
 }

@@ -4,6 +4,7 @@
 import type { WorkerPool } from '../workers/pool.ts';
 import type { DecodePrompts, DecodeResult, SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget } from './byte-budget.ts';
+import { sessionCacheFor } from './embedding-cache.ts';
 import { EmbeddingStore, sliceKey } from './embedding-store.ts';
 import { PipelineError } from './errors.ts';
 import { scribbleMask256, resizedSize, scaleBoxTo256 } from './geometry.ts';
@@ -43,6 +44,8 @@ class RequestRun {
     this.size = { height: image.height, width: image.width, ...resizedSize(image.height, image.width) };
     this.labels = new LabelAssembler(image.depth, image.height, image.width, request.objects.map((o) => o.label));
     const totalSlices = plan.networks.length * new Set(plan.visits).size;
+    const cache = sessionCacheFor(options.cache, ctx.budget);
+    cache?.checkImage(image);
     this.store = new EmbeddingStore({
       pool: ctx.pool,
       budget: ctx.budget,
@@ -51,8 +54,10 @@ class RequestRun {
       cancel: this.cancel,
       signal: this.abort.signal,
       stages: this.stages,
-      // Scribble walks may encode past the planned range: the total grows with them rather than being exceeded.
+      // Counts slices ready, adopted from the session cache or encoded. Scribble walks may encode past the planned
+      // range: the total grows with them rather than being exceeded.
       onEncoded: (network, slice) => this.emit({ kind: 'encoded', network, slice, done: ++this.slicesDone, total: Math.max(totalSlices, this.slicesDone) }),
+      ...(cache ? { cache } : {}),
     });
     const uses = plan.networks.flatMap((n) => plan.visits.map((z) => sliceKey(n, z)));
     const order = plan.prefetchOrder.flatMap((z) => plan.networks.map((n) => sliceKey(n, z)));
@@ -246,6 +251,7 @@ export async function executePlan(ctx: ExecuteContext, request: SegmentationRequ
         slices: run.visited.get(w.ordinal) ?? plan.objects[i]!.slices,
       })),
       slicesEncoded: { ...run.store.encoded },
+      slicesReused: { ...run.store.reused },
       stages: run.stages,
       wallMs: performance.now() - t0,
     };

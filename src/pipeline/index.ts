@@ -2,11 +2,12 @@
 import { WorkerPool } from '../workers/pool.ts';
 import type { WorkerModelPaths } from '../workers/protocol.ts';
 import { ByteBudget } from './byte-budget.ts';
+import { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
 import { executePlan } from './execute.ts';
 import { planRequest } from './plan.ts';
 import { makeRoutingTable, type RoutingTable } from './router.ts';
-import type { NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
+import type { EmbeddingCache, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
 import type { NetworkName, SegmentationRequest, SegmentationResult } from './types.ts';
 import { openRepository } from '../models/repository.ts';
 
@@ -75,6 +76,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
       const plan = planRequest(request, routing);
       return executePlan({ pool, budget, hqNetworks: hq }, request, plan, options);
     },
+    openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
     networks: () => statuses.map((s) => ({ ...s })),
     poolStats: () => pool.stats(),
     async close(): Promise<void> {
