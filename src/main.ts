@@ -10,6 +10,7 @@ import type { Segmenter } from './pipeline/segmenter.ts';
 import { ServiceHealth } from './server/health.ts';
 import { startGrpcServer } from './server/server.ts';
 import { ServiceState } from './server/service-state.ts';
+import { SessionRegistry } from './server/session-registry.ts';
 import { drainServer } from './server/shutdown.ts';
 import { CodecPool } from './workers/codec-pool.ts';
 
@@ -29,6 +30,8 @@ export interface RunningService {
   readonly metricsPort: number;
   readonly state: ServiceState;
   readonly metrics: ServiceMetrics;
+  /** Volumes kept for later prompts (keep_session / session_id). */
+  readonly sessions: SessionRegistry;
   /** The codec threads (payload decoding, label encoding); closed by shutdown(). */
   readonly codec: CodecPool;
   /** Settles when loading ends: resolved once SERVING, rejected when the models failed to load. */
@@ -60,10 +63,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   // Payload decoding and label encoding run here, never on the event loop nor on the onnxruntime workers.
   const codec = new CodecPool({ threads: config.codecThreads });
+  const sessions = new SessionRegistry(
+    { maxSessions: config.maxSessions, maxBytes: config.sessionMemoryBytes, idleMs: config.sessionIdleSeconds * 1000 },
+    (session, reason) => {
+      metrics.sessionsDropped.inc({ reason });
+      logger.info({ sessionId: session.id, reason }, 'session dropped');
+    },
+  );
+  metrics.setSessionSource(() => ({ sessions: sessions.count, bytes: sessions.bytes }));
   let grpc;
   try {
-    grpc = await startGrpcServer({ ...config, state, health, metrics, logger, codec });
+    grpc = await startGrpcServer({ ...config, state, health, metrics, logger, codec, sessions });
   } catch (err) {
+    sessions.closeAll();
     await codec.close();
     await metricsServer.close();
     throw err;
@@ -106,6 +118,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       const result = await drainServer(grpc.server, state, config.shutdownGraceMs, logger);
       // A load still in progress closes its own pool when it ends (attach refuses during shutdown).
       await ready.catch(() => undefined);
+      // Every admitted call has settled: no session is in use, so this frees every kept volume and embedding.
+      sessions.closeAll();
       await state.segmenter?.close();
       // Every admitted call has settled, so no decode or encode is left; close() would still wait for one.
       await codec.close();
@@ -116,7 +130,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     })();
     return stopping;
   };
-  return { grpcPort: grpc.port, metricsPort: metricsServer.port, state, metrics, codec, ready, shutdown };
+  return { grpcPort: grpc.port, metricsPort: metricsServer.port, state, metrics, sessions, codec, ready, shutdown };
 }
 
 /**

@@ -4,6 +4,7 @@
 // arrive contiguously) and the summary.
 import * as grpc from '@grpc/grpc-js';
 import type { Accepted__Output } from '../generated/onesam/v1/Accepted.ts';
+import type { CloseSessionResponse__Output } from '../generated/onesam/v1/CloseSessionResponse.ts';
 import type { ListModelsResponse__Output } from '../generated/onesam/v1/ListModelsResponse.ts';
 import type { Progress__Output } from '../generated/onesam/v1/Progress.ts';
 import type { RequestHeader } from '../generated/onesam/v1/RequestHeader.ts';
@@ -27,6 +28,7 @@ export interface ClientOptions {
 export interface SegmentInput {
   /** The header without `payloadBytes`, which is the payload's length. */
   readonly header: Omit<RequestHeader, 'payloadBytes'>;
+  /** Empty when the header names a session (`sessionId`): the server already holds the volume. */
   readonly payload: Uint8Array;
 }
 
@@ -74,6 +76,13 @@ export class SegmentationClient {
   listModels(deadline?: Date | number): Promise<ListModelsResponse__Output> {
     return new Promise((resolve, reject) => {
       this.stub.listModels({}, this.metadata(), deadline === undefined ? {} : { deadline }, (err, response) => (err ? reject(err) : resolve(response!)));
+    });
+  }
+
+  /** Drops a session kept with `keepSession` (NOT_FOUND when the server no longer holds it). */
+  closeSession(sessionId: string, deadline?: Date | number): Promise<CloseSessionResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.stub.closeSession({ sessionId }, this.metadata(), deadline === undefined ? {} : { deadline }, (err, response) => (err ? reject(err) : resolve(response!)));
     });
   }
 

@@ -50,16 +50,20 @@ function promptToWire(object: ObjectPrompt, dims: { depth: number; height: numbe
 
 export function resultFromSummary(summary: Summary__Output, labels: Uint8Array | Uint16Array): SegmentationResult {
   const networks = (list: readonly unknown[]): NetworkName[] => list.map((n) => networkFromWire(n as never)).filter((n): n is NetworkName => n !== undefined);
-  const slicesEncoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
-  for (const s of summary.slicesEncoded) {
-    const n = networkFromWire(s.network);
-    if (n) slicesEncoded[n] = s.slices;
-  }
+  const perNetwork = (list: Summary__Output['slicesEncoded']): Record<NetworkName, number> => {
+    const counts: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+    for (const s of list) {
+      const n = networkFromWire(s.network);
+      if (n) counts[n] = s.slices;
+    }
+    return counts;
+  };
   const t = summary.stagesMs;
   return {
     labels,
     objects: summary.objects.map((o) => ({ label: o.label, networks: networks(o.networks), voxels: o.voxels, slices: [o.sliceFirst, o.sliceLast] as const })),
-    slicesEncoded,
+    slicesEncoded: perNetwork(summary.slicesEncoded),
+    slicesReused: perNetwork(summary.slicesReused),
     stages: {
       preprocess: t?.preprocess ?? 0, encode: t?.encode ?? 0, decode: t?.decode ?? 0, postprocess: t?.postprocess ?? 0,
       assemble: t?.assemble ?? 0, queue: t?.queue ?? 0,

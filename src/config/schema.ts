@@ -31,6 +31,11 @@ export interface Config {
   readonly maxConcurrentRequests: number;
   readonly queueLimit: number;
   readonly embeddingBudgetBytes: number;
+  /** Volumes kept for later prompts (RequestHeader.keep_session); 0 turns sessions off. */
+  readonly maxSessions: number;
+  /** Bytes of prepared volumes all sessions may hold (their cached embeddings count in embeddingBudgetBytes). */
+  readonly sessionMemoryBytes: number;
+  readonly sessionIdleSeconds: number;
   readonly shutdownGraceMs: number;
   readonly tls?: TlsConfig;
   readonly authToken?: string;
@@ -72,6 +77,11 @@ export const DEFAULTS = Object.freeze({
   maxConcurrentRequests: 8,
   queueLimit: 10_000,
   embeddingBudgetBytes: 1 * GiB,
+  maxSessions: 16,
+  // Prepared volumes are 8-bit: a 512 x 512 x 300 CT kept as a session is 75 MiB.
+  sessionMemoryBytes: 1 * GiB,
+  // MONAI Label keeps uploaded images an hour; an interactive reading session rarely pauses for 10 minutes.
+  sessionIdleSeconds: 600,
   // Kubernetes' default terminationGracePeriodSeconds is 30; keep a margin for the pool to close.
   shutdownGraceMs: 25_000,
   logLevel: 'info' as LogLevel,
@@ -96,6 +106,9 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'maxConcurrentRequests', env: 'ONESAM_MAX_CONCURRENT_REQUESTS', type: 'int', min: 1, max: 10_000, defaultText: '8', description: 'Segment calls served at once; more are refused with RESOURCE_EXHAUSTED.' },
   { path: 'queueLimit', env: 'ONESAM_QUEUE_LIMIT', type: 'int', min: 1, defaultText: '10000', description: 'Worker tasks waiting beyond which new work is refused (RESOURCE_EXHAUSTED).' },
   { path: 'embeddingBudgetBytes', env: 'ONESAM_EMBEDDING_BUDGET_BYTES', type: 'bytes', min: 16 * MiB, defaultText: '1GiB', description: 'Slice embeddings held at once across all requests.' },
+  { path: 'maxSessions', env: 'ONESAM_MAX_SESSIONS', type: 'int', min: 0, max: 100_000, defaultText: '16', description: 'Volumes kept for later prompts (keep_session); the least recently used idle one makes room for a new one. 0 turns sessions off.' },
+  { path: 'sessionMemoryBytes', env: 'ONESAM_SESSION_MEMORY_BYTES', type: 'bytes', min: 1, defaultText: '1GiB', description: 'Prepared 8-bit volumes all sessions may hold; their cached slice embeddings count in embeddingBudgetBytes.' },
+  { path: 'sessionIdleSeconds', env: 'ONESAM_SESSION_IDLE_SECONDS', type: 'int', min: 1, max: 86_400, defaultText: '600', description: 'A session without requests for this long is dropped.' },
   { path: 'shutdownGraceMs', env: 'ONESAM_SHUTDOWN_GRACE_MS', type: 'int', min: 0, max: 3_600_000, defaultText: '25000', description: 'How long SIGTERM waits for in-flight requests before cancelling them.' },
   { path: 'tls.cert', env: 'ONESAM_TLS_CERT', type: 'path', defaultText: 'unset (plaintext)', description: 'PEM certificate chain; with tls.key enables TLS.' },
   { path: 'tls.key', env: 'ONESAM_TLS_KEY', type: 'path', defaultText: 'unset', description: 'PEM private key of tls.cert.' },

@@ -13,6 +13,8 @@ export type StatusName =
   | 'RESOURCE_EXHAUSTED'
   | 'UNAVAILABLE'
   | 'UNAUTHENTICATED'
+  | 'NOT_FOUND'
+  | 'FAILED_PRECONDITION'
   | 'INTERNAL';
 
 /** Client mistakes log at info, overload at warn, our own faults at error. */
@@ -57,6 +59,18 @@ const SERVICE_ERRORS = {
   QUEUE_FULL: {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
     description: 'the worker threads refused more tasks (piscina "Task queue is at limit")',
+  },
+  SESSION_NOT_FOUND: {
+    status: 'NOT_FOUND', logLevel: 'info',
+    description: 'the session named by session_id is not held: never opened, closed, expired (sessionIdleSeconds) or dropped to make room for a newer one; upload the volume again',
+  },
+  SESSION_LIMIT: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
+    description: 'no room for another session: maxSessions or sessionMemoryBytes reached and every held session has a request running',
+  },
+  SESSIONS_DISABLED: {
+    status: 'FAILED_PRECONDITION', logLevel: 'info',
+    description: 'keep_session or session_id was used on a server started with maxSessions 0',
   },
   MODELS_LOADING: {
     status: 'UNAVAILABLE', logLevel: 'info',

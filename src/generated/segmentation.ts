@@ -5,6 +5,8 @@ import type { Accepted as _onesam_v1_Accepted, Accepted__Output as _onesam_v1_Ac
 import type { AsIs as _onesam_v1_AsIs, AsIs__Output as _onesam_v1_AsIs__Output } from './onesam/v1/AsIs.ts';
 import type { Box2D as _onesam_v1_Box2D, Box2D__Output as _onesam_v1_Box2D__Output } from './onesam/v1/Box2D.ts';
 import type { Box3D as _onesam_v1_Box3D, Box3D__Output as _onesam_v1_Box3D__Output } from './onesam/v1/Box3D.ts';
+import type { CloseSessionRequest as _onesam_v1_CloseSessionRequest, CloseSessionRequest__Output as _onesam_v1_CloseSessionRequest__Output } from './onesam/v1/CloseSessionRequest.ts';
+import type { CloseSessionResponse as _onesam_v1_CloseSessionResponse, CloseSessionResponse__Output as _onesam_v1_CloseSessionResponse__Output } from './onesam/v1/CloseSessionResponse.ts';
 import type { CtWindow as _onesam_v1_CtWindow, CtWindow__Output as _onesam_v1_CtWindow__Output } from './onesam/v1/CtWindow.ts';
 import type { ImageShape as _onesam_v1_ImageShape, ImageShape__Output as _onesam_v1_ImageShape__Output } from './onesam/v1/ImageShape.ts';
 import type { IntensityPreparation as _onesam_v1_IntensityPreparation, IntensityPreparation__Output as _onesam_v1_IntensityPreparation__Output } from './onesam/v1/IntensityPreparation.ts';
@@ -28,6 +30,7 @@ import type { Scribble as _onesam_v1_Scribble, Scribble__Output as _onesam_v1_Sc
 import type { SegmentRequest as _onesam_v1_SegmentRequest, SegmentRequest__Output as _onesam_v1_SegmentRequest__Output } from './onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse as _onesam_v1_SegmentResponse, SegmentResponse__Output as _onesam_v1_SegmentResponse__Output } from './onesam/v1/SegmentResponse.ts';
 import type { SegmentationClient as _onesam_v1_SegmentationClient, SegmentationDefinition as _onesam_v1_SegmentationDefinition } from './onesam/v1/Segmentation.ts';
+import type { SessionInfo as _onesam_v1_SessionInfo, SessionInfo__Output as _onesam_v1_SessionInfo__Output } from './onesam/v1/SessionInfo.ts';
 import type { StageTimes as _onesam_v1_StageTimes, StageTimes__Output as _onesam_v1_StageTimes__Output } from './onesam/v1/StageTimes.ts';
 import type { Stroke as _onesam_v1_Stroke, Stroke__Output as _onesam_v1_Stroke__Output } from './onesam/v1/Stroke.ts';
 import type { Summary as _onesam_v1_Summary, Summary__Output as _onesam_v1_Summary__Output } from './onesam/v1/Summary.ts';
@@ -43,6 +46,8 @@ export interface ProtoGrpcType {
       AsIs: MessageTypeDefinition<_onesam_v1_AsIs, _onesam_v1_AsIs__Output>
       Box2D: MessageTypeDefinition<_onesam_v1_Box2D, _onesam_v1_Box2D__Output>
       Box3D: MessageTypeDefinition<_onesam_v1_Box3D, _onesam_v1_Box3D__Output>
+      CloseSessionRequest: MessageTypeDefinition<_onesam_v1_CloseSessionRequest, _onesam_v1_CloseSessionRequest__Output>
+      CloseSessionResponse: MessageTypeDefinition<_onesam_v1_CloseSessionResponse, _onesam_v1_CloseSessionResponse__Output>
       CtWindow: MessageTypeDefinition<_onesam_v1_CtWindow, _onesam_v1_CtWindow__Output>
       EnsembleMode: EnumTypeDefinition
       ImageShape: MessageTypeDefinition<_onesam_v1_ImageShape, _onesam_v1_ImageShape__Output>
@@ -74,6 +79,7 @@ export interface ProtoGrpcType {
        * Promptable segmentation of medical images and volumes.
        */
       Segmentation: SubtypeConstructor<typeof grpc.Client, _onesam_v1_SegmentationClient> & { service: _onesam_v1_SegmentationDefinition }
+      SessionInfo: MessageTypeDefinition<_onesam_v1_SessionInfo, _onesam_v1_SessionInfo__Output>
       StageTimes: MessageTypeDefinition<_onesam_v1_StageTimes, _onesam_v1_StageTimes__Output>
       Stroke: MessageTypeDefinition<_onesam_v1_Stroke, _onesam_v1_Stroke__Output>
       Summary: MessageTypeDefinition<_onesam_v1_Summary, _onesam_v1_Summary__Output>

@@ -6,6 +6,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export const STAGES = ['ingest', 'preprocess', 'encode', 'decode', 'postprocess', 'assemble', 'send'] as const;
 export type Stage = (typeof STAGES)[number];
 
+export interface SessionSnapshot {
+  readonly sessions: number;
+  readonly bytes: number;
+}
+
 export interface PoolSnapshot {
   readonly queued: number;
   readonly busy: number;
@@ -22,12 +27,16 @@ export class ServiceMetrics {
   readonly queueTime: Histogram;
   readonly computeTime: Histogram;
   readonly slicesEncoded: Counter<'network'>;
+  readonly slicesReused: Counter<'network'>;
+  readonly sessionsOpened: Counter;
+  readonly sessionsDropped: Counter<'reason'>;
   readonly inFlight: Gauge;
   readonly bytesReceived: Counter;
   readonly bytesSent: Counter;
   readonly cancelled: Counter<'method'>;
   readonly errors: Counter<'code'>;
   private poolSource: (() => PoolSnapshot | undefined) | undefined;
+  private sessionSource: (() => SessionSnapshot) | undefined;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -46,6 +55,9 @@ export class ServiceMetrics {
       name: 'onesam_request_compute_seconds', help: 'Worker compute time per request (preprocess, encode, decode, postprocess).', buckets: STAGE_BUCKETS, registers,
     });
     this.slicesEncoded = new Counter({ name: 'onesam_slices_encoded_total', help: 'Slices run through an image encoder.', labelNames: ['network'], registers });
+    this.slicesReused = new Counter({ name: 'onesam_slices_reused_total', help: 'Slice embeddings a session request took from its session instead of encoding.', labelNames: ['network'], registers });
+    this.sessionsOpened = new Counter({ name: 'onesam_sessions_opened_total', help: 'Volumes kept as sessions (keep_session).', registers });
+    this.sessionsDropped = new Counter({ name: 'onesam_sessions_dropped_total', help: 'Sessions dropped, by reason: closed, expired, evicted (room for a newer one), shutdown.', labelNames: ['reason'], registers });
     this.inFlight = new Gauge({ name: 'onesam_inflight_requests', help: 'Segment calls being served.', registers });
     this.bytesReceived = new Counter({ name: 'onesam_received_bytes_total', help: 'Payload bytes received in chunks.', registers });
     this.bytesSent = new Counter({ name: 'onesam_sent_bytes_total', help: 'Encoded label bytes sent.', registers });
@@ -65,12 +77,25 @@ export class ServiceMetrics {
       name: 'onesam_pool_workers', help: 'Worker threads in the pool (0 while loading).', registers,
       collect() { this.set(pool()?.workers ?? 0); },
     });
+    const sessions = (): SessionSnapshot | undefined => this.sessionSource?.();
+    new Gauge({
+      name: 'onesam_sessions', help: 'Sessions held.', registers,
+      collect() { this.set(sessions()?.sessions ?? 0); },
+    });
+    new Gauge({
+      name: 'onesam_session_volume_bytes', help: 'Bytes of prepared volumes the sessions hold (their cached embeddings are in the embedding budget).', registers,
+      collect() { this.set(sessions()?.bytes ?? 0); },
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   /** Where pool gauges read from; set once the pool exists (gauges read 0 until then). */
   setPoolSource(source: () => PoolSnapshot | undefined): void {
     this.poolSource = source;
+  }
+
+  setSessionSource(source: () => SessionSnapshot): void {
+    this.sessionSource = source;
   }
 
   observeStage(stage: Stage, ms: number): void {

@@ -5,6 +5,24 @@ export interface SegmentOptions {
   /** Aborting stops the request's remaining work between slices; in-flight ORT runs finish first. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Slice embeddings kept between requests on the same image (an interactive session): embeddings found here are
+   * reused instead of encoded, and the request's settled embeddings are left here when it ends. It must come from
+   * this segmenter's openCache() (it lives in the segmenter's embedding budget), and every request given one cache
+   * must segment the same prepared image (a different image shape is refused; the caller guarantees the voxels).
+   */
+  readonly cache?: EmbeddingCache;
+}
+
+/**
+ * Embeddings of one image kept across requests. They stay inside the server-wide embedding budget and are the
+ * first thing evicted when a request needs memory (evicted slices are simply encoded again).
+ */
+export interface EmbeddingCache {
+  /** Slice embeddings held now (per network) and their bytes. */
+  stats(): { readonly slices: Readonly<Record<NetworkName, number>>; readonly bytes: number };
+  /** Releases every held embedding; the cache takes no more afterwards. */
+  dispose(): void;
 }
 
 /** What a request will do, known before any encoding: sent to clients as the acceptance. */
@@ -27,6 +45,8 @@ export interface Segmenter {
   /** Validates the request against the image and returns the plan; throws a PipelineError for bad prompts. */
   plan(request: SegmentationRequest): SegmentationPlan;
   segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult>;
+  /** A new, empty embedding cache for one image, to pass to segment() of every request on that image. */
+  openCache(): EmbeddingCache;
   networks(): readonly NetworkStatus[];
   /** Pool statistics for metrics: queued tasks, busy workers, total workers. */
   poolStats(): { readonly queued: number; readonly busy: number; readonly workers: number };

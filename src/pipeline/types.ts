@@ -72,6 +72,8 @@ export interface SegmentationResult {
   readonly labels: Uint8Array | Uint16Array;
   readonly objects: readonly ObjectSummary[];
   readonly slicesEncoded: Readonly<Record<NetworkName, number>>;
+  /** Slice embeddings taken from SegmentOptions.cache instead of encoded (0 without a cache). */
+  readonly slicesReused: Readonly<Record<NetworkName, number>>;
   readonly stages: StageTimes;
   readonly wallMs: number;
 }

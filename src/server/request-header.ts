@@ -20,11 +20,15 @@ export interface OutputOptions {
   readonly forceUint16: boolean;
 }
 
+/** Where the request's volume comes from: chunks after the header, or a session an earlier request kept. */
+export type VolumeSource =
+  | { readonly kind: 'upload'; readonly payload: PayloadHeader; readonly payloadBytes: number; readonly keepSession: boolean }
+  | { readonly kind: 'session'; readonly sessionId: string };
+
 export interface ParsedHeader {
   readonly requestId: string;
   readonly modality: Modality | undefined;
-  readonly payload: PayloadHeader;
-  readonly payloadBytes: number;
+  readonly source: VolumeSource;
   /** Still in wire form; see promptsToObjects. */
   readonly prompts: readonly Prompt__Output[];
   readonly mode: EnsembleMode;
@@ -49,6 +53,36 @@ export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits,
     modality = parseModality(header.modality);
     if (!modality) throw invalid('header.modality', `unknown modality "${header.modality.slice(0, 40)}" (known: ${MODALITIES.join(', ')}; leave empty when unknown)`);
   }
+  const common = {
+    requestId,
+    modality,
+    prompts: header.prompts,
+    mode: parseMode(header),
+    output: parseOutput(header),
+  };
+  header.prompts.forEach((p, i) => checkPromptShape(p, `header.prompts[${i}]`));
+  if (header.sessionId !== '') return { ...common, source: parseSessionSource(header) };
+  return { ...common, source: parseUpload(header, limits) };
+}
+
+function parseSessionSource(header: RequestHeader__Output): VolumeSource {
+  const id = header.sessionId;
+  if (id.length > MAX_REQUEST_ID_LENGTH || !/^[\x21-\x7e]+$/.test(id)) {
+    throw invalid('header.session_id', `must be a session id from Accepted.session (1..${MAX_REQUEST_ID_LENGTH} printable ASCII characters)`);
+  }
+  // The volume is the session's: a second description of it could only disagree.
+  const unset = (field: string, isSet: boolean): void => {
+    if (isSet) throw invalid(field, 'must be unset when header.session_id names a kept volume (the session already holds it)');
+  };
+  unset('header.format', header.format !== 'PAYLOAD_FORMAT_UNSPECIFIED' && (header.format as unknown) !== 0);
+  unset('header.raw', header.raw !== null && header.raw !== undefined);
+  unset('header.intensity', header.intensity !== null && header.intensity !== undefined);
+  unset('header.payload_bytes', header.payloadBytes !== 0);
+  if (header.keepSession) throw invalid('header.keep_session', 'cannot be combined with header.session_id (the volume is already kept)');
+  return { kind: 'session', sessionId: id };
+}
+
+function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): VolumeSource {
   const format = payloadFormatFromWire(header.format);
   if (!format) throw invalid('header.format', `must be PAYLOAD_FORMAT_RAW, PAYLOAD_FORMAT_NPZ or PAYLOAD_FORMAT_NIFTI, got ${String(header.format)}`);
   let raw: PayloadHeader['raw'];
@@ -63,20 +97,24 @@ export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits,
   if (payloadBytes > limits.maxPayloadBytes) {
     throw new ServiceError('PAYLOAD_LIMIT_EXCEEDED', `${payloadBytes} bytes exceed this server's limit of ${limits.maxPayloadBytes}`, 'header.payload_bytes');
   }
-  const mode = modeFromWire(header.network);
-  if (!mode) throw invalid('header.network', `must be an ENSEMBLE_MODE_ value (ROUTE, LITEMEDSAM, ONESAM, FUSE), got ${String(header.network)}`);
-  const outFormat = labelFormatFromWire(header.output?.format);
-  if (!outFormat) throw invalid('header.output.format', `must be LABEL_FORMAT_RAW, LABEL_FORMAT_NPZ or LABEL_FORMAT_NIFTI, got ${String(header.output?.format)}`);
-  header.prompts.forEach((p, i) => checkPromptShape(p, `header.prompts[${i}]`));
   return {
-    requestId,
-    modality,
+    kind: 'upload',
     payload: { format, ...(raw ? { raw } : {}), intensity: intensityFromWire(header) },
     payloadBytes,
-    prompts: header.prompts,
-    mode,
-    output: { format: outFormat, gzip: header.output?.gzip ?? false, forceUint16: header.output?.forceUint16 ?? false },
+    keepSession: header.keepSession,
   };
+}
+
+function parseMode(header: RequestHeader__Output): EnsembleMode {
+  const mode = modeFromWire(header.network);
+  if (!mode) throw invalid('header.network', `must be an ENSEMBLE_MODE_ value (ROUTE, LITEMEDSAM, ONESAM, FUSE), got ${String(header.network)}`);
+  return mode;
+}
+
+function parseOutput(header: RequestHeader__Output): OutputOptions {
+  const format = labelFormatFromWire(header.output?.format);
+  if (!format) throw invalid('header.output.format', `must be LABEL_FORMAT_RAW, LABEL_FORMAT_NPZ or LABEL_FORMAT_NIFTI, got ${String(header.output?.format)}`);
+  return { format, gzip: header.output?.gzip ?? false, forceUint16: header.output?.forceUint16 ?? false };
 }
 
 function intensityFromWire(header: RequestHeader__Output): IntensityPreparation {

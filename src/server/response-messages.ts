@@ -3,7 +3,9 @@ import type { Accepted } from '../generated/onesam/v1/Accepted.ts';
 import type { Summary } from '../generated/onesam/v1/Summary.ts';
 import type { SegmentationPlan } from '../pipeline/segmenter.ts';
 import type { ImageVolume, NetworkName, SegmentationResult } from '../pipeline/types.ts';
+import type { SessionInfo } from '../generated/onesam/v1/SessionInfo.ts';
 import type { ParsedHeader } from './request-header.ts';
+import type { SessionSnapshot } from './session-registry.ts';
 import { labelFormatToWire, modeToWire, networkToWire } from './wire.ts';
 
 export interface RequestTimes {
@@ -14,14 +16,22 @@ export interface RequestTimes {
 
 const NETWORK_ORDER: readonly NetworkName[] = ['litemedsam', 'onesam'];
 
-export function acceptedMessage(header: ParsedHeader, image: ImageVolume, plan: SegmentationPlan): Accepted {
+const perNetwork = (counts: Readonly<Record<NetworkName, number>>): { network: ReturnType<typeof networkToWire>; slices: number }[] =>
+  NETWORK_ORDER.filter((n) => counts[n] > 0).map((n) => ({ network: networkToWire(n), slices: counts[n] }));
+
+function sessionInfo(session: SessionSnapshot | undefined): { session?: SessionInfo } {
+  return session ? { session: { sessionId: session.id, idleSeconds: session.idleSeconds, slicesCached: perNetwork(session.slicesCached) } } : {};
+}
+
+export function acceptedMessage(header: ParsedHeader, image: ImageVolume, plan: SegmentationPlan, session?: SessionSnapshot): Accepted {
   return {
     requestId: header.requestId,
     modality: plan.modality ?? '',
     network: modeToWire(plan.mode),
     image: { depth: image.depth, height: image.height, width: image.width, channels: image.channels },
     objects: plan.objects.map((o) => ({ label: o.label, networks: o.networks.map(networkToWire), sliceFirst: o.slices[0], sliceLast: o.slices[1] })),
-    slicesToEncode: NETWORK_ORDER.filter((n) => plan.slicesToEncode[n] > 0).map((n) => ({ network: networkToWire(n), slices: plan.slicesToEncode[n] })),
+    slicesToEncode: perNetwork(plan.slicesToEncode),
+    ...sessionInfo(session),
   };
 }
 
@@ -32,12 +42,14 @@ export function summaryMessage(
   labelShape: readonly number[],
   labelBytes: number,
   times: RequestTimes,
+  session?: SessionSnapshot,
 ): Summary {
   const s = result.stages;
   return {
     requestId: header.requestId,
     objects: result.objects.map((o) => ({ label: o.label, networks: o.networks.map(networkToWire), voxels: o.voxels, sliceFirst: o.slices[0], sliceLast: o.slices[1] })),
-    slicesEncoded: NETWORK_ORDER.filter((n) => result.slicesEncoded[n] > 0).map((n) => ({ network: networkToWire(n), slices: result.slicesEncoded[n] })),
+    slicesEncoded: perNetwork(result.slicesEncoded),
+    slicesReused: perNetwork(result.slicesReused),
     stagesMs: {
       ingest: times.ingestMs, preprocess: s.preprocess, encode: s.encode, decode: s.decode, postprocess: s.postprocess,
       assemble: s.assemble, queue: s.queue, send: times.sendMs,
@@ -48,5 +60,6 @@ export function summaryMessage(
     format: labelFormatToWire(header.output.format),
     gzip: header.output.gzip,
     labelBytes,
+    ...sessionInfo(session),
   };
 }

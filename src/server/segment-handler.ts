@@ -24,6 +24,7 @@ import { chooseObjects, rebasePromptErrors } from './request-objects.ts';
 import { ResponseWriter } from './response-writer.ts';
 import { acceptedMessage, summaryMessage, type RequestTimes } from './response-messages.ts';
 import type { ServiceState } from './service-state.ts';
+import type { SessionLease, SessionRegistry } from './session-registry.ts';
 
 /** Label bytes per response message: the same ~1 MiB clients use for payload chunks. */
 export const LABEL_CHUNK_BYTES = 1024 * 1024;
@@ -34,6 +35,7 @@ export interface SegmentHandlerDeps {
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
   readonly codec: PayloadCodec;
+  readonly sessions: SessionRegistry;
 }
 
 type SegmentServerCall = grpc.ServerDuplexStream<SegmentRequest__Output, SegmentResponse>;
@@ -56,6 +58,8 @@ class SegmentCall {
   private network = 'none';
   private readonly deadlineAt: number;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** The session this request kept or used; released once the pipeline work settled. */
+  private lease: SessionLease | undefined;
 
   constructor(private readonly deps: SegmentHandlerDeps, private readonly call: SegmentServerCall) {
     this.log = requestLogger(deps.logger, this.requestId, 'Segment');
@@ -96,6 +100,7 @@ class SegmentCall {
     } finally {
       clearTimeout(this.deadlineTimer);
       // Only now has the pipeline settled (an aborted segment() returns once its in-flight slices finished).
+      this.lease?.release();
       admission?.release();
       metrics.inFlight.dec();
       metrics.requestDuration.observe({ method: 'Segment', network: this.network, status }, (performance.now() - this.started) / 1000);
@@ -113,9 +118,11 @@ class SegmentCall {
     }
     const header = parseHeader(first.value.header, limits, () => this.requestId);
     this.adoptRequestId(header);
+    const upload = header.source.kind === 'upload' ? header.source : undefined;
     this.log.info({
-      format: header.payload.format, modality: header.modality ?? null, mode: header.mode, prompts: header.prompts.length,
-      payloadBytes: header.payloadBytes, output: header.output,
+      format: upload?.payload.format ?? 'session', modality: header.modality ?? null, mode: header.mode, prompts: header.prompts.length,
+      payloadBytes: upload?.payloadBytes ?? 0, output: header.output,
+      ...(header.source.kind === 'session' ? { sessionId: header.source.sessionId } : {}),
     }, 'segment request');
 
     const ingestStart = performance.now();
@@ -124,12 +131,20 @@ class SegmentCall {
     this.checkAborted();
 
     const { objects, source } = chooseObjects(header, decoded);
+    const modality = header.modality ?? this.lease?.session.modality;
     const request: SegmentationRequest = {
-      requestId: header.requestId, image: decoded.image, objects, mode: header.mode, ...(header.modality ? { modality: header.modality } : {}),
+      requestId: header.requestId, image: decoded.image, objects, mode: header.mode, ...(modality ? { modality } : {}),
     };
     const plan = rebasePromptErrors(() => segmenter.plan(request), source);
     this.network = networkLabel(plan);
-    await this.writer.write({ accepted: acceptedMessage(header, decoded.image, plan) });
+    // A volume is kept only once its prompts proved valid: a refused request leaves nothing behind.
+    if (upload?.keepSession) {
+      this.lease = this.deps.sessions.open(decoded, header.modality, () => segmenter.openCache());
+      metrics.sessionsOpened.inc();
+      this.log.info({ sessionId: this.lease.session.id, sessionBytes: this.lease.session.bytes }, 'session opened');
+    }
+    const session = this.lease?.session;
+    await this.writer.write({ accepted: acceptedMessage(header, decoded.image, plan, session && this.deps.sessions.snapshot(session)) });
     this.checkAborted();
 
     const progress = { slicesEncoded: 0, slicesTotal: 0, objectsDone: 0, objectsTotal: objects.length };
@@ -143,7 +158,7 @@ class SegmentCall {
       }
       this.writer.offerProgress({ progress: { ...progress } });
     };
-    const result: SegmentationResult = await rebasePromptErrors(() => segmenter.segment(request, { signal, onProgress }), source);
+    const result: SegmentationResult = await rebasePromptErrors(() => segmenter.segment(request, { signal, onProgress, ...(session ? { cache: session.cache } : {}) }), source);
     this.checkAborted();
 
     const sendStart = performance.now();
@@ -159,29 +174,36 @@ class SegmentCall {
       metrics.bytesSent.inc(data.length);
     }
     const times: RequestTimes = { ingestMs, sendMs: performance.now() - sendStart, wallMs: performance.now() - this.started };
-    await this.writer.write({ summary: summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times) });
+    await this.writer.write({ summary: summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times, session && this.deps.sessions.snapshot(session)) });
     this.checkAborted();
     this.statusSent = true;
     this.call.end();
     this.record(result, times);
     this.log.info({
       wallMs: Math.round(times.wallMs), network: this.network, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
-      labelBytes: encoded.length,
+      slicesReused: result.slicesReused, labelBytes: encoded.length,
     }, 'segment done');
   }
 
   /**
-   * Reads and decodes the payload. The raw bytes move to the codec thread (transferred, not copied) and go out of
-   * scope there, before the long pipeline run.
+   * Reads and decodes the payload, or leases the session's volume. Uploaded bytes move to the codec thread
+   * (transferred, not copied) and go out of scope there, before the long pipeline run.
    */
   private async ingest(messages: AsyncIterator<SegmentRequest__Output>, header: ParsedHeader, segmenter: Segmenter): Promise<DecodedVolume> {
     const { limits, metrics } = this.deps;
-    const bytes = await readPayload(messages, header.payloadBytes, {
+    if (header.source.kind === 'session') {
+      this.lease = this.deps.sessions.acquire(header.source.sessionId);
+      const next = await unlessAborted(messages.next(), this.abort.signal);
+      if (!next.done) throw new ServiceError('STREAM_INVALID', 'no chunk may follow a header that names a session (header.session_id): the session holds the volume', 'chunk');
+      return this.lease.session.volume;
+    }
+    const upload = header.source;
+    const bytes = await readPayload(messages, upload.payloadBytes, {
       signal: this.abort.signal,
       saturated: () => saturated(segmenter),
       onBytes: (n) => metrics.bytesReceived.inc(n),
     });
-    return this.deps.codec.decode(header.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
+    return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
   }
 
   private adoptRequestId(header: ParsedHeader): void {
@@ -207,6 +229,7 @@ class SegmentCall {
     metrics.queueTime.observe(s.queue / 1000);
     metrics.computeTime.observe((s.preprocess + s.encode + s.decode + s.postprocess) / 1000);
     for (const [network, slices] of Object.entries(result.slicesEncoded)) if (slices > 0) metrics.slicesEncoded.inc({ network }, slices);
+    for (const [network, slices] of Object.entries(result.slicesReused)) if (slices > 0) metrics.slicesReused.inc({ network }, slices);
   }
 
   /** Maps, logs and (when the client can still hear it) sends the error; returns the status name for metrics. */

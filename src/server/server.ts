@@ -13,6 +13,8 @@ import { createListModelsHandler } from './list-models-handler.ts';
 import { loadSegmentationProto } from './proto.ts';
 import { createSegmentHandler } from './segment-handler.ts';
 import type { ServiceState } from './service-state.ts';
+import { createCloseSessionHandler } from './close-session-handler.ts';
+import type { SessionRegistry } from './session-registry.ts';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -26,6 +28,7 @@ export interface GrpcServerOptions {
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
   readonly codec: PayloadCodec;
+  readonly sessions: SessionRegistry;
 }
 
 export interface GrpcServer {
@@ -41,8 +44,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   });
   const deps = { state: options.state, metrics: options.metrics, logger: options.logger };
   server.addService(grpcType.onesam.v1.Segmentation.service, {
-    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes }, codec: options.codec }),
+    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes }, codec: options.codec, sessions: options.sessions }),
     ListModels: createListModelsHandler(deps),
+    CloseSession: createCloseSessionHandler({ ...deps, sessions: options.sessions }),
   });
   options.health.addToServer(server);
   new ReflectionService(definition).addToServer(server);

@@ -6,7 +6,7 @@
 import { PipelineError } from '../../src/pipeline/errors.ts';
 import { planRequest } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING, type RoutingTable } from '../../src/pipeline/router.ts';
-import type { NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from '../../src/pipeline/segmenter.ts';
+import type { EmbeddingCache, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from '../../src/pipeline/segmenter.ts';
 import type { NetworkName, SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
 
 export interface FakeSegmenterOptions {
@@ -33,6 +33,8 @@ export class FakeSegmenter implements Segmenter {
   closed = false;
   /** When set, poolStats() reports this instead of the simulated pool. */
   statsOverride: { queued: number; busy: number; workers: number } | undefined;
+  /** Every cache handed out, to check that the server disposes them. */
+  readonly caches: FakeEmbeddingCache[] = [];
   private readonly slotWaiters: (() => void)[] = [];
   private busy = 0;
 
@@ -58,10 +60,19 @@ export class FakeSegmenter implements Segmenter {
       const slices = [...new Set(plan.visits)];
       const total = slices.length * plan.networks.length;
       let done = 0;
+      const cache = options.cache instanceof FakeEmbeddingCache ? options.cache : undefined;
+      const slicesEncoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+      const slicesReused: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
       for (const network of plan.networks) {
         for (const slice of slices) {
           this.checkAbort(options.signal);
-          await this.encodeSlice(options.signal);
+          if (cache?.held.has(`${network}:${slice}`)) {
+            slicesReused[network]++;
+          } else {
+            await this.encodeSlice(options.signal);
+            slicesEncoded[network]++;
+            cache?.put(`${network}:${slice}`);
+          }
           options.onProgress?.({ kind: 'encoded', network, slice, done: ++done, total });
         }
       }
@@ -73,11 +84,9 @@ export class FakeSegmenter implements Segmenter {
         options.onProgress?.({ kind: 'object-done', label: o.label, done: i + 1, total: request.objects.length });
         return { label: o.label, networks: plan.networks, voxels, slices: plan.objects[i]!.slices };
       });
-      const slicesEncoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
-      for (const n of plan.networks) slicesEncoded[n] = slices.length;
       this.completed++;
       return {
-        labels, objects, slicesEncoded,
+        labels, objects, slicesEncoded, slicesReused,
         stages: { preprocess: 1, encode: total * this.sliceMs, decode: 1, postprocess: 1, assemble: 1, queue: 0 },
         wallMs: performance.now() - t0,
       };
@@ -87,6 +96,12 @@ export class FakeSegmenter implements Segmenter {
     } finally {
       this.running--;
     }
+  }
+
+  openCache(): EmbeddingCache {
+    const cache = new FakeEmbeddingCache();
+    this.caches.push(cache);
+    return cache;
   }
 
   networks(): readonly NetworkStatus[] {
@@ -120,6 +135,27 @@ export class FakeSegmenter implements Segmenter {
       this.slotWaiters.shift()?.();
     }
     this.checkAbort(signal);
+  }
+}
+
+/** Remembers which (network, slice) pairs were "encoded" with it; 4 MiB each, as a real embedding. */
+export class FakeEmbeddingCache implements EmbeddingCache {
+  readonly held = new Set<string>();
+  disposed = false;
+
+  put(key: string): void {
+    if (!this.disposed) this.held.add(key);
+  }
+
+  stats(): { slices: Record<NetworkName, number>; bytes: number } {
+    const slices: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+    for (const key of this.held) slices[key.split(':')[0] as NetworkName]++;
+    return { slices, bytes: this.held.size * 4 * 2 ** 20 };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.held.clear();
   }
 }
 

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { rawLabels } from '../../src/client/labels.ts';
-import { segmentRemote } from '../../src/client/segment-remote.ts';
+import { requestHeader, segmentRemote } from '../../src/client/segment-remote.ts';
 import { pipelineSegmenter } from '../../src/main.ts';
 import { challengeCase } from '../../src/pipeline/challenge.ts';
 import { createSegmenter } from '../../src/pipeline/index.ts';
@@ -94,4 +94,20 @@ test('three concurrent requests all succeed with the same masks, and the server 
   for (const r of results) sameResult(r, local);
   assert.equal(await server.health(''), 'SERVING');
   assert.equal(server.service.state.activeRequests, 0);
+});
+
+test('a session: the 3D case kept once, prompted again without upload, gives the same masks with no encoding', async () => {
+  const local = inProcess.get(CASE_3D)!;
+  const request = caseRequest(CASE_3D);
+  const header = requestHeader(request);
+  const first = await server.client().segment({ header: { ...header, keepSession: true }, payload: request.image.data });
+  assert.deepEqual(rawLabels(first.labels, first.summary), local.labels);
+  const sessionId = first.accepted.session!.sessionId;
+  const again = await server.client().segment({ header: { requestId: 'again', sessionId, prompts: header.prompts }, payload: new Uint8Array(0) });
+  assert.deepEqual(rawLabels(again.labels, again.summary), local.labels, 'identical masks from reused embeddings');
+  assert.deepEqual(again.summary.slicesEncoded, []);
+  assert.deepEqual(again.summary.slicesReused.map((s) => s.slices), [local.slicesEncoded.onesam]);
+  const closed = await server.client().closeSession(sessionId);
+  assert.deepEqual(closed.slicesCached.map((s) => s.slices), [local.slicesEncoded.onesam]);
+  assert.equal(server.service.sessions.count, 0);
 });

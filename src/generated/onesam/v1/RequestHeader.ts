@@ -42,6 +42,18 @@ export interface RequestHeader {
    */
   'network'?: (_onesam_v1_EnsembleMode);
   'output'?: (_onesam_v1_OutputOptions | null);
+  /**
+   * Segment the volume an earlier request kept (its Accepted.session.session_id) instead of uploading one: then
+   * format, raw, intensity and payload_bytes stay unset and no chunk follows the header. Slice embeddings the
+   * session already holds are reused, so prompting again costs decodes only. Modality defaults to the session's.
+   */
+  'sessionId'?: (string);
+  /**
+   * Keep this request's prepared volume, and the slice embeddings computed for it, as a session for later requests
+   * (see session_id). The server drops a session after its idle time, on CloseSession, or when it needs the room
+   * for a newer one (least recently used first); a request naming a dropped session gets NOT_FOUND.
+   */
+  'keepSession'?: (boolean);
 }
 
 export interface RequestHeader__Output {
@@ -78,4 +90,16 @@ export interface RequestHeader__Output {
    */
   'network': (_onesam_v1_EnsembleMode__Output);
   'output': (_onesam_v1_OutputOptions__Output | null);
+  /**
+   * Segment the volume an earlier request kept (its Accepted.session.session_id) instead of uploading one: then
+   * format, raw, intensity and payload_bytes stay unset and no chunk follows the header. Slice embeddings the
+   * session already holds are reused, so prompting again costs decodes only. Modality defaults to the session's.
+   */
+  'sessionId': (string);
+  /**
+   * Keep this request's prepared volume, and the slice embeddings computed for it, as a session for later requests
+   * (see session_id). The server drops a session after its idle time, on CloseSession, or when it needs the room
+   * for a newer one (least recently used first); a request naming a dropped session gets NOT_FOUND.
+   */
+  'keepSession': (boolean);
 }

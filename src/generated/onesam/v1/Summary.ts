@@ -5,6 +5,7 @@ import type { NetworkSlices as _onesam_v1_NetworkSlices, NetworkSlices__Output a
 import type { StageTimes as _onesam_v1_StageTimes, StageTimes__Output as _onesam_v1_StageTimes__Output } from '../../onesam/v1/StageTimes.ts';
 import type { LabelType as _onesam_v1_LabelType, LabelType__Output as _onesam_v1_LabelType__Output } from '../../onesam/v1/LabelType.ts';
 import type { LabelFormat as _onesam_v1_LabelFormat, LabelFormat__Output as _onesam_v1_LabelFormat__Output } from '../../onesam/v1/LabelFormat.ts';
+import type { SessionInfo as _onesam_v1_SessionInfo, SessionInfo__Output as _onesam_v1_SessionInfo__Output } from '../../onesam/v1/SessionInfo.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Summary {
@@ -27,6 +28,14 @@ export interface Summary {
    * Total bytes of the encoded labels (sum of the LabelsChunk sizes).
    */
   'labelBytes'?: (number | string | Long);
+  /**
+   * Slice embeddings taken from the session instead of encoded.
+   */
+  'slicesReused'?: (_onesam_v1_NetworkSlices)[];
+  /**
+   * The session after this request (its cached slices included), when the request kept or used one.
+   */
+  'session'?: (_onesam_v1_SessionInfo | null);
 }
 
 export interface Summary__Output {
@@ -49,4 +58,12 @@ export interface Summary__Output {
    * Total bytes of the encoded labels (sum of the LabelsChunk sizes).
    */
   'labelBytes': (number);
+  /**
+   * Slice embeddings taken from the session instead of encoded.
+   */
+  'slicesReused': (_onesam_v1_NetworkSlices__Output)[];
+  /**
+   * The session after this request (its cached slices included), when the request kept or used one.
+   */
+  'session': (_onesam_v1_SessionInfo__Output | null);
 }

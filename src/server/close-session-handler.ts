@@ -1,0 +1,41 @@
+// The CloseSession RPC: drops a kept volume and its cached embeddings now (a request running on it finishes first),
+// instead of waiting for the idle expiry. Clients that finished reading a study should call it: the memory goes
+// back to other users at once.
+import type * as grpc from '@grpc/grpc-js';
+import type { CloseSessionRequest__Output } from '../generated/onesam/v1/CloseSessionRequest.ts';
+import type { CloseSessionResponse } from '../generated/onesam/v1/CloseSessionResponse.ts';
+import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ServiceMetrics } from '../observability/metrics.ts';
+import type { NetworkName } from '../pipeline/types.ts';
+import type { SessionRegistry } from './session-registry.ts';
+import { networkToWire } from './wire.ts';
+
+export interface CloseSessionDeps {
+  readonly sessions: SessionRegistry;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+}
+
+const NETWORK_ORDER: readonly NetworkName[] = ['litemedsam', 'onesam'];
+
+export function createCloseSessionHandler(deps: CloseSessionDeps): grpc.handleUnaryCall<CloseSessionRequest__Output, CloseSessionResponse> {
+  return (call, callback) => {
+    const started = performance.now();
+    let status = 'OK';
+    try {
+      const closed = deps.sessions.close(call.request.sessionId);
+      callback(null, {
+        slicesCached: NETWORK_ORDER.filter((n) => closed.slicesCached[n] > 0).map((n) => ({ network: networkToWire(n), slices: closed.slicesCached[n] })),
+      });
+    } catch (err) {
+      const mapped = mapError(err);
+      status = statusName(mapped.status);
+      deps.metrics.errors.inc({ code: mapped.code });
+      deps.logger[mapped.logLevel]({ method: 'CloseSession', code: mapped.code, err }, 'close session failed');
+      callback(toStatusObject(mapped));
+    } finally {
+      deps.metrics.requestDuration.observe({ method: 'CloseSession', network: 'none', status }, (performance.now() - started) / 1000);
+    }
+  };
+}
