@@ -212,7 +212,7 @@ export class EmbeddingStore implements Evictor {
     }).then((r) => {
       this.settledEntries.add(entry);
       queueMicrotask(() => this.o.budget.reconsider());
-      if (r.cancelled) throw new Error('encode skipped: request cancelled');
+      if (r.cancelled) throw new PipelineError('REQUEST_CANCELLED', 'encode skipped: request cancelled');
       entry.complete = true;
       this.o.stages.preprocess += r.preprocessMs;
       this.o.stages.encode += r.encodeMs;

@@ -203,12 +203,21 @@ class RequestRun {
     this.objectDone(work.label);
   }
 
-  /** Waits for all walks; on the first failure stops the others (cooperatively) and rethrows it. */
+  /**
+   * Waits for all walks; on the first failure stops the others (cooperatively) and rethrows the cause. The walks
+   * stopped that way fail with REQUEST_CANCELLED, possibly before the cause itself settles (it may wait for its own
+   * sibling walk), so the cause is the first failure that is not a cancellation: a full worker queue must reach the
+   * client as RESOURCE_EXHAUSTED, not as a cancel it never asked for.
+   */
   async settleAll(walks: Promise<void>[]): Promise<void> {
-    const results = await Promise.allSettled(walks.map((w) => w.catch((e: unknown) => { this.abort.abort(); throw e; })));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failures: unknown[] = [];
+    await Promise.allSettled(walks.map((w) => w.catch((e: unknown) => { failures.push(e); this.abort.abort(); throw e; })));
+    if (failures.length > 0) throw failures.find((e) => !isCancellation(e)) ?? failures[0];
   }
+}
+
+function isCancellation(error: unknown): boolean {
+  return error instanceof PipelineError && error.code === 'REQUEST_CANCELLED';
 }
 
 export async function executePlan(ctx: ExecuteContext, request: SegmentationRequest, plan: DetailedPlan, options: SegmentOptions = {}): Promise<SegmentationResult> {

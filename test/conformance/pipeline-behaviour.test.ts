@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { challengeCase } from '../../src/pipeline/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
 import { PipelineError } from '../../src/pipeline/errors.ts';
+import { mapError } from '../../src/errors/grpc-status.ts';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { ImageVolume, ObjectPrompt, SegmentationRequest } from '../../src/pipeline/types.ts';
 import { dice, loadArrays, MODELS_DIR } from '../helpers/cases.ts';
 
@@ -43,6 +45,24 @@ test('a budget of three embeddings still gives the reference masks, never holdin
     assert.equal(tight.budget.inUse, 0);
   } finally {
     await tight.close();
+  }
+});
+
+test('a full worker queue fails the request with POOL_SATURATED (RESOURCE_EXHAUSTED) and the pool keeps serving', async () => {
+  // One worker, at most one task waiting: three walks starting together on three different slices need more.
+  const small = await createSegmenter({ modelsDir: MODELS_DIR, workers: 1, intraOpThreads: 1, maxQueuedTasks: 1 });
+  try {
+    const objects = [box3d(74, 114, 2, 113, 149, 4, 1), box3d(120, 86, 10, 172, 139, 12, 2), box3d(60, 60, 20, 90, 90, 22, 3)];
+    const err: unknown = await small.segment(req(ct1.image, objects)).then(() => assert.fail('expected the queue to overflow'), (e: unknown) => e);
+    const mapped = mapError(err);
+    assert.equal(mapped.code, 'POOL_SATURATED');
+    assert.equal(mapped.status, GrpcStatus.RESOURCE_EXHAUSTED);
+    assert.match(mapped.details, /queue is full \(1 tasks waiting\)/);
+    assert.equal(small.budget.inUse, 0, 'the failed request released its embeddings');
+    const ok = await small.segment(req(us4.image, us4.objects));
+    assert.ok(ok.objects.every((o) => o.voxels > 0), 'the next request is served');
+  } finally {
+    await small.close();
   }
 });
 
