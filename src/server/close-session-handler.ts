@@ -1,6 +1,6 @@
-// The CloseSession RPC: drops a kept volume and its cached embeddings now (a request running on it finishes first),
-// instead of waiting for the idle expiry. Clients that finished reading a study should call it: the memory goes
-// back to other users at once.
+// The CloseSession RPC: drops a kept volume and its cached embeddings now instead of waiting for the idle expiry;
+// a request already running on the session is not interrupted, and its memory goes when it ends. Clients that
+// finished reading a study should call it: the memory goes back to other users at once.
 import type * as grpc from '@grpc/grpc-js';
 import type { CloseSessionRequest__Output } from '../generated/onesam/v1/CloseSessionRequest.ts';
 import type { CloseSessionResponse } from '../generated/onesam/v1/CloseSessionResponse.ts';

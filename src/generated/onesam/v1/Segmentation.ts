@@ -14,16 +14,18 @@ import type { SegmentResponse as _onesam_v1_SegmentResponse, SegmentResponse__Ou
  */
 export interface SegmentationClient extends grpc.Client {
   /**
-   * Drops a session kept with RequestHeader.keep_session, with its volume and cached slice embeddings. A request
-   * running on it finishes first. NOT_FOUND when the server does not hold the session (closed, expired, evicted).
+   * Drops a session kept with RequestHeader.keep_session, with its volume and cached slice embeddings; a request
+   * already running on it is not interrupted. NOT_FOUND when the server does not hold the session (closed,
+   * expired, evicted).
    */
   CloseSession(argument: _onesam_v1_CloseSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_onesam_v1_CloseSessionResponse__Output>): grpc.ClientUnaryCall;
   CloseSession(argument: _onesam_v1_CloseSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_onesam_v1_CloseSessionResponse__Output>): grpc.ClientUnaryCall;
   CloseSession(argument: _onesam_v1_CloseSessionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_onesam_v1_CloseSessionResponse__Output>): grpc.ClientUnaryCall;
   CloseSession(argument: _onesam_v1_CloseSessionRequest, callback: grpc.requestCallback<_onesam_v1_CloseSessionResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Drops a session kept with RequestHeader.keep_session, with its volume and cached slice embeddings. A request
-   * running on it finishes first. NOT_FOUND when the server does not hold the session (closed, expired, evicted).
+   * Drops a session kept with RequestHeader.keep_session, with its volume and cached slice embeddings; a request
+   * already running on it is not interrupted. NOT_FOUND when the server does not hold the session (closed,
+   * expired, evicted).
    */
   closeSession(argument: _onesam_v1_CloseSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_onesam_v1_CloseSessionResponse__Output>): grpc.ClientUnaryCall;
   closeSession(argument: _onesam_v1_CloseSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_onesam_v1_CloseSessionResponse__Output>): grpc.ClientUnaryCall;
@@ -65,8 +67,9 @@ export interface SegmentationClient extends grpc.Client {
  */
 export interface SegmentationHandlers extends grpc.UntypedServiceImplementation {
   /**
-   * Drops a session kept with RequestHeader.keep_session, with its volume and cached slice embeddings. A request
-   * running on it finishes first. NOT_FOUND when the server does not hold the session (closed, expired, evicted).
+   * Drops a session kept with RequestHeader.keep_session, with its volume and cached slice embeddings; a request
+   * already running on it is not interrupted. NOT_FOUND when the server does not hold the session (closed,
+   * expired, evicted).
    */
   CloseSession: grpc.handleUnaryCall<_onesam_v1_CloseSessionRequest__Output, _onesam_v1_CloseSessionResponse>;
   
