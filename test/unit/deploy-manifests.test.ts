@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { CONFIG_FIELDS, CONFIG_FILE_ENV } from '../../src/config/schema.ts';
+import { ERROR_REGISTRY } from '../../src/errors/registry.ts';
+import { ServiceMetrics } from '../../src/observability/metrics.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const DEPLOY = join(ROOT, 'deploy');
@@ -144,6 +146,26 @@ describe('Kubernetes manifests', () => {
       && Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v)
       && o.spec.ports.some((p: Any) => p.name === monitor.spec.endpoints[0].port));
     assert.ok(service, 'no Service matches the ServiceMonitor selector and port');
+  });
+
+  it('the alert rules query metrics the server exports, with label values it uses', async () => {
+    const metrics = new ServiceMetrics({ defaultMetrics: false });
+    const exported = new Map<string, string>();
+    for (const m of await metrics.registry.getMetricsAsJSON()) exported.set(m.name, String(m.type));
+    const rules = find('PrometheusRule', 'onesam').spec.groups.flatMap((g: Any) => g.rules) as { alert: string; expr: string }[];
+    assert.ok(rules.length >= 4);
+    for (const { alert, expr } of rules) {
+      const names = [...expr.matchAll(/\b(onesam_[a-z_]+)/g)].map((m) => m[1]!);
+      assert.ok(names.length > 0, `${alert} queries no onesam metric`);
+      for (const name of names) {
+        const base = name.replace(/_(bucket|sum|count)$/, '');
+        const type = exported.get(name) ?? (base !== name && exported.get(base) === 'histogram' ? 'histogram' : undefined);
+        assert.ok(type, `${alert}: the server exports no ${name}`);
+      }
+      for (const m of expr.matchAll(/code=~?"([^"]+)"/g)) {
+        for (const code of m[1]!.split('|')) assert.ok(code in ERROR_REGISTRY, `${alert}: ${code} is not an error code`);
+      }
+    }
   });
 });
 
