@@ -34,6 +34,16 @@ import type { SessionLease, SessionRegistry } from './session-registry.ts';
  */
 const DEADLINE_TIMER_SLACK_MS = 1_000;
 
+/** The result of an upload-only session request: nothing segmented, nothing encoded. */
+const NOTHING_SEGMENTED: SegmentationResult = Object.freeze({
+  labels: new Uint8Array(0),
+  objects: [],
+  slicesEncoded: { litemedsam: 0, onesam: 0 },
+  slicesReused: { litemedsam: 0, onesam: 0 },
+  stages: { preprocess: 0, encode: 0, decode: 0, postprocess: 0, assemble: 0, queue: 0 },
+  wallMs: 0,
+});
+
 /** Label bytes per response message: the same ~1 MiB clients use for payload chunks. */
 export const LABEL_CHUNK_BYTES = 1024 * 1024;
 
@@ -138,7 +148,10 @@ class SegmentCall {
     const ingestMs = performance.now() - ingestStart;
     this.checkAborted();
 
-    const { objects, source } = chooseObjects(header, decoded);
+    // keep_session without any prompt: the volume is uploaded ahead of the first prompt (a viewer opening a study),
+    // so the answer is the acceptance and a summary, with no labels.
+    const uploadOnly = upload?.keepSession === true && header.prompts.length === 0 && !decoded.boxes?.length && !decoded.scribbles?.length;
+    const { objects, source } = uploadOnly ? { objects: [], source: 'header' as const } : chooseObjects(header, decoded);
     const modality = header.modality ?? this.lease?.session.modality;
     const request: SegmentationRequest = {
       requestId: header.requestId, image: decoded.image, objects, mode: header.mode, ...(modality ? { modality } : {}),
@@ -154,6 +167,15 @@ class SegmentCall {
     const session = this.lease?.session;
     await this.writer.write({ accepted: acceptedMessage(header, decoded.image, plan, session && this.deps.sessions.snapshot(session)) });
     this.checkAborted();
+    if (uploadOnly) {
+      const times: RequestTimes = { ingestMs, sendMs: 0, wallMs: performance.now() - this.started };
+      await this.writer.write({ summary: summaryMessage(header, NOTHING_SEGMENTED, 'uint8', decoded.geometry.labelShape, 0, times, session && this.deps.sessions.snapshot(session)) });
+      this.checkAborted();
+      this.statusSent = true;
+      this.call.end();
+      this.log.info({ wallMs: Math.round(times.wallMs), sessionId: session?.id }, 'volume kept without prompts');
+      return;
+    }
 
     const progress = { slicesEncoded: 0, slicesTotal: 0, objectsDone: 0, objectsTotal: objects.length };
     const onProgress = (event: ProgressEvent): void => {

@@ -61,6 +61,21 @@ test('a kept volume is prompted again without uploading: same labels, embeddings
   await server.client().closeSession(kept.id);
 });
 
+test('keep_session without prompts keeps the volume ahead of the first prompt: accepted and summary, no labels', async () => {
+  const uploadOnly = await server.client().segment(rawRequest({ keepSession: true, prompts: [] }));
+  const id = uploadOnly.accepted.session?.sessionId ?? '';
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(uploadOnly.accepted.objects, []);
+  assert.equal(uploadOnly.labels.length, 0);
+  assert.equal(uploadOnly.summary.labelBytes, 0);
+  assert.deepEqual(uploadOnly.summary.slicesEncoded, []);
+  assert.deepEqual(uploadOnly.summary.labelShape, [6, 40, 48]);
+  const first = await server.client().segment(sessionRequest(id));
+  assert.ok(first.summary.slicesEncoded.length > 0, 'the first prompt encodes');
+  assert.equal(first.summary.objects[0]!.voxels > 0, true);
+  await server.client().closeSession(id);
+});
+
 test('prompt errors on a session request name the header field, and the session survives them', async () => {
   const kept = await keep();
   await expectCode(server.client().segment(sessionRequest(kept.id, [box3d(1, 4, 5, 1, 200, 22, 4)])), grpc.status.INVALID_ARGUMENT, 'PROMPT_INVALID', 'header.prompts[0].box3d');

@@ -51,7 +51,8 @@ export interface RequestHeader {
   /**
    * Keep this request's prepared volume, and the slice embeddings computed for it, as a session for later requests
    * (see session_id). The server drops a session after its idle time, on CloseSession, or when it needs the room
-   * for a newer one (least recently used first); a request naming a dropped session gets NOT_FOUND.
+   * for a newer one (least recently used first); a request naming a dropped session gets NOT_FOUND. With no prompts
+   * (none in the header or the npz) the request only uploads: the answer is accepted and summary, no labels.
    */
   'keepSession'?: (boolean);
 }
@@ -99,7 +100,8 @@ export interface RequestHeader__Output {
   /**
    * Keep this request's prepared volume, and the slice embeddings computed for it, as a session for later requests
    * (see session_id). The server drops a session after its idle time, on CloseSession, or when it needs the room
-   * for a newer one (least recently used first); a request naming a dropped session gets NOT_FOUND.
+   * for a newer one (least recently used first); a request naming a dropped session gets NOT_FOUND. With no prompts
+   * (none in the header or the npz) the request only uploads: the answer is accepted and summary, no labels.
    */
   'keepSession': (boolean);
 }
