@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export const STAGES = ['ingest', 'preprocess', 'encode', 'decode', 'postprocess', 'assemble', 'send'] as const;
 export type Stage = (typeof STAGES)[number];
 
-export interface SessionSnapshot {
+export interface SessionTotals {
   readonly sessions: number;
   readonly bytes: number;
 }
@@ -36,7 +36,7 @@ export class ServiceMetrics {
   readonly cancelled: Counter<'method'>;
   readonly errors: Counter<'code'>;
   private poolSource: (() => PoolSnapshot | undefined) | undefined;
-  private sessionSource: (() => SessionSnapshot) | undefined;
+  private sessionSource: (() => SessionTotals) | undefined;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -77,7 +77,7 @@ export class ServiceMetrics {
       name: 'onesam_pool_workers', help: 'Worker threads in the pool (0 while loading).', registers,
       collect() { this.set(pool()?.workers ?? 0); },
     });
-    const sessions = (): SessionSnapshot | undefined => this.sessionSource?.();
+    const sessions = (): SessionTotals | undefined => this.sessionSource?.();
     new Gauge({
       name: 'onesam_sessions', help: 'Sessions held.', registers,
       collect() { this.set(sessions()?.sessions ?? 0); },
@@ -94,7 +94,7 @@ export class ServiceMetrics {
     this.poolSource = source;
   }
 
-  setSessionSource(source: () => SessionSnapshot): void {
+  setSessionSource(source: () => SessionTotals): void {
     this.sessionSource = source;
   }
 

@@ -7,9 +7,8 @@ import type { CloseSessionResponse } from '../generated/onesam/v1/CloseSessionRe
 import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
-import type { NetworkName } from '../pipeline/types.ts';
+import { perNetwork } from './response-messages.ts';
 import type { SessionRegistry } from './session-registry.ts';
-import { networkToWire } from './wire.ts';
 
 export interface CloseSessionDeps {
   readonly sessions: SessionRegistry;
@@ -17,17 +16,13 @@ export interface CloseSessionDeps {
   readonly logger: Logger;
 }
 
-const NETWORK_ORDER: readonly NetworkName[] = ['litemedsam', 'onesam'];
-
 export function createCloseSessionHandler(deps: CloseSessionDeps): grpc.handleUnaryCall<CloseSessionRequest__Output, CloseSessionResponse> {
   return (call, callback) => {
     const started = performance.now();
     let status = 'OK';
     try {
       const closed = deps.sessions.close(call.request.sessionId);
-      callback(null, {
-        slicesCached: NETWORK_ORDER.filter((n) => closed.slicesCached[n] > 0).map((n) => ({ network: networkToWire(n), slices: closed.slicesCached[n] })),
-      });
+      callback(null, { slicesCached: perNetwork(closed.slicesCached) });
     } catch (err) {
       const mapped = mapError(err);
       status = statusName(mapped.status);

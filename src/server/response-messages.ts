@@ -16,7 +16,8 @@ export interface RequestTimes {
 
 const NETWORK_ORDER: readonly NetworkName[] = ['litemedsam', 'onesam'];
 
-const perNetwork = (counts: Readonly<Record<NetworkName, number>>): { network: ReturnType<typeof networkToWire>; slices: number }[] =>
+/** Per-network counts as the wire's repeated NetworkSlices: networks with a count, in a fixed order. */
+export const perNetwork = (counts: Readonly<Record<NetworkName, number>>): { network: ReturnType<typeof networkToWire>; slices: number }[] =>
   NETWORK_ORDER.filter((n) => counts[n] > 0).map((n) => ({ network: networkToWire(n), slices: counts[n] }));
 
 function sessionInfo(session: SessionSnapshot | undefined): { session?: SessionInfo } {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { SegmentRequest__Output } from '../generated/onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse } from '../generated/onesam/v1/SegmentResponse.ts';
+import type { Summary } from '../generated/onesam/v1/Summary.ts';
 import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
 import { ServiceError } from '../errors/service-error.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -169,10 +170,7 @@ class SegmentCall {
     this.checkAborted();
     if (uploadOnly) {
       const times: RequestTimes = { ingestMs, sendMs: 0, wallMs: performance.now() - this.started };
-      await this.writer.write({ summary: summaryMessage(header, NOTHING_SEGMENTED, 'uint8', decoded.geometry.labelShape, 0, times, session && this.deps.sessions.snapshot(session)) });
-      this.checkAborted();
-      this.statusSent = true;
-      this.call.end();
+      await this.finish(summaryMessage(header, NOTHING_SEGMENTED, 'uint8', decoded.geometry.labelShape, 0, times, session && this.deps.sessions.snapshot(session)));
       this.log.info({ wallMs: Math.round(times.wallMs), sessionId: session?.id }, 'volume kept without prompts');
       return;
     }
@@ -204,15 +202,20 @@ class SegmentCall {
       metrics.bytesSent.inc(data.length);
     }
     const times: RequestTimes = { ingestMs, sendMs: performance.now() - sendStart, wallMs: performance.now() - this.started };
-    await this.writer.write({ summary: summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times, session && this.deps.sessions.snapshot(session)) });
-    this.checkAborted();
-    this.statusSent = true;
-    this.call.end();
+    await this.finish(summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times, session && this.deps.sessions.snapshot(session)));
     this.record(result, times);
     this.log.info({
       wallMs: Math.round(times.wallMs), network: this.network, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
       slicesReused: result.slicesReused, labelBytes: encoded.length,
     }, 'segment done');
+  }
+
+  /** Sends the summary, the last message, and ends the call with OK. */
+  private async finish(summary: Summary): Promise<void> {
+    await this.writer.write({ summary });
+    this.checkAborted();
+    this.statusSent = true;
+    this.call.end();
   }
 
   /**
