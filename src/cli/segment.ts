@@ -1,4 +1,5 @@
 // `onesam segment <in.npz> -o <out.npz>`: a challenge case through the pipeline, in-process or over gRPC.
+import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,8 +99,10 @@ async function segment(args: string[]): Promise<number> {
   const t0 = performance.now();
   const arrays = readNpz(new Uint8Array(await readFile(input)), input);
   const kase = challengeCase(arrays, input, prompt);
+  // A random id, never the file name: challenge and PACS exports name files after the patient, and the id travels
+  // to the server (and once went into its logs verbatim).
   const request: SegmentationRequest = {
-    requestId: basename(input), image: kase.image, objects: kase.objects, mode, ...(modality ? { modality } : {}),
+    requestId: randomUUID(), image: kase.image, objects: kase.objects, mode, ...(modality ? { modality } : {}),
   };
   // Validate prompts against the image before loading any model: bad input fails fast with the field named.
   planRequest(request, DEFAULT_ROUTING);

@@ -2,6 +2,7 @@
 // voxels with as-is intensity (it is already prepared), prompts as header prompts (scribble voxel sets as one
 // stroke per row run, which the server draws back exactly), labels come back raw, so the result is the one the
 // in-process pipeline returns.
+import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { Prompt } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader } from '../generated/onesam/v1/RequestHeader.ts';
@@ -72,12 +73,16 @@ export function resultFromSummary(summary: Summary__Output, labels: Uint8Array |
   };
 }
 
-/** Token from ONESAM_AUTH_TOKEN when set, so the CLI works against a server that requires one. */
+/**
+ * Token from ONESAM_AUTH_TOKEN when set, so the CLI works against a server that requires one. The request id on
+ * the wire is a fresh random UUID whatever `request.requestId` holds: callers name requests after their input
+ * files, and file names of medical images often carry the patient's name or record number.
+ */
 export async function segmentRemote(server: string, request: SegmentationRequest, options: ClientOptions = {}): Promise<SegmentationResult> {
   const token = options.token ?? process.env['ONESAM_AUTH_TOKEN'];
   const client = new SegmentationClient(server, { ...options, ...(token ? { token } : {}) });
   try {
-    const outcome = await client.segment({ header: requestHeader(request), payload: request.image.data });
+    const outcome = await client.segment({ header: { ...requestHeader(request), requestId: randomUUID() }, payload: request.image.data });
     return resultFromSummary(outcome.summary, rawLabels(outcome.labels, outcome.summary));
   } catch (err) {
     const e = err as grpc.ServiceError;

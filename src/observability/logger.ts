@@ -1,6 +1,12 @@
-// The JSON logger: pino, one child per request carrying its id. Two guarantees: fields that could identify a
-// patient or carry a credential are redacted wherever they appear at the top level or one level down, and binary
-// values (voxel data, label volumes, chunks) are replaced by their size before a line is written.
+// The JSON logger: pino, one child per request carrying its id. Three guarantees: fields that could identify a
+// patient or carry a credential are redacted wherever they appear at the top level or one level down, binary
+// values (voxel data, label volumes, chunks) are replaced by their size before a line is written, and text a
+// client chose never reaches a line verbatim. Clients put what they like into free-text fields: a gateway once
+// sent the file name `Patient_<NAME>_<MRN>.npz` as request_id, and key names, modality text and session ids are
+// just as free. So request lines carry the server's own request id (a UUID), a client's id only as
+// `clientRequestId` (a short SHA-256 prefix a gateway can compute from its own id to find the lines), and error
+// lines carry the stable code and field path, never the message (which quotes the client; it goes to the client).
+import { createHash } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/schema.ts';
 
@@ -36,9 +42,44 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-/** A request's logger: every line carries the request id and the RPC method. */
-export function requestLogger(root: Logger, requestId: string, method: string): Logger {
-  return root.child({ requestId, method });
+/** Hex digits of SHA-256 kept by clientTextHash: 64 bits, enough to correlate, too few to carry the text. */
+const CLIENT_HASH_HEX = 16;
+
+/**
+ * How client-chosen text (a request id, a session id) appears in logs: the first 16 hex digits of its SHA-256
+ * (UTF-8). A gateway that knows its own id computes the same value to find the server's lines.
+ */
+export function clientTextHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, CLIENT_HASH_HEX);
+}
+
+/**
+ * A request's logger: every line carries the server's request id (a UUID the server made), the RPC method and,
+ * when the client sent its own request id, that id's clientTextHash as `clientRequestId`.
+ */
+export function requestLogger(root: Logger, requestId: string, method: string, clientRequestId?: string): Logger {
+  return root.child({ requestId, method, ...(clientRequestId ? { clientRequestId: clientTextHash(clientRequestId) } : {}) });
+}
+
+/** Longest message kept from an unexpected error, after quoted text is taken out. */
+const MAX_ERROR_MESSAGE = 300;
+
+/**
+ * An unexpected (INTERNAL) error as a log field: its class, code and stack frames, and its message with anything
+ * quoted ("..." '...' `...`) replaced, since messages built by libraries or our own code may quote the input
+ * that broke them. Pino's own err serializer would log the message, and every own property, verbatim.
+ */
+export function errorForLog(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const code = (err as { code?: unknown }).code;
+  const frames = (err.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).map((line) => line.trim());
+  const message = err.message.replace(/"[^"]*"|'[^']*'|`[^`]*`/g, '[quoted]').replace(/"|'|`/g, '');
+  return {
+    type: err.name,
+    ...(typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? { code } : {}),
+    message: message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}...` : message,
+    stack: frames.slice(0, 20),
+  };
 }
 
 function withoutBinary(object: Record<string, unknown>): Record<string, unknown> {

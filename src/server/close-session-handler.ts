@@ -5,7 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { CloseSessionRequest__Output } from '../generated/onesam/v1/CloseSessionRequest.ts';
 import type { CloseSessionResponse } from '../generated/onesam/v1/CloseSessionResponse.ts';
 import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
-import type { Logger } from '../observability/logger.ts';
+import { errorForLog, type Logger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import { perNetwork } from './response-messages.ts';
 import type { SessionRegistry } from './session-registry.ts';
@@ -27,7 +27,10 @@ export function createCloseSessionHandler(deps: CloseSessionDeps): grpc.handleUn
       const mapped = mapError(err);
       status = statusName(mapped.status);
       deps.metrics.errors.inc({ code: mapped.code });
-      deps.logger[mapped.logLevel]({ method: 'CloseSession', code: mapped.code, err }, 'close session failed');
+      // Not the message: it quotes the session id the client sent, which is its own text when no session has it.
+      const fields = { method: 'CloseSession', code: mapped.code, field: mapped.field };
+      if (mapped.code === 'INTERNAL') deps.logger.error({ ...fields, err: errorForLog(err) }, 'close session failed');
+      else deps.logger[mapped.logLevel](fields, 'close session failed');
       callback(toStatusObject(mapped));
     } finally {
       deps.metrics.requestDuration.observe({ method: 'CloseSession', network: 'none', status }, (performance.now() - started) / 1000);

@@ -12,7 +12,7 @@ import type { Summary } from '../generated/onesam/v1/Summary.ts';
 import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
 import { ServiceError } from '../errors/service-error.ts';
 import type { Logger } from '../observability/logger.ts';
-import { requestLogger } from '../observability/logger.ts';
+import { errorForLog, requestLogger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import type { SegmentationPlan, Segmenter } from '../pipeline/segmenter.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
@@ -69,7 +69,10 @@ class SegmentCall {
   private readonly abort = new AbortController();
   private readonly started = performance.now();
   private readonly writer: ResponseWriter<SegmentResponse>;
-  private requestId: string = randomUUID();
+  /** The server's own id for this call: the one every log line carries (client text never reaches the log). */
+  private readonly requestId = randomUUID();
+  /** The id the client reads back (accepted, summary, trailers): its own request_id once the header proved valid. */
+  private echoedRequestId: string = this.requestId;
   private log: Logger;
   /** Set once a status is on its way (ours, or grpc-js's DEADLINE_EXCEEDED): later 'cancelled' events are noise. */
   private statusSent = false;
@@ -135,13 +138,17 @@ class SegmentCall {
     if (first.value.message !== 'header' || !first.value.header) {
       throw new ServiceError('STREAM_INVALID', 'the first message must be a header', 'header');
     }
+    if (first.value.header.requestId !== '') {
+      this.log = requestLogger(this.deps.logger, this.requestId, 'Segment', first.value.header.requestId);
+    }
     const header = parseHeader(first.value.header, limits, () => this.requestId);
-    this.adoptRequestId(header);
+    this.echoedRequestId = header.requestId;
     const upload = header.source.kind === 'upload' ? header.source : undefined;
     this.log.info({
       format: upload?.payload.format ?? 'session', modality: header.modality ?? null, mode: header.mode, prompts: header.prompts.length,
       payloadBytes: upload?.payloadBytes ?? 0, output: header.output,
-      ...(header.source.kind === 'session' ? { sessionId: header.source.sessionId } : {}),
+      // The session id is the client's text until the registry knows it; ingest names the session once found.
+      session: header.source.kind === 'session',
     }, 'segment request');
 
     const ingestStart = performance.now();
@@ -226,6 +233,7 @@ class SegmentCall {
     const { limits, metrics } = this.deps;
     if (header.source.kind === 'session') {
       this.lease = this.deps.sessions.acquire(header.source.sessionId);
+      this.log = this.log.child({ sessionId: this.lease.session.id });
       const next = await unlessAborted(messages.next(), this.abort.signal);
       if (!next.done) throw new ServiceError('STREAM_INVALID', 'no chunk may follow a header that names a session (header.session_id): the session holds the volume', 'chunk');
       return this.lease.session.volume;
@@ -237,12 +245,6 @@ class SegmentCall {
       onBytes: (n) => metrics.bytesReceived.inc(n),
     });
     return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
-  }
-
-  private adoptRequestId(header: ParsedHeader): void {
-    if (header.requestId === this.requestId) return;
-    this.requestId = header.requestId;
-    this.log = requestLogger(this.deps.logger, this.requestId, 'Segment');
   }
 
   private checkAborted(): void {
@@ -276,15 +278,18 @@ class SegmentCall {
       this.log.info({ wallMs: Math.round(performance.now() - this.started) }, 'segment deadline exceeded');
       return 'DEADLINE_EXCEEDED';
     }
+    // INTERNAL's message to the client names the server's request id: the one the log lines carry.
     const mapped = mapError(err, this.requestId);
     this.deps.metrics.errors.inc({ code: mapped.code });
-    const fields = { code: mapped.code, field: mapped.field, details: mapped.details };
-    if (mapped.code === 'INTERNAL') this.log.error({ ...fields, err }, 'segment failed');
+    // The message (mapped.details) quotes what the client sent (a modality, npz key names, a session id): it goes
+    // to the client only. The code and the field path (always the server's own words) go to the log.
+    const fields = { code: mapped.code, field: mapped.field };
+    if (mapped.code === 'INTERNAL') this.log.error({ ...fields, err: errorForLog(err) }, 'segment failed');
     else this.log[mapped.logLevel](fields, 'segment failed');
     if (!this.statusSent) {
       this.statusSent = true;
       this.abort.abort(err);
-      this.call.emit('error', toStatusObject(mapped, this.requestId));
+      this.call.emit('error', toStatusObject(mapped, this.echoedRequestId));
     }
     return statusName(mapped.status);
   }

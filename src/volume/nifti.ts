@@ -293,10 +293,26 @@ function axisCodes(affine: readonly (readonly number[])[]): string {
 }
 
 /**
- * Write labels as a single-file NIfTI in the input's version and byte order: the input's header with datatype and
- * bitpix set to uint8/uint16, scaling and calibration cleared, intent NIFTI_INTENT_LABEL, no extensions, voxels
- * right after the header. For raw/npz inputs a minimal NIfTI-1 header is made from the shape and spacing (no
- * qform/sform: voxel coordinates scaled by pixdim).
+ * The header bytes a label file takes from its input, as [offset, length]: sizeof_hdr (it carries the byte order),
+ * dim_info, dim, pixdim, xyzt_units, qform/sform codes, quaternion, offsets and the sform rows. Nothing else: the
+ * free-text fields (descrip, aux_file, intent_name, db_name, data_type, NIfTI-2's unused_str) are where scanners
+ * and PACS exports write patient names and ids, and a label file sent back must not carry them.
+ */
+const GEOMETRY_BYTES: Readonly<Record<1 | 2, readonly (readonly [number, number])[]>> = Object.freeze({
+  1: [[0, 4], [39, 1], [40, 16], [76, 32], [123, 1], [252, 4], [256, 12], [268, 12], [280, 48]],
+  2: [[0, 4], [16, 64], [104, 64], [344, 8], [352, 24], [376, 24], [400, 96], [500, 4], [524, 1]],
+});
+/** NIfTI-2's 8-byte magic (nifti2.h); NIfTI-1's is "n+1\0". */
+const MAGIC: Readonly<Record<1 | 2, readonly number[]>> = Object.freeze({
+  1: [0x6e, 0x2b, 0x31, 0x00],
+  2: [0x6e, 0x2b, 0x32, 0x00, 0x0d, 0x0a, 0x1a, 0x0a],
+});
+
+/**
+ * Write labels as a single-file NIfTI in the input's version and byte order: the input's geometry (GEOMETRY_BYTES)
+ * and nothing else of its header, datatype and bitpix uint8/uint16, no scaling or calibration, intent
+ * NIFTI_INTENT_LABEL, no extensions, voxels right after the header. For raw/npz inputs a minimal NIfTI-1 header is
+ * made from the shape and spacing (no qform/sform: voxel coordinates scaled by pixdim).
  */
 export function writeNiftiLabels(labels: Uint8Array | Uint16Array, geometry: NiftiGeometry | ArrayGeometry, gzip: boolean): Uint8Array {
   const nifti = geometry.kind === 'nifti' ? geometry : niftiGeometryForArray(geometry);
@@ -308,19 +324,16 @@ export function writeNiftiLabels(labels: Uint8Array | Uint16Array, geometry: Nif
   const le = nifti.littleEndian;
   const bytesPerLabel = labels instanceof Uint16Array ? 2 : 1;
   const out = new Uint8Array(L.dataStart + labels.length * bytesPerLabel);
-  out.set(nifti.header.subarray(0, L.size));
+  for (const [offset, length] of GEOMETRY_BYTES[nifti.version]) out.set(nifti.header.subarray(offset, offset + length), offset);
   const view = new DataView(out.buffer);
-  const setFloat = (offset: number, v: number) => (L.floatBytes === 4 ? view.setFloat32(offset, v, le) : view.setFloat64(offset, v, le));
   view.setInt16(L.datatype, bytesPerLabel === 2 ? DT_UINT16 : DT_UINT8, le);
   view.setInt16(L.bitpix, bytesPerLabel * 8, le);
   if (nifti.version === 1) view.setFloat32(L.voxOffset, L.dataStart, le);
   else view.setBigInt64(L.voxOffset, BigInt(L.dataStart), le);
-  for (const offset of [L.sclSlope, L.sclInter, L.calMax, L.calMin]) setFloat(offset, 0);
-  for (let i = 0; i < 3; i++) setFloat(L.intentP + i * L.floatBytes, 0);
+  // Scaling, calibration and intent parameters stay 0: no scaling, no calibration.
   if (L.intentCodeBytes === 2) view.setInt16(L.intentCode, NIFTI_INTENT_LABEL, le);
   else view.setInt32(L.intentCode, NIFTI_INTENT_LABEL, le);
-  out.fill(0, L.intentName, L.intentName + 16);
-  out.set(new TextEncoder().encode(`n+${nifti.version}\0`), L.magic);
+  out.set(MAGIC[nifti.version], L.magic);
   // Bytes L.size .. L.dataStart stay zero: the extension flag says "no extensions".
   if (bytesPerLabel === 1) {
     out.set(labels, L.dataStart);
