@@ -6,8 +6,14 @@
 // or `<cacheDir>/<name>`, and <key> hashes the weights file's SHA-256, the architecture and the builder version.
 // A build is written into a temporary folder and renamed into place, so a reader never sees half a cache entry,
 // even with several processes sharing the folder.
+//
+// build.json records each graph's size and SHA-256, and every load checks both before a worker opens the files: a
+// graph damaged on disk (a bad block, a partial copy, someone's editor) used to pass a size-only check and crash
+// the workers on every restart. A damaged or unreadable entry is rebuilt from the weights, once, and the rebuild
+// is reported (CompiledModel.repaired) so the caller can log it. The hash is computed while reading the file in
+// large blocks, which also warms the page cache the workers then read from.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkArchitecture, type ArchitectureName } from './architectures.ts';
@@ -61,8 +67,13 @@ export interface CompiledModel {
   readonly cacheKey: string;
   /** true when the graphs came from the cache. */
   readonly cached: boolean;
-  /** readMs: reading and hashing the weights (and decoding them on a rebuild); buildMs: checking + compiling + writing. */
-  readonly timings: { readonly readMs: number; readonly buildMs: number };
+  /** Set when a cache entry for these weights existed but failed its check and was rebuilt: why it failed. */
+  readonly repaired?: string;
+  /**
+   * readMs: reading and hashing the weights (and decoding them on a rebuild); verifyMs: reading and hashing the
+   * cached graphs; buildMs: compiling + writing.
+   */
+  readonly timings: { readonly readMs: number; readonly verifyMs: number; readonly buildMs: number };
 }
 
 export interface ModelRepository {
@@ -77,6 +88,8 @@ const ENCODER_FILE = 'encoder.onnx';
 const DECODER_FILE = 'decoder.onnx';
 const BUILD_RECORD = 'build.json';
 const CACHE_KEY_PATTERN = /^[0-9a-f]{24}$/;
+/** Read size while hashing a graph: large enough that the hash, not the syscalls, sets the pace. */
+const HASH_BLOCK_BYTES = 4 * 1024 * 1024;
 
 interface BuildRecord {
   readonly name: string;
@@ -85,8 +98,17 @@ interface BuildRecord {
   readonly builderVersion: string;
   readonly encoderBytes: number;
   readonly decoderBytes: number;
+  readonly encoderSha256: string;
+  readonly decoderSha256: string;
   readonly createdAt: string;
 }
+
+/** What a cache entry holds for the current weights and builders. */
+type BuildCheck =
+  | { readonly state: 'valid' }
+  | { readonly state: 'missing' }
+  /** Present but unusable: damaged, unreadable, incomplete or unverifiable; the reason says which. */
+  | { readonly state: 'damaged'; readonly reason: string };
 
 interface ModelEntry {
   readonly folder: string;
@@ -228,6 +250,9 @@ class Repository implements ModelRepository {
     const cacheKey = sha256(`${weightsSha256}\n${manifest.architecture}\n${compiler.version}`).slice(0, 24);
     const cache = this.cacheFolder(e);
     const keyDir = join(cache, cacheKey);
+    const tRead = performance.now();
+    const check = await checkBuild(keyDir, weightsSha256, compiler.version);
+    const verifyMs = performance.now() - tRead;
     const result = (cached: boolean, readMs: number, buildMs: number): CompiledModel => ({
       name: e.name,
       manifest,
@@ -235,10 +260,11 @@ class Repository implements ModelRepository {
       decoderPath: join(keyDir, DECODER_FILE),
       cacheKey,
       cached,
-      timings: { readMs, buildMs },
+      ...(check.state === 'damaged' ? { repaired: check.reason } : {}),
+      timings: { readMs, verifyMs, buildMs },
     });
 
-    if (await isCompleteBuild(keyDir, weightsSha256, compiler.version)) return result(true, performance.now() - t0, 0);
+    if (check.state === 'valid') return result(true, tRead - t0, 0);
 
     const stateDict = parseCheckpoint(weights, weightsPath);
     const t1 = performance.now();
@@ -257,11 +283,13 @@ class Repository implements ModelRepository {
       builderVersion: compiler.version,
       encoderBytes: graphs.encoder.byteLength,
       decoderBytes: graphs.decoder.byteLength,
+      encoderSha256: sha256(graphs.encoder),
+      decoderSha256: sha256(graphs.decoder),
       createdAt: new Date().toISOString(),
     };
     await writeBuild(cache, keyDir, graphs, record);
     await removeStaleBuilds(cache, cacheKey);
-    return result(false, t1 - t0, performance.now() - t1);
+    return result(false, t1 - t0 - verifyMs, performance.now() - t1);
   }
 }
 
@@ -277,16 +305,67 @@ function summarize(e: ModelEntry): ModelSummary {
   };
 }
 
-/** A cache entry counts only if its record matches and both graphs have the recorded sizes. */
-async function isCompleteBuild(keyDir: string, weightsSha256: string, builderVersion: string): Promise<boolean> {
+/**
+ * A cache entry counts only if its record matches the weights and builders and both graphs have the recorded size
+ * and SHA-256. A missing entry is a first build; anything else that fails is `damaged`, with the reason.
+ */
+async function checkBuild(keyDir: string, weightsSha256: string, builderVersion: string): Promise<BuildCheck> {
+  let text: string;
   try {
-    const record = JSON.parse(await readFile(join(keyDir, BUILD_RECORD), 'utf8')) as BuildRecord;
-    if (record.weightsSha256 !== weightsSha256 || record.builderVersion !== builderVersion) return false;
-    const [enc, dec] = await Promise.all([stat(join(keyDir, ENCODER_FILE)), stat(join(keyDir, DECODER_FILE))]);
-    return enc.size === record.encoderBytes && dec.size === record.decoderBytes;
-  } catch {
-    return false;
+    text = await readFile(join(keyDir, BUILD_RECORD), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    return { state: 'damaged', reason: `${BUILD_RECORD} cannot be read: ${describeError(err)}` };
   }
+  let record: Partial<BuildRecord> | null;
+  try {
+    record = JSON.parse(text) as Partial<BuildRecord> | null;
+  } catch {
+    return { state: 'damaged', reason: `${BUILD_RECORD} is not valid JSON` };
+  }
+  if (typeof record !== 'object' || record === null) return { state: 'damaged', reason: `${BUILD_RECORD} is not a JSON object` };
+  // The key hashes both, so a mismatch means the record is not the one written for this key.
+  if (record.weightsSha256 !== weightsSha256 || record.builderVersion !== builderVersion) {
+    return { state: 'damaged', reason: `${BUILD_RECORD} names other weights or builders than its key` };
+  }
+  if (typeof record.encoderSha256 !== 'string' || typeof record.decoderSha256 !== 'string') {
+    return { state: 'damaged', reason: `${BUILD_RECORD} has no graph checksums (written by an older version)` };
+  }
+  const graphs: readonly (readonly [string, unknown, string])[] = [
+    [ENCODER_FILE, record.encoderBytes, record.encoderSha256],
+    [DECODER_FILE, record.decoderBytes, record.decoderSha256],
+  ];
+  const problems = await Promise.all(graphs.map(async ([file, bytes, expected]) => {
+    try {
+      const actual = await hashFile(join(keyDir, file));
+      if (actual.bytes !== bytes) return `${file} has ${actual.bytes} bytes, ${BUILD_RECORD} recorded ${String(bytes)}`;
+      if (actual.sha256 !== expected) return `${file} does not match its recorded SHA-256`;
+      return undefined;
+    } catch (err) {
+      return `${file} cannot be read: ${describeError(err)}`;
+    }
+  }));
+  const problem = problems.find((p) => p !== undefined);
+  return problem ? { state: 'damaged', reason: problem } : { state: 'valid' };
+}
+
+/** SHA-256 and length of a file, hashed block by block as it is read (a graph is never held whole for this). */
+async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  const block = Buffer.allocUnsafe(HASH_BLOCK_BYTES);
+  const file = await open(path, 'r');
+  let total = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(block, 0, block.byteLength, null);
+      if (bytesRead === 0) break;
+      hash.update(block.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
+  return { sha256: hash.digest('hex'), bytes: total };
 }
 
 async function writeBuild(cache: string, keyDir: string, graphs: CompiledGraphs, record: BuildRecord): Promise<void> {
@@ -296,19 +375,19 @@ async function writeBuild(cache: string, keyDir: string, graphs: CompiledGraphs,
     await writeFile(join(tmp, ENCODER_FILE), graphs.encoder);
     await writeFile(join(tmp, DECODER_FILE), graphs.decoder);
     await writeFile(join(tmp, BUILD_RECORD), `${JSON.stringify(record, null, 2)}\n`);
-    if (await isCompleteBuild(keyDir, record.weightsSha256, record.builderVersion)) {
+    if ((await checkBuild(keyDir, record.weightsSha256, record.builderVersion)).state === 'valid') {
       // Another process finished the same build meanwhile; its files may already be in use, keep them.
       await rm(tmp, { recursive: true, force: true });
       return;
     }
-    // An incomplete leftover under the key (e.g. from a killed process) is replaced.
+    // An incomplete or damaged leftover under the key (e.g. from a killed process) is replaced.
     await rm(keyDir, { recursive: true, force: true });
     await rename(tmp, keyDir);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     // Another process renamed the same build into place first: theirs is as good as ours.
-    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && await isCompleteBuild(keyDir, record.weightsSha256, record.builderVersion)) return;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await checkBuild(keyDir, record.weightsSha256, record.builderVersion)).state === 'valid') return;
     throw new ModelRepositoryError('CACHE_WRITE_FAILED',
       `cannot write compiled graphs to ${cache}: ${describeError(err)} (configure a writable cache directory)`);
   }

@@ -199,6 +199,78 @@ test('a new builder version rebuilds; an incomplete cache entry is rebuilt', asy
   assert.deepEqual(await readdir(join(dir, '.cache')), [c.cacheKey]);
 });
 
+// --- cache integrity: every load checks the graphs' recorded SHA-256, not just their sizes ---
+
+/** Overwrites the start of a file with other bytes of the same length: the size stays, the content does not. */
+async function damage(path: string, bytes = 4096): Promise<void> {
+  const data = await readFile(path);
+  const n = Math.min(bytes, data.byteLength);
+  for (let i = 0; i < n; i++) data[i] = (data[i]! ^ 0x5a) & 0xff;
+  await writeFile(path, data);
+}
+
+test('a cached graph damaged in place (same size) is detected by its SHA-256 and rebuilt once', async () => {
+  await addModel('lite');
+  const compiler = fakeCompiler();
+  const built = await (await openRepository(repoDir, { compiler })).ensureCompiled('lite');
+  const record = JSON.parse(await readFile(join(built.encoderPath, '..', 'build.json'), 'utf8')) as Record<string, unknown>;
+  assert.match(String(record['encoderSha256']), /^[0-9a-f]{64}$/);
+  assert.match(String(record['decoderSha256']), /^[0-9a-f]{64}$/);
+  const good = await readFile(built.encoderPath);
+  await damage(built.encoderPath);
+  assert.equal((await stat(built.encoderPath)).size, good.byteLength);
+
+  const repaired = await (await openRepository(repoDir, { compiler })).ensureCompiled('lite');
+  assert.equal(repaired.cached, false);
+  assert.equal(repaired.repaired, 'encoder.onnx does not match its recorded SHA-256');
+  assert.equal(compiler.calls.length, 2);
+  assert.ok((await readFile(repaired.encoderPath)).equals(good), 'the rebuilt graph is the original one');
+
+  // Once repaired, the next start uses the cache again and reports nothing.
+  const next = await (await openRepository(repoDir, { compiler })).ensureCompiled('lite');
+  assert.equal(next.cached, true);
+  assert.equal(next.repaired, undefined);
+  assert.equal(compiler.calls.length, 2);
+  assert.ok(next.timings.verifyMs >= 0);
+});
+
+test('unverifiable or unreadable cache entries are rebuilt, each with its reason', async () => {
+  await addModel('lite');
+  const compiler = fakeCompiler();
+  const open = async (): Promise<Awaited<ReturnType<Awaited<ReturnType<typeof openRepository>>['ensureCompiled']>>> =>
+    (await openRepository(repoDir, { compiler })).ensureCompiled('lite');
+  const first = await open();
+  const keyDir = join(first.encoderPath, '..');
+  const recordPath = join(keyDir, 'build.json');
+
+  // A record written before graph checksums existed cannot vouch for its graphs.
+  const record = JSON.parse(await readFile(recordPath, 'utf8')) as Record<string, unknown>;
+  delete record['encoderSha256'];
+  delete record['decoderSha256'];
+  await writeFile(recordPath, JSON.stringify(record));
+  assert.equal((await open()).repaired, 'build.json has no graph checksums (written by an older version)');
+
+  await writeFile(recordPath, '{"name": "lite", "arch');
+  assert.equal((await open()).repaired, 'build.json is not valid JSON');
+
+  await damage(first.decoderPath, 4);
+  assert.equal((await open()).repaired, 'decoder.onnx does not match its recorded SHA-256');
+
+  // Unreadable: a folder where the graph should be (EISDIR), as a stand-in for an I/O error.
+  await rm(first.encoderPath);
+  await mkdir(first.encoderPath);
+  assert.match((await open()).repaired ?? '', /^encoder\.onnx cannot be read: .*EISDIR/);
+
+  const truncated = await readFile(first.encoderPath);
+  await writeFile(first.encoderPath, truncated.subarray(0, truncated.byteLength - 1));
+  assert.match((await open()).repaired ?? '', /^encoder\.onnx has \d+ bytes, build\.json recorded \d+$/);
+
+  assert.equal(compiler.calls.length, 6);
+  const last = await open();
+  assert.equal(last.cached, true);
+  assert.equal(last.repaired, undefined);
+});
+
 test('a configured cacheDir holds the graphs under <cacheDir>/<name>', async () => {
   const dir = await addModel('lite');
   const cacheDir = join(repoDir, '..', `cache-${counter}`);
