@@ -24,6 +24,28 @@ export type IntensityPreparation =
   /** MR style: clip to the low/high percentiles of the voxels > 0, min-max to 0..255, zeros stay zero. */
   | { readonly kind: 'percentile'; readonly low?: number; readonly high?: number };
 
+/** The element types of VoxelArray, by name (as npy, NIfTI and raw headers declare them). */
+export type VoxelType = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
+
+export const VOXEL_BYTES: Readonly<Record<VoxelType, number>> = Object.freeze({
+  uint8: 1, int8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, float64: 8,
+});
+
+/** Types whose percentiles come from a 65536-bin histogram rather than a copy of the positive voxels. */
+const HISTOGRAM_TYPES: ReadonlySet<VoxelType> = new Set(['uint8', 'int8', 'int16', 'uint16']);
+const HISTOGRAM_BYTES = 65536 * Float64Array.BYTES_PER_ELEMENT;
+
+/**
+ * Bytes prepareIntensity allocates for `count` voxels of `type`, at most: its uint8 output (none for uint8 as-is,
+ * which passes through) and, for percentiles, the histogram or the copy of the voxels > 0 that it selects from.
+ * Decoders check it against the working-memory limit before preparing (limits.ts).
+ */
+export function preparationBytes(type: VoxelType, count: number, prep: IntensityPreparation): number {
+  const output = type === 'uint8' && prep.kind === 'asis' ? 0 : count;
+  if (prep.kind !== 'percentile') return output;
+  return output + (HISTOGRAM_TYPES.has(type) ? HISTOGRAM_BYTES : count * VOXEL_BYTES[type]);
+}
+
 /** pre_CT_MR.py: WINDOW_LEVEL = 40, WINDOW_WIDTH = 400 (soft tissue). */
 export const CT_WINDOW_DEFAULT = Object.freeze({ level: 40, width: 400 });
 /** pre_CT_MR.py: np.percentile(image_data[image_data > 0], 0.5) and (..., 99.5). */

@@ -8,9 +8,11 @@
 // and scribbles are therefore given in voxel indices of the file as stored, and labels written back with the same
 // header line up voxel for voxel in any viewer. The affine and the axis codes it implies are reported in the
 // geometry for clients that want to map prompts from world or display coordinates themselves.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { VolumeError } from './errors.ts';
-import type { VoxelArray } from './intensity.ts';
+import { inflateBounded, inflatedPrefix, InflateLimitError } from './inflate.ts';
+import { VOXEL_BYTES, type VoxelArray, type VoxelType } from './intensity.ts';
+import { checkArraySize, checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
 import { plainBytes, type ArrayGeometry } from './raw.ts';
 
 export interface NiftiGeometry {
@@ -42,10 +44,14 @@ export interface NiftiVolume {
   readonly geometry: NiftiGeometry;
 }
 
-export interface NiftiReadOptions {
-  /** Upper bound on the decompressed file size, against gzip bombs. Default: no bound beyond Node's own. */
-  readonly maxDecodedBytes?: number;
-}
+/** Size limits (limits.ts); any not given takes its default. */
+export type NiftiReadOptions = Partial<DecodeLimits>;
+
+/**
+ * Extension bytes (between the header and vox_offset) we inflate. Real extensions (DICOM tags, AFNI XML) are
+ * kilobytes; without a cap a tiny .nii.gz could declare gigabytes of "extensions" that all have to be inflated.
+ */
+export const MAX_NIFTI_EXTENSION_BYTES = 16 * 1024 * 1024;
 
 /** Field offsets and widths of the two header versions (nifti1.h, nifti2.h). */
 const LAYOUT = {
@@ -63,7 +69,7 @@ const LAYOUT = {
 type Layout = (typeof LAYOUT)[1 | 2];
 
 /** Datatype codes we read, with bytes per voxel (nifti1.h NIFTI_TYPE_*). */
-const DATATYPES: Readonly<Record<number, { name: string; bytes: number }>> = Object.freeze({
+const DATATYPES: Readonly<Record<number, { name: VoxelType; bytes: number }>> = Object.freeze({
   2: { name: 'uint8', bytes: 1 },
   4: { name: 'int16', bytes: 2 },
   8: { name: 'int32', bytes: 4 },
@@ -82,22 +88,31 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Decompress gzip with a size cap; errors name `payload`. */
-export function gunzipPayload(bytes: Uint8Array, maxDecodedBytes?: number): Uint8Array {
-  try {
-    return plainBytes(gunzipSync(bytes, maxDecodedBytes === undefined ? {} : { maxOutputLength: maxDecodedBytes }));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload', `decompresses to more than the maximum of ${maxDecodedBytes} bytes`);
-    }
-    throw new VolumeError('PAYLOAD_FORMAT', 'payload', `starts with the gzip magic but is not valid gzip (${(err as Error).message})`);
-  }
+/** A NIfTI payload whose header has been read and checked against the limits; nothing large is allocated yet. */
+export interface NiftiSource {
+  /** (D, H, W) = [nz, ny, nx]. */
+  readonly labelShape: readonly [number, number, number];
+  readonly count: number;
+  /** The type of the voxels read() returns: the stored datatype, or the type scl_slope / scl_inter scaling makes. */
+  readonly voxelType: VoxelType;
+  /** Buffers read() will allocate, by what they are for (bytes): for the working-memory check (limits.ts). */
+  readonly workingBytes: Readonly<Record<string, number>>;
+  /** Inflates (gzip) and reads the voxels. */
+  read(): NiftiVolume;
 }
 
-export function readNifti(input: Uint8Array, options: NiftiReadOptions = {}): NiftiVolume {
-  const file = isGzip(input) ? gunzipPayload(input, options.maxDecodedBytes) : plainBytes(input);
-  const header = new NiftiHeaderReader(file);
-  const { layout, littleEndian, version } = header;
+/**
+ * Reads and checks a NIfTI header against the limits, inflating only the header of a .nii.gz. Refuses a volume
+ * over maxVoxels, a decompressed file over maxDecodedBytes and extensions over MAX_NIFTI_EXTENSION_BYTES before
+ * anything else is inflated or allocated; read() then inflates with zlib stopping at the size the header implies.
+ */
+export function openNifti(input: Uint8Array, options: NiftiReadOptions = {}): NiftiSource {
+  const limits = decodeLimits(options);
+  const gzip = isGzip(input);
+  const bytes = plainBytes(input);
+  const headerBytes = gzip ? gunzipOrRefuse(() => inflatedPrefix('gzip', bytes, LAYOUT[2].size)) : bytes;
+  const header = new NiftiHeaderReader(headerBytes);
+  const { layout, littleEndian } = header;
 
   const dim = Array.from({ length: 8 }, (_, i) => header.int(layout.dim + i * layout.dimBytes, layout.dimBytes));
   const ndim = dim[0]!;
@@ -124,34 +139,100 @@ export function readNifti(input: Uint8Array, options: NiftiReadOptions = {}): Ni
     throw new VolumeError('PAYLOAD_FORMAT', 'payload.nifti.vox_offset', `must be an integer >= ${layout.size} (the header size), got ${voxOffset}`);
   }
   const count = nx * ny * nz;
+  // Limits before anything that depends on the sizes: dims multiply to any number a hostile header wants.
+  checkArraySize(limits, 'payload', [nz, ny, nx], count, type.bytes);
   const dataBytes = count * type.bytes;
-  if (voxOffset + dataBytes > file.byteLength) {
-    throw new VolumeError(
-      'PAYLOAD_SIZE_MISMATCH',
-      'payload',
-      `NIfTI of ${nx}x${ny}x${nz} ${type.name} needs ${voxOffset + dataBytes} bytes (vox_offset ${voxOffset}), the file has ${file.byteLength}: truncated`,
-    );
+  const fileBytes = voxOffset + dataBytes;
+  if (gzip) {
+    if (voxOffset - layout.dataStart > MAX_NIFTI_EXTENSION_BYTES) {
+      throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload.nifti.vox_offset', `is ${voxOffset}: extensions over ${MAX_NIFTI_EXTENSION_BYTES} bytes are not read`);
+    }
+    if (fileBytes > limits.maxDecodedBytes) {
+      throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload', `decompresses to ${fileBytes} bytes (vox_offset ${voxOffset} + ${nx}x${ny}x${nz} ${type.name}), more than the maximum of ${limits.maxDecodedBytes} (maxDecodedBytes)`);
+    }
+  } else if (fileBytes > bytes.byteLength) {
+    throw truncated(nx, ny, nz, type.name, voxOffset, fileBytes, bytes.byteLength);
   }
 
-  const stored = voxelArray(datatype, file.subarray(voxOffset, voxOffset + dataBytes), count, littleEndian);
-  const voxels = applyScaling(stored, header.float(layout.sclSlope), header.float(layout.sclInter));
-  const pixdim = Array.from({ length: 8 }, (_, i) => header.float(layout.pixdim + i * layout.floatBytes));
-  const affine = bestAffine(header, pixdim);
+  const slope = header.float(layout.sclSlope);
+  const inter = header.float(layout.sclInter);
+  const scaling = scalingOf(type.name, slope, inter);
+  // The voxels are used in place (in the inflated file, or in the caller's payload as raw payloads are) when they
+  // are little-endian and aligned for their type; otherwise read() copies them.
+  const inPlace = (littleEndian || type.bytes === 1) && ((gzip ? 0 : bytes.byteOffset) + voxOffset) % type.bytes === 0;
+  const workingBytes = {
+    decompressed: gzip ? fileBytes : 0,
+    copy: inPlace ? 0 : dataBytes,
+    scaled: scaling ? count * VOXEL_BYTES[scaling.type] : 0,
+  };
+
   return {
-    voxels,
-    geometry: {
-      kind: 'nifti',
-      version,
-      littleEndian,
-      header: file.slice(0, layout.size),
-      dim,
-      datatype,
-      labelShape: [nz, ny, nx],
-      spacing: [positiveOr1(pixdim[3]!), positiveOr1(pixdim[2]!), positiveOr1(pixdim[1]!)],
-      affine,
-      axisCodes: axisCodes(affine),
+    labelShape: [nz, ny, nx],
+    count,
+    voxelType: scaling?.type ?? type.name,
+    workingBytes,
+    read(): NiftiVolume {
+      let file = bytes;
+      if (gzip) {
+        file = gunzipOrRefuse(() => {
+          try {
+            return inflateBounded('gzip', bytes, fileBytes);
+          } catch (err) {
+            if (err instanceof InflateLimitError) {
+              throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload', `decompresses to more than the ${fileBytes} bytes its header describes (vox_offset ${voxOffset} + ${nx}x${ny}x${nz} ${type.name})`);
+            }
+            throw err;
+          }
+        });
+        if (fileBytes > file.byteLength) throw truncated(nx, ny, nz, type.name, voxOffset, fileBytes, file.byteLength);
+      }
+      const stored = voxelArray(datatype, file.subarray(voxOffset, voxOffset + dataBytes), count, littleEndian);
+      const voxels = scaling ? applyScaling(stored, scaling) : stored;
+      const fileHeader = new NiftiHeaderReader(file);
+      const pixdim = Array.from({ length: 8 }, (_, i) => fileHeader.float(layout.pixdim + i * layout.floatBytes));
+      const affine = bestAffine(fileHeader, pixdim);
+      return {
+        voxels,
+        geometry: {
+          kind: 'nifti',
+          version: header.version,
+          littleEndian,
+          header: file.slice(0, layout.size),
+          dim,
+          datatype,
+          labelShape: [nz, ny, nx],
+          spacing: [positiveOr1(pixdim[3]!), positiveOr1(pixdim[2]!), positiveOr1(pixdim[1]!)],
+          affine,
+          axisCodes: axisCodes(affine),
+        },
+      };
     },
   };
+}
+
+/** Reads a NIfTI file (checked against the limits, working memory included) into voxels and geometry. */
+export function readNifti(input: Uint8Array, options: NiftiReadOptions = {}): NiftiVolume {
+  const source = openNifti(input, options);
+  checkWorkingBytes(decodeLimits(options), 'payload', source.workingBytes);
+  return source.read();
+}
+
+function truncated(nx: number, ny: number, nz: number, type: string, voxOffset: number, needed: number, have: number): VolumeError {
+  return new VolumeError(
+    'PAYLOAD_SIZE_MISMATCH',
+    'payload',
+    `NIfTI of ${nx}x${ny}x${nz} ${type} needs ${needed} bytes (vox_offset ${voxOffset}), the file has ${have}: truncated`,
+  );
+}
+
+/** Runs a gunzip step; zlib and fflate failures become PAYLOAD_FORMAT naming `payload`. */
+function gunzipOrRefuse(step: () => Uint8Array): Uint8Array {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof VolumeError) throw err;
+    throw new VolumeError('PAYLOAD_FORMAT', 'payload', `starts with the gzip magic but is not valid gzip (${(err as Error).message})`);
+  }
 }
 
 /** Reads header fields in the file's byte order, after detecting version and endianness from sizeof_hdr. */
@@ -204,34 +285,62 @@ class NiftiHeaderReader {
 }
 
 function voxelArray(datatype: number, bytes: Uint8Array, count: number, littleEndian: boolean): VoxelArray {
-  // Copy into a fresh, aligned buffer (the voxels may sit at any offset of the payload), swapping bytes for
-  // big-endian files.
-  const copy = bytes.slice();
   const width = DATATYPES[datatype]!.bytes;
-  if (!littleEndian && width > 1) {
-    for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse();
+  const swap = !littleEndian && width > 1;
+  // In place when we can; otherwise a fresh, aligned copy (the voxels may sit at any offset of the payload), with
+  // the bytes swapped for big-endian files.
+  const inPlace = !swap && bytes.byteOffset % width === 0 && bytes.buffer instanceof ArrayBuffer;
+  const data = inPlace ? bytes : bytes.slice();
+  if (swap) {
+    for (let i = 0; i < data.length; i += width) data.subarray(i, i + width).reverse();
   }
-  const buffer = copy.buffer;
+  const { buffer, byteOffset } = data;
   switch (datatype) {
-    case 2: return copy;
-    case 256: return new Int8Array(buffer, 0, count);
-    case 4: return new Int16Array(buffer, 0, count);
-    case 512: return new Uint16Array(buffer, 0, count);
-    case 8: return new Int32Array(buffer, 0, count);
-    case 768: return new Uint32Array(buffer, 0, count);
-    case 16: return new Float32Array(buffer, 0, count);
-    case 64: return new Float64Array(buffer, 0, count);
+    case 2: return data;
+    case 256: return new Int8Array(buffer, byteOffset, count);
+    case 4: return new Int16Array(buffer, byteOffset, count);
+    case 512: return new Uint16Array(buffer, byteOffset, count);
+    case 8: return new Int32Array(buffer, byteOffset, count);
+    case 768: return new Uint32Array(buffer, byteOffset, count);
+    case 16: return new Float32Array(buffer, byteOffset, count);
+    case 64: return new Float64Array(buffer, byteOffset, count);
     default: throw new Error(`unreachable datatype ${datatype}`);
   }
 }
 
-/** value = stored * scl_slope + scl_inter, unless the slope is 0 or not finite ("no scaling", nifti1.h) or identity. */
-function applyScaling(stored: VoxelArray, slope: number, inter: number): VoxelArray {
-  if (!Number.isFinite(slope) || slope === 0) return stored;
+interface Scaling {
+  readonly slope: number;
+  readonly inter: number;
+  /** int32 when every scaled value of the stored type is an int32 (exact, half of float64), else float64. */
+  readonly type: 'int32' | 'float64';
+}
+
+const INTEGER_RANGES: Readonly<Partial<Record<VoxelType, readonly [number, number]>>> = Object.freeze({
+  uint8: [0, 255], int8: [-128, 127], uint16: [0, 65535], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1],
+});
+
+/**
+ * value = stored * scl_slope + scl_inter, unless the slope is 0 or not finite ("no scaling", nifti1.h) or the
+ * identity. The values are the float64 results either way; int32 holds them exactly when slope and intercept are
+ * integers and the stored type's whole range stays inside int32 (the usual CT case, slope 1 and intercept -1024),
+ * and the intensity preparation computes on integers in float64 as it would on the float64 copy.
+ */
+function scalingOf(type: VoxelType, slope: number, inter: number): Scaling | undefined {
+  if (!Number.isFinite(slope) || slope === 0) return undefined;
   const offset = Number.isFinite(inter) ? inter : 0;
-  if (slope === 1 && offset === 0) return stored;
-  const out = new Float64Array(stored.length);
-  for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * slope + offset;
+  if (slope === 1 && offset === 0) return undefined;
+  const range = INTEGER_RANGES[type];
+  if (range && Number.isInteger(slope) && Number.isInteger(offset)) {
+    const ends = [range[0] * slope + offset, range[1] * slope + offset];
+    if (ends.every((v) => v >= -(2 ** 31) && v <= 2 ** 31 - 1)) return { slope, inter: offset, type: 'int32' };
+  }
+  return { slope, inter: offset, type: 'float64' };
+}
+
+function applyScaling(stored: VoxelArray, scaling: Scaling): VoxelArray {
+  const out = scaling.type === 'int32' ? new Int32Array(stored.length) : new Float64Array(stored.length);
+  const { slope, inter } = scaling;
+  for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * slope + inter;
   return out;
 }
 

@@ -29,22 +29,22 @@ export class NpyError extends Error {
 interface DtypeInfo {
   readonly dtype: NdDtype;
   readonly size: number;
-  readonly make: (buffer: ArrayBuffer, length: number) => NdData;
+  readonly make: (buffer: ArrayBuffer, byteOffset: number, length: number) => NdData;
 }
 
 // Keyed by the kind+size part of a NumPy descr ('u1', 'f8', ...); the byte-order character is checked separately.
 const DESCRS: Readonly<Record<string, DtypeInfo>> = Object.freeze({
-  u1: { dtype: 'uint8', size: 1, make: (b, n) => new Uint8Array(b, 0, n) },
-  i1: { dtype: 'int8', size: 1, make: (b, n) => new Int8Array(b, 0, n) },
-  b1: { dtype: 'bool', size: 1, make: (b, n) => new Uint8Array(b, 0, n) },
-  u2: { dtype: 'uint16', size: 2, make: (b, n) => new Uint16Array(b, 0, n) },
-  i2: { dtype: 'int16', size: 2, make: (b, n) => new Int16Array(b, 0, n) },
-  u4: { dtype: 'uint32', size: 4, make: (b, n) => new Uint32Array(b, 0, n) },
-  i4: { dtype: 'int32', size: 4, make: (b, n) => new Int32Array(b, 0, n) },
-  u8: { dtype: 'uint64', size: 8, make: (b, n) => new BigUint64Array(b, 0, n) },
-  i8: { dtype: 'int64', size: 8, make: (b, n) => new BigInt64Array(b, 0, n) },
-  f4: { dtype: 'float32', size: 4, make: (b, n) => new Float32Array(b, 0, n) },
-  f8: { dtype: 'float64', size: 8, make: (b, n) => new Float64Array(b, 0, n) },
+  u1: { dtype: 'uint8', size: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+  i1: { dtype: 'int8', size: 1, make: (b, o, n) => new Int8Array(b, o, n) },
+  b1: { dtype: 'bool', size: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+  u2: { dtype: 'uint16', size: 2, make: (b, o, n) => new Uint16Array(b, o, n) },
+  i2: { dtype: 'int16', size: 2, make: (b, o, n) => new Int16Array(b, o, n) },
+  u4: { dtype: 'uint32', size: 4, make: (b, o, n) => new Uint32Array(b, o, n) },
+  i4: { dtype: 'int32', size: 4, make: (b, o, n) => new Int32Array(b, o, n) },
+  u8: { dtype: 'uint64', size: 8, make: (b, o, n) => new BigUint64Array(b, o, n) },
+  i8: { dtype: 'int64', size: 8, make: (b, o, n) => new BigInt64Array(b, o, n) },
+  f4: { dtype: 'float32', size: 4, make: (b, o, n) => new Float32Array(b, o, n) },
+  f8: { dtype: 'float64', size: 8, make: (b, o, n) => new Float64Array(b, o, n) },
 });
 
 const DESCR_OF: Readonly<Record<NdDtype, string>> = Object.freeze({
@@ -65,28 +65,59 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 /**
- * Decode one .npy file. `name` (file or npz key) appears in every error message.
- * The data is copied into a fresh, aligned buffer, so the result never aliases `bytes`.
+ * Longest header we read. NumPy's own np.load refuses headers over 10000 bytes unless told otherwise; ours allows
+ * more, but bounds what a reader must inflate before it knows an array's size.
  */
-export function readNpy(bytes: Uint8Array, name: string): NdArray {
+export const MAX_NPY_HEADER_BYTES = 65_536;
+
+/** Bytes before the header text: magic, version and the header length field (10 for version 1, 12 for 2 and 3). */
+export const NPY_PREAMBLE_BYTES = 12;
+
+/** What a .npy header says: the array's dtype and shape, and where and how long its data is. */
+export interface NpyLayout {
+  readonly dtype: NdDtype;
+  readonly shape: number[];
+  /** Elements (the product of the shape; may exceed 2^53 for hostile shapes: check it before allocating). */
+  readonly count: number;
+  readonly itemSize: number;
+  /** Offset of the data in the file. */
+  readonly dataStart: number;
+  /** count * itemSize. */
+  readonly byteLength: number;
+  readonly make: DtypeInfo['make'];
+}
+
+/**
+ * Where the data of a .npy file starts, from its first NPY_PREAMBLE_BYTES bytes (fewer is fine for version 1), so
+ * a reader of a compressed member knows how much to inflate to see the whole header.
+ */
+export function npyDataStart(bytes: Uint8Array, name: string): number {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new NpyError(bytes.length < 10 ? 'NPY_TRUNCATED' : 'NPY_BAD_MAGIC', `${name}: not a .npy file (bad magic string)`);
   }
   const major = bytes[6]!;
-  let headerLength: number;
-  let headerStart: number;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let start: number;
   if (major === 1) {
-    headerLength = view.getUint16(8, true);
-    headerStart = 10;
+    start = 10 + view.getUint16(8, true);
   } else if (major === 2 || major === 3) {
     if (bytes.length < 12) throw new NpyError('NPY_TRUNCATED', `${name}: truncated .npy header`);
-    headerLength = view.getUint32(8, true);
-    headerStart = 12;
+    const headerLength = view.getUint32(8, true);
+    if (headerLength > MAX_NPY_HEADER_BYTES) {
+      throw new NpyError('NPY_BAD_HEADER', `${name}: .npy header of ${headerLength} bytes is longer than the ${MAX_NPY_HEADER_BYTES} we read`);
+    }
+    start = 12 + headerLength;
   } else {
     throw new NpyError('NPY_BAD_HEADER', `${name}: unsupported .npy format version ${major}.${bytes[7]}`);
   }
-  const dataStart = headerStart + headerLength;
+  return start;
+}
+
+/** Parses a .npy header; `bytes` needs to hold only the file's first npyDataStart() bytes. Allocates nothing. */
+export function readNpyHeader(bytes: Uint8Array, name: string): NpyLayout {
+  const dataStart = npyDataStart(bytes, name);
+  const major = bytes[6]!;
+  const headerStart = major === 1 ? 10 : 12;
   if (dataStart > bytes.length) throw new NpyError('NPY_TRUNCATED', `${name}: truncated .npy header`);
   // Version 3 allows UTF-8 field names; 1 and 2 are latin-1. Our keys are ASCII either way.
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
@@ -104,13 +135,34 @@ export function readNpy(bytes: Uint8Array, name: string): NdArray {
     throw new NpyError('NPY_FORTRAN_ORDER', `${name}: Fortran-ordered arrays are not supported; save with C order`);
   }
   const count = elementCount(shape);
-  const byteLength = count * info.size;
+  return { dtype: info.dtype, shape, count, itemSize: info.size, dataStart, byteLength: count * info.size, make: info.make };
+}
+
+/**
+ * The array of a .npy file whose header `layout` describes, from the whole file `bytes`. With `view`, the data is
+ * used in place when `bytes` is the caller's own buffer and the data is aligned for its dtype; otherwise (and by
+ * default) it is copied into a fresh, aligned buffer that never aliases `bytes`.
+ */
+export function npyArray(layout: NpyLayout, bytes: Uint8Array, name: string, options: { readonly view?: boolean } = {}): NdArray {
+  const { dataStart, byteLength, count } = layout;
   if (dataStart + byteLength > bytes.length) {
-    throw new NpyError('NPY_TRUNCATED', `${name}: data truncated (need ${byteLength} bytes after the header, have ${bytes.length - dataStart})`);
+    throw new NpyError('NPY_TRUNCATED', `${name}: data truncated (need ${byteLength} bytes after the header, have ${Math.max(0, bytes.length - dataStart)})`);
+  }
+  const offset = bytes.byteOffset + dataStart;
+  if (options.view && bytes.buffer instanceof ArrayBuffer && offset % layout.itemSize === 0) {
+    return { dtype: layout.dtype, shape: layout.shape, data: layout.make(bytes.buffer, offset, count) };
   }
   const buffer = new ArrayBuffer(byteLength);
   new Uint8Array(buffer).set(bytes.subarray(dataStart, dataStart + byteLength));
-  return { dtype: info.dtype, shape, data: info.make(buffer, count) };
+  return { dtype: layout.dtype, shape: layout.shape, data: layout.make(buffer, 0, count) };
+}
+
+/**
+ * Decode one .npy file. `name` (file or npz key) appears in every error message.
+ * The data is copied into a fresh, aligned buffer, so the result never aliases `bytes`.
+ */
+export function readNpy(bytes: Uint8Array, name: string): NdArray {
+  return npyArray(readNpyHeader(bytes, name), bytes, name);
 }
 
 function parseHeader(header: string, name: string): { descr: string; fortranOrder: boolean; shape: number[] } {

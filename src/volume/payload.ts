@@ -6,9 +6,10 @@ import { challengeCase, type NdArrayLike } from '../pipeline/challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
 import { VolumeError } from './errors.ts';
-import { prepareIntensity, type IntensityPreparation, type VoxelArray } from './intensity.ts';
-import { readNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
-import { readNpz, writeNpz } from './npz.ts';
+import { preparationBytes, prepareIntensity, type IntensityPreparation, type VoxelArray, type VoxelType } from './intensity.ts';
+import { checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
+import { openNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
+import { readNpz, writeNpz, type NdArray } from './npz.ts';
 import { arrayLayout, labelBytesLittleEndian, plainBytes, readRawVoxels, validateSpacing, type ArrayGeometry, type ArrayLayout, type RawHeader } from './raw.ts';
 
 export type PayloadFormat = 'raw' | 'npz' | 'nifti';
@@ -33,40 +34,45 @@ export interface DecodedVolume {
   readonly scribbles?: readonly ObjectPrompt[];
 }
 
-export interface DecodeOptions {
-  /** Cap on decompressed NIfTI size (gzip bombs); the server passes its payload limit. */
-  readonly maxDecodedBytes?: number;
-}
+/**
+ * Decoded-size limits (limits.ts); each missing one takes its default. The server passes maxPayloadBytes as
+ * maxDecodedBytes, so compression never admits a volume larger than an uncompressed upload could be, and the
+ * setting maxVoxels under its own name.
+ */
+export type DecodeOptions = Partial<DecodeLimits>;
 
 export function decodePayload(header: PayloadHeader, bytes: Uint8Array, options: DecodeOptions = {}): DecodedVolume {
   const intensity = header.intensity ?? { kind: 'asis' };
+  const limits = decodeLimits(options);
   switch (header.format) {
     case 'raw':
-      return decodeRaw(header, bytes, intensity);
+      return decodeRaw(header, bytes, intensity, limits);
     case 'npz':
-      return decodeNpz(bytes, intensity);
+      return decodeNpz(bytes, intensity, limits);
     case 'nifti':
-      return decodeNifti(bytes, intensity, options);
+      return decodeNifti(bytes, intensity, limits);
     default:
       throw new VolumeError('PAYLOAD_FORMAT', 'header.format', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(header.format)}`);
   }
 }
 
-function decodeRaw(header: PayloadHeader, bytes: Uint8Array, intensity: IntensityPreparation): DecodedVolume {
+function decodeRaw(header: PayloadHeader, bytes: Uint8Array, intensity: IntensityPreparation, limits: DecodeLimits): DecodedVolume {
   if (!header.raw) throw new VolumeError('PAYLOAD_FORMAT', 'header.raw', 'is required for the raw format (shape and dtype)');
   const spacing = validateSpacing(header.raw.spacing, 'header.raw.spacing');
-  const { voxels, layout } = readRawVoxels(header.raw, bytes, 'header.raw');
+  const { voxels, layout } = readRawVoxels(header.raw, bytes, 'header.raw', limits);
+  checkWorkingBytes(limits, 'payload', { copy: voxels.buffer === bytes.buffer ? 0 : voxels.byteLength, preparation: preparationBytes(voxelTypeOf(voxels), voxels.length, intensity) });
   return {
     image: imageFrom(layout, prepare(voxels, layout, intensity), spacing),
     geometry: { kind: 'array', shape: [...header.raw.shape], labelShape: layout.labelShape, ...(spacing ? { spacing } : {}) },
   };
 }
 
-function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation): DecodedVolume {
-  let arrays: ReadonlyMap<string, NdArrayLike>;
+function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation, limits: DecodeLimits): DecodedVolume {
+  let arrays: ReadonlyMap<string, NdArray>;
   try {
-    arrays = readNpz(bytes, 'npz');
+    arrays = readNpz(bytes, 'npz', { limits });
   } catch (err) {
+    if (err instanceof VolumeError) throw err;
     // readNpz's messages name the archive as "npz" or the member as "npz[key]".
     throw new VolumeError('PAYLOAD_FORMAT', 'payload', `is not a readable npz (${(err as Error).message})`);
   }
@@ -74,10 +80,13 @@ function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation): DecodedV
   if (!imgs) throw new VolumeError('PAYLOAD_FORMAT', 'npz.imgs', `is missing (keys: ${[...arrays.keys()].join(', ') || 'none'})`);
   const layout = arrayLayout(imgs.shape, 'npz.imgs.shape');
   const voxels = voxelArrayOf(imgs, 'npz.imgs');
+  // The members are already decoded (within maxDecodedBytes); the preparation's buffers come on top of them.
+  let decoded = 0;
+  for (const array of arrays.values()) decoded += array.data.byteLength;
+  checkWorkingBytes(limits, 'payload', { decoded, preparation: preparationBytes(voxelTypeOf(voxels), voxels.length, intensity) });
   const spacingArray = arrays.get('spacing');
   const spacing = spacingArray ? validateSpacing(Array.from(spacingArray.data, Number), 'npz.spacing') : undefined;
   const image = imageFrom(layout, prepare(voxels, layout, intensity), spacing);
-
   // Prompts are read by the pipeline's challenge reader so npz files mean the same over gRPC and on the CLI. It
   // sees the prepared uint8 image; the name carries no 2D/3D hint, so the shape decides, as arrayLayout does.
   const prepared = new Map(arrays);
@@ -104,8 +113,11 @@ function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation): DecodedV
   };
 }
 
-function decodeNifti(bytes: Uint8Array, intensity: IntensityPreparation, options: DecodeOptions): DecodedVolume {
-  const { voxels, geometry } = readNifti(bytes, options.maxDecodedBytes === undefined ? {} : { maxDecodedBytes: options.maxDecodedBytes });
+function decodeNifti(bytes: Uint8Array, intensity: IntensityPreparation, limits: DecodeLimits): DecodedVolume {
+  // The header alone first: the limits, the working memory with this preparation, then the voxels.
+  const source = openNifti(bytes, limits);
+  checkWorkingBytes(limits, 'payload', { ...source.workingBytes, preparation: preparationBytes(source.voxelType, source.count, intensity) });
+  const { voxels, geometry } = source.read();
   const [depth, height, width] = geometry.labelShape;
   const layout: ArrayLayout = { depth, height, width, channels: 1, labelShape: geometry.labelShape };
   return { image: imageFrom(layout, prepare(voxels, layout, intensity), geometry.spacing), geometry };
@@ -126,6 +138,11 @@ const NPZ_DTYPES: Readonly<Record<string, new (...args: never[]) => VoxelArray>>
   uint8: Uint8Array, int8: Int8Array, int16: Int16Array, uint16: Uint16Array,
   int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array,
 });
+
+function voxelTypeOf(voxels: VoxelArray): VoxelType {
+  for (const [type, Ctor] of Object.entries(NPZ_DTYPES)) if (voxels instanceof Ctor) return type as VoxelType;
+  throw new Error(`unreachable voxel array ${voxels.constructor.name}`);
+}
 
 function voxelArrayOf(array: NdArrayLike, field: string): VoxelArray {
   const Ctor = NPZ_DTYPES[array.dtype];

@@ -3,6 +3,7 @@
 import { endianness } from 'node:os';
 import { VolumeError } from './errors.ts';
 import type { VoxelArray } from './intensity.ts';
+import { checkArraySize, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.ts';
 
 export type RawDType = 'uint8' | 'int16' | 'uint16' | 'float32';
 export const RAW_DTYPES: readonly RawDType[] = Object.freeze(['uint8', 'int16', 'uint16', 'float32']);
@@ -72,13 +73,15 @@ const hostIsLittleEndian = endianness() === 'LE';
  * Decode raw voxels. The result views `bytes` without copying when the host is little-endian and the offset is
  * aligned for the dtype; otherwise it copies.
  */
-export function readRawVoxels(header: RawHeader, bytes: Uint8Array, field = 'header.raw'): { voxels: VoxelArray; layout: ArrayLayout } {
+export function readRawVoxels(header: RawHeader, bytes: Uint8Array, field = 'header.raw', limits: DecodeLimits = DEFAULT_DECODE_LIMITS): { voxels: VoxelArray; layout: ArrayLayout } {
   if (!RAW_DTYPES.includes(header.dtype)) {
     throw new VolumeError('PAYLOAD_FORMAT', `${field}.dtype`, `must be one of ${RAW_DTYPES.join(', ')}, got ${String(header.dtype)}`);
   }
   const layout = arrayLayout(header.shape, `${field}.shape`);
   const count = layout.depth * layout.height * layout.width * layout.channels;
   const size = BYTES_PER_VOXEL[header.dtype];
+  // The payload's length is already bounded by maxPayloadBytes; the voxel count is not, for small dtypes.
+  checkArraySize(limits, `${field}.shape`, header.shape, count, size);
   if (bytes.byteLength !== count * size) {
     throw new VolumeError(
       'PAYLOAD_SIZE_MISMATCH',
