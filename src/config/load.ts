@@ -101,6 +101,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     intraOpThreads,
     codecThreads: get<number>('codecThreads') ?? DEFAULTS.codecThreads,
     maxPayloadBytes: get<number>('maxPayloadBytes') ?? DEFAULTS.maxPayloadBytes,
+    maxVoxels: get<number>('maxVoxels') ?? DEFAULTS.maxVoxels,
     maxMessageBytes: get<number>('maxMessageBytes') ?? DEFAULTS.maxMessageBytes,
     maxConcurrentRequests: get<number>('maxConcurrentRequests') ?? DEFAULTS.maxConcurrentRequests,
     maxSessions: get<number>('maxSessions') ?? DEFAULTS.maxSessions,

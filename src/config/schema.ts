@@ -3,6 +3,7 @@
 // this table.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_VOXELS } from '../volume/limits.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -27,6 +28,8 @@ export interface Config {
   /** Threads decoding payloads and encoding labels, apart from the onnxruntime workers. */
   readonly codecThreads: number;
   readonly maxPayloadBytes: number;
+  /** Voxels a payload may decode to (any one array), checked from its header before anything is inflated. */
+  readonly maxVoxels: number;
   readonly maxMessageBytes: number;
   readonly maxConcurrentRequests: number;
   readonly queueLimit: number;
@@ -72,6 +75,8 @@ export const DEFAULTS = Object.freeze({
   codecThreads: 1,
   // A 512 x 512 x 1000 int16 CT is 500 MiB.
   maxPayloadBytes: 512 * MiB,
+  // 512 x 512 x 1024: the int16 CT maxPayloadBytes admits; why it fits the pod: DEFAULT_MAX_VOXELS in src/volume/limits.ts.
+  maxVoxels: DEFAULT_MAX_VOXELS,
   // grpc-js defaults to 4 MiB; clients send ~1 MiB chunks, so 8 MiB leaves room without inviting huge messages.
   maxMessageBytes: 8 * MiB,
   maxConcurrentRequests: 8,
@@ -101,7 +106,8 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'workers', env: 'ONESAM_WORKERS', flag: 'workers', type: 'int', min: 1, max: 256, defaultText: 'cores / intraOpThreads', description: 'Worker threads, each holding every network.' },
   { path: 'intraOpThreads', env: 'ONESAM_INTRA_OP_THREADS', flag: 'threads', type: 'int', min: 1, max: 256, defaultText: '1', description: 'onnxruntime intra-op threads per worker. Keep workers x threads <= cores.' },
   { path: 'codecThreads', env: 'ONESAM_CODEC_THREADS', flag: 'codec-threads', type: 'int', min: 1, max: 64, defaultText: '1', description: 'Threads that decode payloads and encode labels, off the main thread and apart from the workers.' },
-  { path: 'maxPayloadBytes', env: 'ONESAM_MAX_PAYLOAD_BYTES', type: 'bytes', min: 1, defaultText: '512MiB', description: 'Largest declared payload, and largest decompressed NIfTI, per request.' },
+  { path: 'maxPayloadBytes', env: 'ONESAM_MAX_PAYLOAD_BYTES', type: 'bytes', min: 1, defaultText: '512MiB', description: 'Largest declared payload per request, and largest decoded payload data (the inflated npz members, the decompressed NIfTI).' },
+  { path: 'maxVoxels', env: 'ONESAM_MAX_VOXELS', type: 'int', min: 1, defaultText: '268435456 (512 x 512 x 1024)', description: 'Most voxels a payload may decode to (any one array), checked from its header before anything is inflated (PAYLOAD_TOO_LARGE).' },
   { path: 'maxMessageBytes', env: 'ONESAM_MAX_MESSAGE_BYTES', type: 'bytes', min: 64 * 1024, max: 64 * MiB, defaultText: '8MiB', description: 'gRPC receive limit per message (clients send ~1 MiB chunks).' },
   { path: 'maxConcurrentRequests', env: 'ONESAM_MAX_CONCURRENT_REQUESTS', type: 'int', min: 1, max: 10_000, defaultText: '8', description: 'Segment calls served at once; more are refused with RESOURCE_EXHAUSTED.' },
   { path: 'queueLimit', env: 'ONESAM_QUEUE_LIMIT', type: 'int', min: 1, defaultText: '10000', description: 'Worker tasks waiting beyond which new work is refused (RESOURCE_EXHAUSTED).' },

@@ -50,7 +50,7 @@ export const LABEL_CHUNK_BYTES = 1024 * 1024;
 
 export interface SegmentHandlerDeps {
   readonly state: ServiceState;
-  readonly limits: { readonly maxPayloadBytes: number };
+  readonly limits: { readonly maxPayloadBytes: number; readonly maxVoxels: number };
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
   readonly codec: PayloadCodec;
@@ -244,7 +244,7 @@ class SegmentCall {
       saturated: () => saturated(segmenter),
       onBytes: (n) => metrics.bytesReceived.inc(n),
     });
-    return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes });
+    return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
   }
 
   private checkAborted(): void {

@@ -23,6 +23,7 @@ export interface GrpcServerOptions {
   readonly authToken?: string;
   readonly maxMessageBytes: number;
   readonly maxPayloadBytes: number;
+  readonly maxVoxels: number;
   readonly state: ServiceState;
   readonly health: ServiceHealth;
   readonly metrics: ServiceMetrics;
@@ -44,7 +45,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   });
   const deps = { state: options.state, metrics: options.metrics, logger: options.logger };
   server.addService(grpcType.onesam.v1.Segmentation.service, {
-    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes }, codec: options.codec, sessions: options.sessions }),
+    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, codec: options.codec, sessions: options.sessions }),
     ListModels: createListModelsHandler(deps),
     CloseSession: createCloseSessionHandler({ ...deps, sessions: options.sessions }),
   });
