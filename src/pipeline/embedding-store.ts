@@ -36,8 +36,8 @@ export interface EmbeddingStoreOptions {
   readonly cancel: CancelFlag;
   readonly signal: AbortSignal;
   readonly stages: StageTimes;
-  /** Called when a slice's embedding is ready, whether encoded or adopted from the session cache. */
-  readonly onEncoded?: (network: NetworkName, z: number) => void;
+  /** Called when a slice's embedding is ready, whether encoded or adopted from the session cache (`reused`). */
+  readonly onEncoded?: (network: NetworkName, z: number, reused: boolean) => void;
   /** Embeddings kept between requests on the same image. */
   readonly cache?: SessionEmbeddingCache;
 }
@@ -219,7 +219,7 @@ export class EmbeddingStore implements Evictor {
       this.o.stages.queue += Math.max(0, performance.now() - submitted - r.preprocessMs - r.encodeMs);
       this.encoded[network]++;
       this.distinct.add(key);
-      this.o.onEncoded?.(network, z);
+      this.o.onEncoded?.(network, z, false);
     }, (e: unknown) => {
       this.settledEntries.add(entry);
       queueMicrotask(() => this.o.budget.reconsider());
@@ -259,7 +259,7 @@ export class EmbeddingStore implements Evictor {
     this.settledEntries.add(entry);
     this.entries.set(key, entry);
     this.reused[network]++;
-    this.o.onEncoded?.(network, z);
+    this.o.onEncoded?.(network, z, true);
     return entry;
   }
 

@@ -56,7 +56,7 @@ class RequestRun {
       stages: this.stages,
       // Counts slices ready, adopted from the session cache or encoded. Scribble walks may encode past the planned
       // range: the total grows with them rather than being exceeded.
-      onEncoded: (network, slice) => this.emit({ kind: 'encoded', network, slice, done: ++this.slicesDone, total: Math.max(totalSlices, this.slicesDone) }),
+      onEncoded: (network, slice, reused) => this.emit({ kind: 'encoded', network, slice, reused, done: ++this.slicesDone, total: Math.max(totalSlices, this.slicesDone) }),
       ...(cache ? { cache } : {}),
     });
     const uses = plan.networks.flatMap((n) => plan.visits.map((z) => sliceKey(n, z)));

@@ -80,5 +80,6 @@ export interface SegmentationResult {
 
 /** Progress events, for streaming to clients. */
 export type ProgressEvent =
-  | { readonly kind: 'encoded'; readonly network: NetworkName; readonly slice: number; readonly done: number; readonly total: number }
+  /** A slice's embedding is ready: encoded now, or `reused` from the session cache (no encoder ran). */
+  | { readonly kind: 'encoded'; readonly network: NetworkName; readonly slice: number; readonly reused: boolean; readonly done: number; readonly total: number }
   | { readonly kind: 'object-done'; readonly label: number; readonly done: number; readonly total: number };

@@ -66,14 +66,15 @@ export class FakeSegmenter implements Segmenter {
       for (const network of plan.networks) {
         for (const slice of slices) {
           this.checkAbort(options.signal);
-          if (cache?.held.has(`${network}:${slice}`)) {
+          const reused = cache?.held.has(`${network}:${slice}`) ?? false;
+          if (reused) {
             slicesReused[network]++;
           } else {
             await this.encodeSlice(options.signal);
             slicesEncoded[network]++;
             cache?.put(`${network}:${slice}`);
           }
-          options.onProgress?.({ kind: 'encoded', network, slice, done: ++done, total });
+          options.onProgress?.({ kind: 'encoded', network, slice, reused, done: ++done, total });
         }
       }
       const { depth, height, width } = request.image;
