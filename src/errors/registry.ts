@@ -36,6 +36,14 @@ const SERVICE_ERRORS = {
     status: 'INVALID_ARGUMENT', logLevel: 'info',
     description: 'the request stream is out of order: no header first, a second header, or a message with neither header nor chunk',
   },
+  MESSAGE_UNDECODABLE: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'a request message is not a valid protobuf encoding of the method\'s request type (any RPC); the call ends at that message',
+  },
+  MESSAGE_TOO_LARGE: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'info',
+    description: 'a request message is larger than the receive limit (maxMessageBytes; any RPC); send the payload in smaller chunks',
+  },
   PAYLOAD_INCOMPLETE: {
     status: 'INVALID_ARGUMENT', logLevel: 'info',
     description: 'the client half-closed before sending the payload size its header declared',

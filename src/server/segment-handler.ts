@@ -55,6 +55,11 @@ export interface SegmentHandlerDeps {
   readonly logger: Logger;
   readonly codec: PayloadCodec;
   readonly sessions: SessionRegistry;
+  /**
+   * Whether the message guard (src/server/message-guard.ts) ended this call, and with what: it then sent, logged
+   * and counted the status itself, and the 'cancelled' that follows is not the client's.
+   */
+  readonly refusal?: (metadata: grpc.Metadata) => ServiceError | undefined;
 }
 
 type SegmentServerCall = grpc.ServerDuplexStream<SegmentRequest__Output, SegmentResponse>;
@@ -77,6 +82,8 @@ class SegmentCall {
   /** Set once a status is on its way (ours, or grpc-js's DEADLINE_EXCEEDED): later 'cancelled' events are noise. */
   private statusSent = false;
   private outcome: 'cancelled' | 'deadline' | undefined;
+  /** The status name the call ended with, once fail() (or the message guard) decided it: it decides only once. */
+  private endedAs: string | undefined;
   private network = 'none';
   private readonly deadlineAt: number;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -93,7 +100,11 @@ class SegmentCall {
       this.deadlineTimer = setTimeout(() => this.stop('deadline'), Math.max(0, this.deadlineAt - Date.now()));
       this.deadlineTimer.unref();
     }
-    call.on('cancelled', () => this.stop(Date.now() >= this.deadlineAt - DEADLINE_TIMER_SLACK_MS ? 'deadline' : 'cancelled'));
+    call.on('cancelled', () => {
+      const refused = deps.refusal?.(call.metadata);
+      if (refused) this.refused(refused);
+      else this.stop(Date.now() >= this.deadlineAt - DEADLINE_TIMER_SLACK_MS ? 'deadline' : 'cancelled');
+    });
   }
 
   private stop(reason: 'cancelled' | 'deadline'): void {
@@ -107,6 +118,14 @@ class SegmentCall {
       this.deps.metrics.cancelled.inc({ method: 'Segment' });
       this.abort.abort(new ServiceError('REQUEST_CANCELLED', 'the client cancelled the call'));
     }
+  }
+
+  /** The message guard ended the call: its status is out, logged and counted; only the work is left to stop. */
+  private refused(reason: ServiceError): void {
+    if (this.statusSent || this.outcome) return;
+    this.statusSent = true;
+    this.endedAs = statusName(mapError(reason).status);
+    this.abort.abort(reason);
   }
 
   async run(): Promise<void> {
@@ -267,8 +286,16 @@ class SegmentCall {
     for (const [network, slices] of Object.entries(result.slicesReused)) if (slices > 0) metrics.slicesReused.inc({ network }, slices);
   }
 
-  /** Maps, logs and (when the client can still hear it) sends the error; returns the status name for metrics. */
+  /**
+   * Maps, logs and (when the client can still hear it) sends the error; returns the status name for metrics. Only
+   * the first call counts: an interrupted call fails at once and again when its aborted pipeline throws.
+   */
   private fail(err: unknown): string {
+    this.endedAs ??= this.settle(err);
+    return this.endedAs;
+  }
+
+  private settle(err: unknown): string {
     if (this.outcome === 'cancelled') {
       this.log.info({ wallMs: Math.round(performance.now() - this.started) }, 'segment cancelled by the client');
       return 'CANCELLED';

@@ -1,7 +1,11 @@
-// The grpc.Server: credentials (plaintext or TLS, optionally verifying client certificates), the receive limit,
-// the bearer-token interceptor, and the services: onesam.v1.Segmentation, grpc.health.v1 and reflection.
+// The grpc.Server: credentials (plaintext or TLS, optionally verifying client certificates), the receive limit and
+// the message guard (undecodable and oversized messages), the bearer-token interceptor, and the services:
+// onesam.v1.Segmentation, grpc.health.v1 and reflection (which lists itself too, as grpc-go and grpc-java do).
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { TlsConfig } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -10,7 +14,8 @@ import type { PayloadCodec } from '../workers/codec-pool.ts';
 import { bearerTokenInterceptor } from './auth.ts';
 import type { ServiceHealth } from './health.ts';
 import { createListModelsHandler } from './list-models-handler.ts';
-import { loadSegmentationProto } from './proto.ts';
+import { MessageGuard } from './message-guard.ts';
+import { loadSegmentationProto, PROTO_LOADER_OPTIONS } from './proto.ts';
 import { createSegmentHandler } from './segment-handler.ts';
 import type { ServiceState } from './service-state.ts';
 import { createCloseSessionHandler } from './close-session-handler.ts';
@@ -39,18 +44,26 @@ export interface GrpcServer {
 
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const { definition, grpcType } = loadSegmentationProto();
+  const guard = new MessageGuard(options.maxMessageBytes, (path, error) => {
+    options.metrics.errors.inc({ code: error.code });
+    options.logger[error.logLevel]({ method: path.slice(path.lastIndexOf('/') + 1), code: error.code }, 'request message refused');
+  });
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
-    interceptors: options.authToken ? [bearerTokenInterceptor(options.authToken, () => options.metrics.errors.inc({ code: 'UNAUTHENTICATED' }))] : [],
+    // The guard first: it must be handed grpc-js's own call object (see message-guard.ts).
+    interceptors: [
+      guard.interceptor,
+      ...(options.authToken ? [bearerTokenInterceptor(options.authToken, () => options.metrics.errors.inc({ code: 'UNAUTHENTICATED' }))] : []),
+    ],
   });
   const deps = { state: options.state, metrics: options.metrics, logger: options.logger };
-  server.addService(grpcType.onesam.v1.Segmentation.service, {
-    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, codec: options.codec, sessions: options.sessions }),
+  server.addService(guard.tolerant(grpcType.onesam.v1.Segmentation.service), {
+    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, codec: options.codec, sessions: options.sessions, refusal: (metadata) => guard.refusal(metadata) }),
     ListModels: createListModelsHandler(deps),
     CloseSession: createCloseSessionHandler({ ...deps, sessions: options.sessions }),
   });
   options.health.addToServer(server);
-  new ReflectionService(definition).addToServer(server);
+  new ReflectionService({ ...definition, ...reflectionDefinition() }).addToServer(server);
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, serverCredentials(options.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
@@ -62,4 +75,13 @@ function serverCredentials(tls: TlsConfig | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   const clientCa = tls.clientCa ? readFileSync(tls.clientCa) : null;
   return grpc.ServerCredentials.createSsl(clientCa, [{ private_key: readFileSync(tls.key), cert_chain: readFileSync(tls.cert) }], clientCa !== null);
+}
+
+/**
+ * The reflection service's own protos (v1 and v1alpha, both of which it serves). @grpc/reflection lists only the
+ * services of the definition it is given, so without these ListServices would not name reflection itself.
+ */
+function reflectionDefinition(): PackageDefinition {
+  const protoDir = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '..', 'proto');
+  return loadSync(['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'], { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir] });
 }

@@ -106,7 +106,7 @@ test('shutdown after the grace period cancels what is left and still closes the 
   await server.stop();
 });
 
-test('reflection lists the Segmentation and health services', async () => {
+test('reflection lists the Segmentation and health services, and itself', async () => {
   const server = await startTestService({ createSegmenter: async () => new FakeSegmenter() });
   const reflectionDir = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '..', 'proto');
   const definition = loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [reflectionDir] });
@@ -123,6 +123,8 @@ test('reflection lists the Segmentation and health services', async () => {
     call.end();
     assert.ok(names.includes('onesam.v1.Segmentation'), names.join(', '));
     assert.ok(names.includes('grpc.health.v1.Health'), names.join(', '));
+    // grpcurl and other tools look for the reflection service in this list; grpc-go and grpc-java list it.
+    assert.ok(names.includes('grpc.reflection.v1.ServerReflection'), names.join(', '));
   } finally {
     client.close();
     await server.stop();
