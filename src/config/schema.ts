@@ -115,7 +115,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'maxSessions', env: 'ONESAM_MAX_SESSIONS', type: 'int', min: 0, max: 100_000, defaultText: '16', description: 'Volumes kept for later prompts (keep_session); the least recently used idle one makes room for a new one. 0 turns sessions off.' },
   { path: 'sessionMemoryBytes', env: 'ONESAM_SESSION_MEMORY_BYTES', type: 'bytes', min: 1, defaultText: '1GiB', description: 'Prepared 8-bit volumes all sessions may hold; their cached slice embeddings count in embeddingBudgetBytes.' },
   { path: 'sessionIdleSeconds', env: 'ONESAM_SESSION_IDLE_SECONDS', type: 'int', min: 1, max: 86_400, defaultText: '600', description: 'A session without requests for this long is dropped.' },
-  { path: 'shutdownGraceMs', env: 'ONESAM_SHUTDOWN_GRACE_MS', type: 'int', min: 0, max: 3_600_000, defaultText: '25000', description: 'How long SIGTERM waits for in-flight requests before cancelling them.' },
+  { path: 'shutdownGraceMs', env: 'ONESAM_SHUTDOWN_GRACE_MS', type: 'int', min: 0, max: 3_600_000, defaultText: '25000', description: 'How long SIGTERM waits for in-flight requests before ending them with SHUTDOWN_INTERRUPTED.' },
   { path: 'tls.cert', env: 'ONESAM_TLS_CERT', type: 'path', defaultText: 'unset (plaintext)', description: 'PEM certificate chain; with tls.key enables TLS.' },
   { path: 'tls.key', env: 'ONESAM_TLS_KEY', type: 'path', defaultText: 'unset', description: 'PEM private key of tls.cert.' },
   { path: 'tls.clientCa', env: 'ONESAM_TLS_CLIENT_CA', type: 'path', defaultText: 'unset (no client certificates)', description: 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).' },

@@ -88,6 +88,10 @@ const SERVICE_ERRORS = {
     status: 'UNAVAILABLE', logLevel: 'info',
     description: 'the server is draining for shutdown and takes no new requests',
   },
+  SHUTDOWN_INTERRUPTED: {
+    status: 'UNAVAILABLE', logLevel: 'warn',
+    description: 'the server was shutting down and the request was still running when the grace period (shutdownGraceMs) ended; its work was stopped, retry on another replica',
+  },
   UNAUTHENTICATED: {
     status: 'UNAUTHENTICATED', logLevel: 'info',
     description: 'a bearer token is configured and the call did not carry it in `authorization: Bearer <token>`',

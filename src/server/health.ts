@@ -1,6 +1,8 @@
 // grpc.health.v1 statuses. The overall service ("") and onesam.v1.Segmentation are SERVING only while the models
 // are loaded and the pool is up; Kubernetes' startup and readiness probes read them. "liveness" only says the
-// event loop answers, so a long queue of volumes never gets the pod restarted.
+// event loop answers, so a long queue of volumes never gets the pod restarted. It stays SERVING while the server
+// drains (src/server/shutdown.ts): a failing liveness probe would get the container killed in the middle of the
+// grace period it was given to finish its requests.
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Server } from '@grpc/grpc-js';
 import { SEGMENTATION_SERVICE } from './proto.ts';

@@ -128,9 +128,20 @@ class SegmentCall {
     this.abort.abort(reason);
   }
 
+  /**
+   * The drain's grace period ended with this call still running: it ends now, with UNAVAILABLE and its code sent
+   * as a status (not an RST_STREAM when the server closes), logged and counted like any failure. Its pipeline
+   * stops between slices; run() releases the slot once it has settled, and the drain waits for that.
+   */
+  private interrupt(reason: ServiceError): void {
+    if (this.statusSent || this.outcome) return;
+    this.fail(reason);
+  }
+
   async run(): Promise<void> {
     const { metrics, state } = this.deps;
     metrics.inFlight.inc();
+    const stopInterrupts = state.whileRunning((reason) => this.interrupt(reason));
     let admission: ReturnType<ServiceState['admit']> | undefined;
     let status = 'OK';
     try {
@@ -139,6 +150,9 @@ class SegmentCall {
     } catch (err) {
       status = this.fail(err);
     } finally {
+      stopInterrupts();
+      // A call interrupted by the drain may still return normally when the abort came after its last check.
+      status = this.endedAs ?? status;
       clearTimeout(this.deadlineTimer);
       // Only now has the pipeline settled (an aborted segment() returns once its in-flight slices finished).
       this.lease?.release();

@@ -12,6 +12,8 @@ export class ServiceState {
   private currentSegmenter: Segmenter | undefined;
   private active = 0;
   private idleWaiters: (() => void)[] = [];
+  /** How each running Segment call ends itself at once (whileRunning), for the end of the drain's grace period. */
+  private readonly interrupters = new Set<(reason: ServiceError) => void>();
 
   constructor(
     private readonly health: ServiceHealth,
@@ -79,6 +81,27 @@ export class ServiceState {
         if (this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       },
     };
+  }
+
+  /**
+   * Registers how a running Segment call ends itself when the drain's grace period is over (interruptAll); the
+   * returned function unregisters it once the call has finished.
+   */
+  whileRunning(interrupt: (reason: ServiceError) => void): () => void {
+    this.interrupters.add(interrupt);
+    return () => this.interrupters.delete(interrupt);
+  }
+
+  /**
+   * The drain's grace period is over: every call still running ends now with SHUTDOWN_INTERRUPTED (its status is
+   * sent at once, its pipeline stops between slices). Returns how many calls were interrupted; idle() then
+   * resolves once their work has settled.
+   */
+  interruptAll(): number {
+    const reason = new ServiceError('SHUTDOWN_INTERRUPTED', 'the server is shutting down and its grace period ended before this request finished; retry on another replica');
+    const running = [...this.interrupters];
+    for (const interrupt of running) interrupt(reason);
+    return running.length;
   }
 
   /** Resolves when no admitted call is running. */

@@ -1,7 +1,16 @@
-// Draining the gRPC server: health NOT_SERVING first (readiness probes and health watchers see it), then no new
-// calls, then up to `graceMs` for admitted Segment calls to finish. After that everything left is cancelled
-// (forceShutdown), which aborts those requests' pipelines between slices; we wait for them to settle so the
-// caller can close the worker pool with nothing running inside onnxruntime.
+// Draining the gRPC server on SIGTERM. Kubernetes keeps probing the pod and clients keep their connections until
+// the process exits, so the server keeps listening and keeps every connection open for the whole grace period:
+// health answers NOT_SERVING on existing and new connections alike (readiness fails, the pod leaves the endpoints),
+// new Segment calls get UNAVAILABLE SHUTTING_DOWN (a status a client retries elsewhere, not a refused connection),
+// and admitted calls get up to `graceMs` to finish. grpc-js's tryShutdown would stop accepting connections and send
+// GOAWAY at once, so that health checks failed with "connection refused" for the whole grace period; it is only
+// called at the very end.
+//
+// When the grace period ends, every call still running ends at once with UNAVAILABLE SHUTDOWN_INTERRUPTED, a
+// status with its code trailer (state.interruptAll), logged and counted as such, rather than being cut off by
+// forceShutdown's RST_STREAM (which clients read as CANCELLED or "Socket closed" and the server logged as a client
+// cancel). Their pipelines stop between slices and are awaited, so the caller can close the worker pool with
+// nothing running inside onnxruntime. Then the connections get a moment to flush the last statuses and close.
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../observability/logger.ts';
 import type { ServiceState } from './service-state.ts';
@@ -13,24 +22,24 @@ import type { ServiceState } from './service-state.ts';
 export const FLUSH_MS = 1_000;
 
 export async function drainServer(server: grpc.Server, state: ServiceState, graceMs: number, logger: Logger): Promise<{ forced: boolean }> {
-  const deadline = Date.now() + graceMs;
   state.setPhase('draining');
   logger.info({ activeRequests: state.activeRequests, graceMs }, 'draining');
-  const connectionsClosed = new Promise<'closed'>((resolve) => server.tryShutdown(() => resolve('closed')));
   const grace = timer(graceMs);
   const first = await Promise.race([state.idle().then(() => 'idle' as const), grace.expired]);
   grace.cancel();
   const forced = first === 'timeout';
   if (forced) {
-    logger.warn({ activeRequests: state.activeRequests }, 'grace period over; cancelling the remaining requests');
-  } else {
-    // A finished handler has queued its last messages and status; cutting the connection now could lose them.
-    const flush = timer(Math.min(FLUSH_MS, Math.max(0, deadline - Date.now())));
-    await Promise.race([connectionsClosed, flush.expired]);
-    flush.cancel();
+    const interrupted = state.interruptAll();
+    logger.warn({ activeRequests: state.activeRequests, interrupted }, 'grace period over; ending the remaining requests (SHUTDOWN_INTERRUPTED)');
+    // Their statuses are on their way; their pipelines stop at the next slice boundary.
+    await state.idle();
   }
+  // A finished handler has queued its last messages and status; cutting the connection now could lose them.
+  const connectionsClosed = new Promise<'closed'>((resolve) => server.tryShutdown(() => resolve('closed')));
+  const flush = timer(FLUSH_MS);
+  await Promise.race([connectionsClosed, flush.expired]);
+  flush.cancel();
   server.forceShutdown();
-  await state.idle();
   return { forced };
 }
 
