@@ -40,9 +40,10 @@ async function counter(server: TestService, name: 'errors' | 'cancelled', label:
 }
 
 test('drain: NOT_SERVING on old and new connections, new calls SHUTTING_DOWN, a request past the grace SHUTDOWN_INTERRUPTED', async () => {
-  // 12 slices of 300 ms: the request runs well past the 1.5 s grace period, whatever the machine's load.
-  const fake = new FakeSegmenter({ sliceMs: 300, workers: 1 });
-  const server = await startTestService({ config: { shutdownGraceMs: 1_500 }, createSegmenter: async () => fake });
+  // 12 slices of 500 ms: the request runs well past the 3 s grace period, which leaves the checks below ample time
+  // inside it on a loaded machine.
+  const fake = new FakeSegmenter({ sliceMs: 500, workers: 1 });
+  const server = await startTestService({ config: { shutdownGraceMs: 3_000 }, createSegmenter: async () => fake });
   await server.service.ready;
   const early = healthClient(server);
   let late: ReturnType<typeof healthClient> | undefined;
