@@ -59,7 +59,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const health = new ServiceHealth();
-  const state = new ServiceState(health, makeRoutingTable(config.routing), config.maxConcurrentRequests);
+  const state = new ServiceState(health, makeRoutingTable(config.routing), config);
+  metrics.setAdmissionSource(() => ({ uploading: state.uploadingRequests, computing: state.computingRequests }));
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   // Payload decoding and label encoding run here, never on the event loop nor on the onnxruntime workers.
   const codec = new CodecPool({ threads: config.codecThreads });

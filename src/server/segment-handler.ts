@@ -18,13 +18,12 @@ import type { SegmentationPlan, Segmenter } from '../pipeline/segmenter.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import type { DecodedVolume } from '../volume/payload.ts';
 import type { PayloadCodec } from '../workers/codec-pool.ts';
-import { unlessAborted } from './abortable.ts';
-import { readPayload } from './payload-reader.ts';
+import { nextMessage, readPayload } from './payload-reader.ts';
 import { parseHeader, type ParsedHeader } from './request-header.ts';
 import { chooseObjects, rebasePromptErrors } from './request-objects.ts';
 import { ResponseWriter } from './response-writer.ts';
 import { acceptedMessage, summaryMessage, type RequestTimes } from './response-messages.ts';
-import type { ServiceState } from './service-state.ts';
+import type { Admission, ServiceState } from './service-state.ts';
 import type { SessionLease, SessionRegistry } from './session-registry.ts';
 
 /**
@@ -51,6 +50,8 @@ export const LABEL_CHUNK_BYTES = 1024 * 1024;
 export interface SegmentHandlerDeps {
   readonly state: ServiceState;
   readonly limits: { readonly maxPayloadBytes: number; readonly maxVoxels: number };
+  /** Stalled-client limits (docs/configuration.md): upload idle time and rate floor, response stall time. */
+  readonly timeouts: StallTimeouts;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
   readonly codec: PayloadCodec;
@@ -60,6 +61,12 @@ export interface SegmentHandlerDeps {
    * and counted the status itself, and the 'cancelled' that follows is not the client's.
    */
   readonly refusal?: (metadata: grpc.Metadata) => ServiceError | undefined;
+}
+
+export interface StallTimeouts {
+  readonly uploadIdleTimeoutMs: number;
+  readonly uploadMinBytesPerSecond: number;
+  readonly responseStallTimeoutMs: number;
 }
 
 type SegmentServerCall = grpc.ServerDuplexStream<SegmentRequest__Output, SegmentResponse>;
@@ -92,7 +99,7 @@ class SegmentCall {
 
   constructor(private readonly deps: SegmentHandlerDeps, private readonly call: SegmentServerCall) {
     this.log = requestLogger(deps.logger, this.requestId, 'Segment');
-    this.writer = new ResponseWriter(call, this.abort.signal);
+    this.writer = new ResponseWriter(call, this.abort.signal, { stallMs: deps.timeouts.responseStallTimeoutMs, onStall: (err) => this.abortWith(err) });
     const deadline = call.getDeadline();
     this.deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline;
     if (Number.isFinite(this.deadlineAt)) {
@@ -120,6 +127,12 @@ class SegmentCall {
     }
   }
 
+  /** Stops the request for a reason of the server's own (a stalled client): that reason becomes its status. */
+  private abortWith(reason: ServiceError): void {
+    if (this.statusSent || this.outcome || this.abort.signal.aborted) return;
+    this.abort.abort(reason);
+  }
+
   /** The message guard ended the call: its status is out, logged and counted; only the work is left to stop. */
   private refused(reason: ServiceError): void {
     if (this.statusSent || this.outcome) return;
@@ -142,13 +155,15 @@ class SegmentCall {
     const { metrics, state } = this.deps;
     metrics.inFlight.inc();
     const stopInterrupts = state.whileRunning((reason) => this.interrupt(reason));
-    let admission: ReturnType<ServiceState['admit']> | undefined;
+    let admission: Admission | undefined;
     let status = 'OK';
     try {
       admission = state.admit();
-      await this.serve(admission.segmenter);
+      await this.serve(admission);
     } catch (err) {
-      status = this.fail(err);
+      // A pipeline stopped by abortWith() throws its own REQUEST_CANCELLED: the abort's reason is the real cause.
+      const reason: unknown = this.abort.signal.reason;
+      status = this.fail(reason instanceof ServiceError && !this.outcome ? reason : err);
     } finally {
       stopInterrupts();
       // A call interrupted by the drain may still return normally when the abort came after its last check.
@@ -162,11 +177,12 @@ class SegmentCall {
     }
   }
 
-  private async serve(segmenter: Segmenter): Promise<void> {
-    const { limits, metrics } = this.deps;
+  private async serve(admission: Admission): Promise<void> {
+    const { limits, metrics, timeouts } = this.deps;
+    const segmenter = admission.segmenter;
     const signal = this.abort.signal;
     const messages = this.call.iterator({ destroyOnReturn: false }) as AsyncIterator<SegmentRequest__Output>;
-    const first = await unlessAborted(messages.next(), signal);
+    const first = await nextMessage(messages, timeouts.uploadIdleTimeoutMs, signal, 'the header');
     if (first.done) throw new ServiceError('STREAM_INVALID', 'the stream ended before a header');
     if (first.value.message !== 'header' || !first.value.header) {
       throw new ServiceError('STREAM_INVALID', 'the first message must be a header', 'header');
@@ -185,7 +201,7 @@ class SegmentCall {
     }, 'segment request');
 
     const ingestStart = performance.now();
-    const decoded = await this.ingest(messages, header, segmenter);
+    const decoded = await this.ingest(messages, header, admission);
     const ingestMs = performance.now() - ingestStart;
     this.checkAborted();
 
@@ -262,24 +278,29 @@ class SegmentCall {
    * Reads and decodes the payload, or leases the session's volume. Uploaded bytes move to the codec thread
    * (transferred, not copied) and go out of scope there, before the long pipeline run.
    */
-  private async ingest(messages: AsyncIterator<SegmentRequest__Output>, header: ParsedHeader, segmenter: Segmenter): Promise<DecodedVolume> {
-    const { limits, metrics } = this.deps;
+  private async ingest(messages: AsyncIterator<SegmentRequest__Output>, header: ParsedHeader, admission: Admission): Promise<DecodedVolume> {
+    const { limits, metrics, timeouts } = this.deps;
+    const signal = this.abort.signal;
     if (header.source.kind === 'session') {
       this.lease = this.deps.sessions.acquire(header.source.sessionId);
       this.log = this.log.child({ sessionId: this.lease.session.id });
-      const next = await unlessAborted(messages.next(), this.abort.signal);
+      const next = await nextMessage(messages, timeouts.uploadIdleTimeoutMs, signal, 'the half-close after a session header');
       if (!next.done) throw new ServiceError('STREAM_INVALID', 'no chunk may follow a header that names a session (header.session_id): the session holds the volume', 'chunk');
       return this.lease.session.volume;
     }
     const upload = header.source;
+      await admission.compute(signal);
     const bytes = await readPayload(messages, upload.payloadBytes, {
-      signal: this.abort.signal,
-      saturated: () => saturated(segmenter),
+      signal,
+      saturated: () => saturated(admission.segmenter),
       onBytes: (n) => metrics.bytesReceived.inc(n),
     });
     return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
   }
+      timing: { idleMs: timeouts.uploadIdleTimeoutMs, minBytesPerSecond: timeouts.uploadMinBytesPerSecond },
 
+    // The upload is complete: from here on the call counts against maxConcurrentRequests, not the upload slots.
+    await admission.compute(signal);
   private checkAborted(): void {
     if (this.abort.signal.aborted) throw this.abort.signal.reason;
   }

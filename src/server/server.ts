@@ -30,6 +30,9 @@ export interface GrpcServerOptions {
   readonly maxPayloadBytes: number;
   readonly maxVoxels: number;
   readonly state: ServiceState;
+  readonly uploadIdleTimeoutMs: number;
+  readonly uploadMinBytesPerSecond: number;
+  readonly responseStallTimeoutMs: number;
   readonly health: ServiceHealth;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
@@ -58,7 +61,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   });
   const deps = { state: options.state, metrics: options.metrics, logger: options.logger };
   server.addService(guard.tolerant(grpcType.onesam.v1.Segmentation.service), {
-    Segment: createSegmentHandler({ ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, codec: options.codec, sessions: options.sessions, refusal: (metadata) => guard.refusal(metadata) }),
+    Segment: createSegmentHandler({
+      ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, timeouts: { uploadIdleTimeoutMs: options.uploadIdleTimeoutMs, uploadMinBytesPerSecond: options.uploadMinBytesPerSecond, responseStallTimeoutMs: options.responseStallTimeoutMs },
+      codec: options.codec, sessions: options.sessions, refusal: (metadata) => guard.refusal(metadata),
+    }),
     ListModels: createListModelsHandler(deps),
     CloseSession: createCloseSessionHandler({ ...deps, sessions: options.sessions }),
   });

@@ -1,5 +1,13 @@
 // What the server is doing (loading models, serving, draining, stopped) and the admission of Segment calls. The
 // phase drives the health service; handlers ask here for the Segmenter, which exists only once models are loaded.
+//
+// Admission has two phases with separate slots, so that clients still uploading (or stalling in the upload) can
+// never hold the slots of requests that have their whole payload: a call takes an upload slot when it arrives
+// (maxConcurrentUploads) and trades it for a compute slot (maxConcurrentRequests) once its payload is complete.
+// Decoding, the pipeline and sending the labels run on the compute slot. A call arriving while either kind is all
+// taken is refused at once (TOO_MANY_REQUESTS), before it uploads anything; a call whose upload completes while
+// the compute slots are taken waits for one (keeping its upload slot), rather than throwing its upload away.
+import { unlessAborted } from './abortable.ts';
 import { ServiceError } from '../errors/service-error.ts';
 import type { RoutingTable } from '../pipeline/router.ts';
 import type { Segmenter } from '../pipeline/segmenter.ts';
@@ -7,11 +15,38 @@ import type { ServiceHealth } from './health.ts';
 
 export type Phase = 'loading' | 'serving' | 'draining' | 'stopped' | 'failed';
 
+/** The slot limits of the two admission phases. */
+export interface AdmissionLimits {
+  /** Calls past their upload: decoding, segmenting, sending labels. */
+  readonly maxConcurrentRequests: number;
+  /** Calls still receiving their header and payload (and those waiting for a compute slot). */
+  readonly maxConcurrentUploads: number;
+}
+
+/** A call waiting for a compute slot; `granted` once a slot was counted for it. */
+interface ComputeTicket {
+  granted: boolean;
+  readonly grant: () => void;
+}
+
+/** One admitted Segment call. It holds an upload slot until compute() resolves, then a compute slot. */
+export interface Admission {
+  readonly segmenter: Segmenter;
+  /** Trades the upload slot for a compute slot, waiting (FIFO) while all are taken; rejects when `signal` aborts. */
+  compute(signal: AbortSignal): Promise<void>;
+  /** Frees whichever slot the call holds; call it once the call's pipeline work has settled. Idempotent. */
+  release(): void;
+}
+
 export class ServiceState {
   private currentPhase: Phase = 'loading';
   private currentSegmenter: Segmenter | undefined;
   private active = 0;
   private idleWaiters: (() => void)[] = [];
+  private uploadingCount = 0;
+  private computingCount = 0;
+  /** Calls whose upload is complete, waiting for a compute slot, first come first served. */
+  private computeWaiters: ComputeTicket[] = [];
   /** How each running Segment call ends itself at once (whileRunning), for the end of the drain's grace period. */
   private readonly interrupters = new Set<(reason: ServiceError) => void>();
 
@@ -19,7 +54,7 @@ export class ServiceState {
     private readonly health: ServiceHealth,
     /** The routing table the Segmenter was built with (reported by ListModels before and after loading). */
     readonly routing: RoutingTable,
-    private readonly maxConcurrentRequests: number,
+    private readonly limits: AdmissionLimits,
   ) {
     health.setReady(false);
   }
@@ -32,12 +67,22 @@ export class ServiceState {
     return this.currentSegmenter;
   }
 
-  /** Segment calls admitted and not yet finished (their pipeline work included). */
+  /** Segment calls admitted and not yet finished (their pipeline work included), in either phase. */
   get activeRequests(): number {
     return this.active;
   }
 
   /** Models loaded and the pool up: start serving. Ignored once draining began (a late load during shutdown). */
+  /** Calls holding an upload slot (receiving, or complete and waiting for a compute slot). */
+  get uploadingRequests(): number {
+    return this.uploadingCount;
+  }
+
+  /** Calls holding a compute slot. */
+  get computingRequests(): number {
+    return this.computingCount;
+  }
+
   attach(segmenter: Segmenter): boolean {
     if (this.currentPhase !== 'loading') return false;
     this.currentSegmenter = segmenter;
@@ -52,10 +97,11 @@ export class ServiceState {
   }
 
   /**
-   * Admits one Segment call or throws the reason it cannot run now. The returned function releases the slot; call
-   * it once the call's pipeline work has settled, not merely when its status was sent.
+   * Admits one Segment call into the upload phase or throws the reason it cannot run now. Refused while either
+   * kind of slot is all taken: with every compute slot busy the upload would only wait at its end, so the client
+   * hears it before sending anything and can go to another replica.
    */
-  admit(): { segmenter: Segmenter; release: () => void } {
+  admit(): Admission {
     switch (this.currentPhase) {
       case 'loading':
         throw new ServiceError('MODELS_LOADING', 'the networks are still loading; retry when health reports SERVING');
@@ -67,18 +113,44 @@ export class ServiceState {
       case 'serving':
         break;
     }
-    if (this.active >= this.maxConcurrentRequests) {
-      throw new ServiceError('TOO_MANY_REQUESTS', `the server is already running ${this.active} requests (limit ${this.maxConcurrentRequests}); retry later`);
+    const { maxConcurrentRequests, maxConcurrentUploads } = this.limits;
+    if (this.computingCount >= maxConcurrentRequests) {
+      throw new ServiceError('TOO_MANY_REQUESTS', `the server is already running ${this.computingCount} requests (limit maxConcurrentRequests ${maxConcurrentRequests}); retry later`);
+    }
+    if (this.uploadingCount >= maxConcurrentUploads) {
+      throw new ServiceError('TOO_MANY_REQUESTS', `the server is already receiving ${this.uploadingCount} uploads (limit maxConcurrentUploads ${maxConcurrentUploads}); retry later`);
     }
     this.active++;
-    let released = false;
+    this.uploadingCount++;
+    let slot: 'upload' | 'waiting' | 'compute' | 'released' = 'upload';
+    let ticket: ComputeTicket | undefined;
     return {
       segmenter: this.currentSegmenter!,
       release: () => {
-        if (released) return;
-        released = true;
+        switch (slot) {
+          case 'released':
+            return;
+          case 'compute':
+            this.computingCount--;
+            this.grantWaitingComputes();
+            break;
+          case 'waiting':
+            this.uploadingCount--;
+            if (ticket?.granted) {
+              // Granted a slot, then aborted before taking it: hand it on.
+              this.computingCount--;
+              this.grantWaitingComputes();
+            } else if (ticket) {
+              this.computeWaiters.splice(this.computeWaiters.indexOf(ticket), 1);
+            }
+            break;
+          case 'upload':
+            this.uploadingCount--;
+            break;
+        }
+        slot = 'released';
         this.active--;
-        if (this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+        if (this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       },
     };
   }
@@ -90,6 +162,22 @@ export class ServiceState {
   whileRunning(interrupt: (reason: ServiceError) => void): () => void {
     this.interrupters.add(interrupt);
     return () => this.interrupters.delete(interrupt);
+      compute: async (signal) => {
+        if (slot !== 'upload') throw new Error(`compute() called holding the ${slot} slot`);
+        if (this.computingCount < maxConcurrentRequests && this.computeWaiters.length === 0) {
+          this.computingCount++;
+        } else {
+          slot = 'waiting';
+          const granted = new Promise<void>((resolve) => {
+            ticket = { granted: false, grant: resolve };
+            this.computeWaiters.push(ticket);
+          });
+          await unlessAborted(granted, signal);
+          if (slot !== 'waiting') throw new Error('the admission was released while waiting for a compute slot');
+        }
+        this.uploadingCount--;
+        slot = 'compute';
+      },
   }
 
   /**
@@ -99,6 +187,17 @@ export class ServiceState {
    */
   interruptAll(): number {
     const reason = new ServiceError('SHUTDOWN_INTERRUPTED', 'the server is shutting down and its grace period ended before this request finished; retry on another replica');
+  /** Hands free compute slots to waiting calls. The slot is counted at once, so no newcomer can take it meanwhile. */
+  private grantWaitingComputes(): void {
+    while (this.computingCount < this.limits.maxConcurrentRequests) {
+      const next = this.computeWaiters.shift();
+      if (!next) return;
+      this.computingCount++;
+      next.granted = true;
+      next.grant();
+    }
+  }
+
     const running = [...this.interrupters];
     for (const interrupt of running) interrupt(reason);
     return running.length;

@@ -133,3 +133,28 @@ test('a message above maxMessageBytes ends the call with RESOURCE_EXHAUSTED MESS
   assert.equal(server.logs.filter((l) => l['msg'] === 'request message refused' && l['code'] === 'MESSAGE_TOO_LARGE').length, 4);
   assert.equal((await server.client().segment(rawRequest())).summary.objects.length, 1);
 });
+
+test('behind the bearer-token interceptor the guard still ends the call itself (no client cancel counted)', async () => {
+  const guarded = await startTestService({ config: { maxMessageBytes: MAX_MESSAGE, authToken: 'guard-token' }, createSegmenter: async () => new FakeSegmenter() });
+  await guarded.service.ready;
+  const client = new grpc.Client(guarded.address, grpc.credentials.createInsecure());
+  try {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', 'Bearer guard-token');
+    const call = client.makeBidiStreamRequest(`${SERVICE}/Segment`, bytes, bytes, metadata, {});
+    call.on('data', () => undefined);
+    call.on('error', () => undefined);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.write(header());
+    call.write(GARBAGE);
+    call.end();
+    expectStatus(await status, grpc.status.INVALID_ARGUMENT, 'MESSAGE_UNDECODABLE', 'authorized Segment');
+    await until(() => guarded.service.state.activeRequests === 0, 'the slot to be released');
+    const samples = await scrape(guarded.metricsUrl);
+    assert.equal(samples.get('onesam_errors_total{code="MESSAGE_UNDECODABLE"}'), 1);
+    assert.equal(samples.get('onesam_requests_cancelled_total{method="Segment"}') ?? 0, 0);
+  } finally {
+    client.close();
+    await guarded.stop();
+  }
+});
