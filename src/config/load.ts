@@ -91,6 +91,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
   const tls: TlsConfig | undefined = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa !== undefined ? { clientCa } : {}) } : undefined;
   const cacheDir = get<string>('cacheDir');
   const authToken = get<string>('authToken');
+  const maxConcurrentRequests = get<number>('maxConcurrentRequests') ?? DEFAULTS.maxConcurrentRequests;
   return {
     host: get<string>('host') ?? DEFAULTS.host,
     port: get<number>('port') ?? DEFAULTS.port,
@@ -103,7 +104,11 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     maxPayloadBytes: get<number>('maxPayloadBytes') ?? DEFAULTS.maxPayloadBytes,
     maxVoxels: get<number>('maxVoxels') ?? DEFAULTS.maxVoxels,
     maxMessageBytes: get<number>('maxMessageBytes') ?? DEFAULTS.maxMessageBytes,
-    maxConcurrentRequests: get<number>('maxConcurrentRequests') ?? DEFAULTS.maxConcurrentRequests,
+    maxConcurrentRequests,
+    maxConcurrentUploads: get<number>('maxConcurrentUploads') ?? Math.min(10_000, 2 * maxConcurrentRequests),
+    uploadIdleTimeoutMs: get<number>('uploadIdleTimeoutMs') ?? DEFAULTS.uploadIdleTimeoutMs,
+    uploadMinBytesPerSecond: get<number>('uploadMinBytesPerSecond') ?? DEFAULTS.uploadMinBytesPerSecond,
+    responseStallTimeoutMs: get<number>('responseStallTimeoutMs') ?? DEFAULTS.responseStallTimeoutMs,
     maxSessions: get<number>('maxSessions') ?? DEFAULTS.maxSessions,
     sessionMemoryBytes: get<number>('sessionMemoryBytes') ?? DEFAULTS.sessionMemoryBytes,
     sessionIdleSeconds: get<number>('sessionIdleSeconds') ?? DEFAULTS.sessionIdleSeconds,

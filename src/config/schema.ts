@@ -33,6 +33,14 @@ export interface Config {
   readonly maxMessageBytes: number;
   readonly maxConcurrentRequests: number;
   readonly queueLimit: number;
+  /** Segment calls in their upload phase at once (header and chunks still arriving); apart from maxConcurrentRequests. */
+  readonly maxConcurrentUploads: number;
+  /** Longest wait for the next request message (the header included) before the call ends UPLOAD_IDLE_TIMEOUT. */
+  readonly uploadIdleTimeoutMs: number;
+  /** Slowest average upload rate accepted once uploadIdleTimeoutMs has passed since the first chunk; 0 turns it off. */
+  readonly uploadMinBytesPerSecond: number;
+  /** Longest a response may wait for the client to read (the stream blocked on 'drain') before RESPONSE_STALLED. */
+  readonly responseStallTimeoutMs: number;
   readonly embeddingBudgetBytes: number;
   /** Volumes kept for later prompts (RequestHeader.keep_session); 0 turns sessions off. */
   readonly maxSessions: number;
@@ -87,6 +95,15 @@ export const DEFAULTS = Object.freeze({
   sessionMemoryBytes: 1 * GiB,
   // MONAI Label keeps uploaded images an hour; an interactive reading session rarely pauses for 10 minutes.
   sessionIdleSeconds: 600,
+  // maxConcurrentUploads defaults to twice maxConcurrentRequests (load.ts): room for the next requests to upload
+  // while the compute slots are busy, without letting stalled uploads multiply unbounded.
+  // A client sending ~1 MiB chunks sends one every few ms on any working link; 30 s outlasts TCP retransmission
+  // backoff and a client's GC pause or slow disk read, and bounds what a silent client holds.
+  uploadIdleTimeoutMs: 30_000,
+  // 64 KiB/s (512 kbit/s) is far below any link that carries CT volumes (a 150 MiB CT takes 40 minutes at it), and
+  // far above a slowloris trickle, which it cuts as soon as the grace (uploadIdleTimeoutMs) has passed.
+  uploadMinBytesPerSecond: 64 * 1024,
+  responseStallTimeoutMs: 30_000,
   // Kubernetes' default terminationGracePeriodSeconds is 30; keep a margin for the pool to close.
   shutdownGraceMs: 25_000,
   logLevel: 'info' as LogLevel,
@@ -118,6 +135,10 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'shutdownGraceMs', env: 'ONESAM_SHUTDOWN_GRACE_MS', type: 'int', min: 0, max: 3_600_000, defaultText: '25000', description: 'How long SIGTERM waits for in-flight requests before ending them with SHUTDOWN_INTERRUPTED.' },
   { path: 'tls.cert', env: 'ONESAM_TLS_CERT', type: 'path', defaultText: 'unset (plaintext)', description: 'PEM certificate chain; with tls.key enables TLS.' },
   { path: 'tls.key', env: 'ONESAM_TLS_KEY', type: 'path', defaultText: 'unset', description: 'PEM private key of tls.cert.' },
+  { path: 'maxConcurrentUploads', env: 'ONESAM_MAX_CONCURRENT_UPLOADS', type: 'int', min: 1, max: 10_000, defaultText: '2 x maxConcurrentRequests', description: 'Segment calls receiving their header and payload at once, counted apart from maxConcurrentRequests; more are refused with RESOURCE_EXHAUSTED.' },
+  { path: 'uploadIdleTimeoutMs', env: 'ONESAM_UPLOAD_IDLE_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest wait for the next request message, the header included (UPLOAD_IDLE_TIMEOUT).' },
+  { path: 'uploadMinBytesPerSecond', env: 'ONESAM_UPLOAD_MIN_BYTES_PER_SECOND', type: 'bytes', min: 0, defaultText: '64KiB', description: 'Slowest average upload rate accepted after a grace of uploadIdleTimeoutMs from the first chunk (UPLOAD_TOO_SLOW); 0 turns it off.' },
+  { path: 'responseStallTimeoutMs', env: 'ONESAM_RESPONSE_STALL_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest a response may wait for the client to read it (RESPONSE_STALLED).' },
   { path: 'tls.clientCa', env: 'ONESAM_TLS_CLIENT_CA', type: 'path', defaultText: 'unset (no client certificates)', description: 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).' },
   { path: 'authToken', env: 'ONESAM_AUTH_TOKEN', type: 'secret', defaultText: 'unset (no token)', description: 'Bearer token required in `authorization: Bearer <token>` on every call except health.' },
   { path: 'logLevel', env: 'ONESAM_LOG_LEVEL', flag: 'log-level', type: 'log-level', defaultText: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}.` },

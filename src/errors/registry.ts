@@ -58,7 +58,7 @@ const SERVICE_ERRORS = {
   },
   TOO_MANY_REQUESTS: {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
-    description: 'the server is already running its maximum number of concurrent requests (maxConcurrentRequests)',
+    description: 'the server is already running its maximum number of requests past their upload (maxConcurrentRequests) or receiving its maximum number of uploads (maxConcurrentUploads); the message says which',
   },
   POOL_SATURATED: {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
@@ -79,6 +79,18 @@ const SERVICE_ERRORS = {
   SESSIONS_DISABLED: {
     status: 'FAILED_PRECONDITION', logLevel: 'info',
     description: 'keep_session or session_id was used on a server started with maxSessions 0',
+  },
+  UPLOAD_IDLE_TIMEOUT: {
+    status: 'DEADLINE_EXCEEDED', logLevel: 'info',
+    description: 'no request message (the header included) arrived for uploadIdleTimeoutMs; the upload was abandoned and its slot freed',
+  },
+  UPLOAD_TOO_SLOW: {
+    status: 'DEADLINE_EXCEEDED', logLevel: 'info',
+    description: 'the upload averaged below uploadMinBytesPerSecond once the grace of uploadIdleTimeoutMs after the first chunk had passed',
+  },
+  RESPONSE_STALLED: {
+    status: 'DEADLINE_EXCEEDED', logLevel: 'info',
+    description: 'the client did not read the responses for responseStallTimeoutMs; the work was stopped and its slot freed',
   },
   MODELS_LOADING: {
     status: 'UNAVAILABLE', logLevel: 'info',

@@ -11,6 +11,14 @@ export interface SessionTotals {
   readonly bytes: number;
 }
 
+/** Segment calls by admission phase (src/server/service-state.ts). */
+export interface AdmissionSnapshot {
+  /** Holding an upload slot: receiving, or complete and waiting for a compute slot. */
+  readonly uploading: number;
+  /** Holding a compute slot: decoding, segmenting, sending labels. */
+  readonly computing: number;
+}
+
 export interface PoolSnapshot {
   readonly queued: number;
   readonly busy: number;
@@ -37,6 +45,7 @@ export class ServiceMetrics {
   readonly errors: Counter<'code'>;
   private poolSource: (() => PoolSnapshot | undefined) | undefined;
   private sessionSource: (() => SessionTotals) | undefined;
+  private admissionSource: (() => AdmissionSnapshot) | undefined;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -86,6 +95,16 @@ export class ServiceMetrics {
       name: 'onesam_session_volume_bytes', help: 'Bytes of prepared volumes the sessions hold (their cached embeddings are in the embedding budget).', registers,
       collect() { this.set(sessions()?.bytes ?? 0); },
     });
+    const admission = (): AdmissionSnapshot | undefined => this.admissionSource?.();
+    new Gauge({
+      name: 'onesam_admitted_requests', help: 'Segment calls holding an admission slot, by phase: upload (maxConcurrentUploads) or compute (maxConcurrentRequests).',
+      labelNames: ['phase'], registers,
+      collect() {
+        const a = admission();
+        this.set({ phase: 'upload' }, a?.uploading ?? 0);
+        this.set({ phase: 'compute' }, a?.computing ?? 0);
+      },
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -96,6 +115,10 @@ export class ServiceMetrics {
 
   setSessionSource(source: () => SessionTotals): void {
     this.sessionSource = source;
+  }
+
+  setAdmissionSource(source: () => AdmissionSnapshot): void {
+    this.admissionSource = source;
   }
 
   observeStage(stage: Stage, ms: number): void {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import type { SegmentRequest__Output } from '../../src/generated/onesam/v1/SegmentRequest.ts';
 import { ServiceError } from '../../src/errors/service-error.ts';
-import { readPayload, SATURATION_POLL_MS } from '../../src/server/payload-reader.ts';
+import { nextMessage, readPayload, SATURATION_POLL_MS } from '../../src/server/payload-reader.ts';
 import { ResponseWriter } from '../../src/server/response-writer.ts';
 
 class SlowWritable extends EventEmitter {
@@ -126,4 +126,64 @@ test('an abort stops a reader waiting for the next message', async () => {
   const reading = readPayload(never, 10, { signal: controller.signal, saturated: () => false });
   controller.abort(new ServiceError('REQUEST_CANCELLED', 'gone'));
   await assert.rejects(reading, (err: ServiceError) => err.code === 'REQUEST_CANCELLED');
+});
+
+// Stalled-client limits of the reader and the writer (issue 7, defect 4).
+const TIMING = { idleMs: 300, minBytesPerSecond: 1_000 };
+
+test('the reader ends an upload with UPLOAD_IDLE_TIMEOUT when no message arrives for idleMs', async () => {
+  const never = { next: () => new Promise<IteratorResult<SegmentRequest__Output>>(() => undefined) };
+  await assert.rejects(readPayload(never, 10, { signal: new AbortController().signal, saturated: () => false, timing: TIMING }),
+    (err: ServiceError) => err.code === 'UPLOAD_IDLE_TIMEOUT');
+  // The wait for the header (nextMessage) has the same limit.
+  await assert.rejects(nextMessage(never, TIMING.idleMs, new AbortController().signal, 'the header'), (err: ServiceError) => err.code === 'UPLOAD_IDLE_TIMEOUT');
+});
+
+/** A source that yields a 1-byte chunk every `everyMs`, `count` times (for ever by default), then ends. */
+function trickle(everyMs: number, count = Infinity): { next(): Promise<IteratorResult<SegmentRequest__Output>> } {
+  let sent = 0;
+  return {
+    next: () => new Promise((resolve) => setTimeout(() => resolve(sent++ < count ? { done: false, value: chunk([7]) } : { done: true, value: undefined }), everyMs)),
+  };
+}
+
+test('a trickle that never goes idle is cut with UPLOAD_TOO_SLOW once the grace has passed', async () => {
+  const started = performance.now();
+  await assert.rejects(readPayload(trickle(50), 1_000_000, { signal: new AbortController().signal, saturated: () => false, timing: TIMING }),
+    (err: ServiceError) => err.code === 'UPLOAD_TOO_SLOW');
+  assert.ok(performance.now() - started >= TIMING.idleMs, 'not before the grace');
+});
+
+test('a rate floor of 0 turns the rate check off; the same trickle then completes', async () => {
+  const payload = await readPayload(trickle(50, 12), 12, { signal: new AbortController().signal, saturated: () => false, timing: { idleMs: 300, minBytesPerSecond: 0 } });
+  assert.equal(payload.length, 12);
+});
+
+test('time the reader is paused for a saturated pool counts for neither limit', async () => {
+  let pausedPolls = Math.ceil((3 * TIMING.idleMs) / SATURATION_POLL_MS);
+  const s = source([chunk([1]), chunk([2])]);
+  const payload = await readPayload(s, 2, {
+    signal: new AbortController().signal,
+    saturated: () => s.pulled === 1 && pausedPolls-- > 0,
+    timing: TIMING,
+  });
+  assert.deepEqual([...payload], [1, 2]);
+});
+
+test('the writer reports RESPONSE_STALLED once the stream stayed blocked for stallMs, and not when it drains in time', async () => {
+  const stalls: ServiceError[] = [];
+  const controller = new AbortController();
+  const sink = new SlowWritable(1);
+  const writer = new ResponseWriter<string>(sink, controller.signal, { stallMs: 150, onStall: (err) => { stalls.push(err); controller.abort(err); } });
+  const first = writer.write('a');
+  await new Promise((r) => setTimeout(r, 50));
+  sink.drain();
+  await first;
+  assert.equal(stalls.length, 0, 'a drain within stallMs is no stall');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(stalls.length, 0, 'the timer stopped at the drain');
+  await writer.write('b');
+  assert.equal(stalls.length, 1);
+  assert.equal(stalls[0]!.code, 'RESPONSE_STALLED');
+  assert.ok(controller.signal.aborted, 'the abort released the blocked write');
 });
