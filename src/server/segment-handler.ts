@@ -286,21 +286,21 @@ class SegmentCall {
       this.log = this.log.child({ sessionId: this.lease.session.id });
       const next = await nextMessage(messages, timeouts.uploadIdleTimeoutMs, signal, 'the half-close after a session header');
       if (!next.done) throw new ServiceError('STREAM_INVALID', 'no chunk may follow a header that names a session (header.session_id): the session holds the volume', 'chunk');
+      await admission.compute(signal);
       return this.lease.session.volume;
     }
     const upload = header.source;
-      await admission.compute(signal);
     const bytes = await readPayload(messages, upload.payloadBytes, {
       signal,
       saturated: () => saturated(admission.segmenter),
       onBytes: (n) => metrics.bytesReceived.inc(n),
-    });
-    return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
-  }
       timing: { idleMs: timeouts.uploadIdleTimeoutMs, minBytesPerSecond: timeouts.uploadMinBytesPerSecond },
-
+    });
     // The upload is complete: from here on the call counts against maxConcurrentRequests, not the upload slots.
     await admission.compute(signal);
+    return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
+  }
+
   private checkAborted(): void {
     if (this.abort.signal.aborted) throw this.abort.signal.reason;
   }

@@ -29,10 +29,10 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   readonly maxPayloadBytes: number;
   readonly maxVoxels: number;
-  readonly state: ServiceState;
   readonly uploadIdleTimeoutMs: number;
   readonly uploadMinBytesPerSecond: number;
   readonly responseStallTimeoutMs: number;
+  readonly state: ServiceState;
   readonly health: ServiceHealth;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;

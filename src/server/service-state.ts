@@ -42,11 +42,11 @@ export class ServiceState {
   private currentPhase: Phase = 'loading';
   private currentSegmenter: Segmenter | undefined;
   private active = 0;
-  private idleWaiters: (() => void)[] = [];
   private uploadingCount = 0;
   private computingCount = 0;
   /** Calls whose upload is complete, waiting for a compute slot, first come first served. */
   private computeWaiters: ComputeTicket[] = [];
+  private idleWaiters: (() => void)[] = [];
   /** How each running Segment call ends itself at once (whileRunning), for the end of the drain's grace period. */
   private readonly interrupters = new Set<(reason: ServiceError) => void>();
 
@@ -72,7 +72,6 @@ export class ServiceState {
     return this.active;
   }
 
-  /** Models loaded and the pool up: start serving. Ignored once draining began (a late load during shutdown). */
   /** Calls holding an upload slot (receiving, or complete and waiting for a compute slot). */
   get uploadingRequests(): number {
     return this.uploadingCount;
@@ -83,6 +82,7 @@ export class ServiceState {
     return this.computingCount;
   }
 
+  /** Models loaded and the pool up: start serving. Ignored once draining began (a late load during shutdown). */
   attach(segmenter: Segmenter): boolean {
     if (this.currentPhase !== 'loading') return false;
     this.currentSegmenter = segmenter;
@@ -126,6 +126,22 @@ export class ServiceState {
     let ticket: ComputeTicket | undefined;
     return {
       segmenter: this.currentSegmenter!,
+      compute: async (signal) => {
+        if (slot !== 'upload') throw new Error(`compute() called holding the ${slot} slot`);
+        if (this.computingCount < maxConcurrentRequests && this.computeWaiters.length === 0) {
+          this.computingCount++;
+        } else {
+          slot = 'waiting';
+          const granted = new Promise<void>((resolve) => {
+            ticket = { granted: false, grant: resolve };
+            this.computeWaiters.push(ticket);
+          });
+          await unlessAborted(granted, signal);
+          if (slot !== 'waiting') throw new Error('the admission was released while waiting for a compute slot');
+        }
+        this.uploadingCount--;
+        slot = 'compute';
+      },
       release: () => {
         switch (slot) {
           case 'released':
@@ -155,38 +171,6 @@ export class ServiceState {
     };
   }
 
-  /**
-   * Registers how a running Segment call ends itself when the drain's grace period is over (interruptAll); the
-   * returned function unregisters it once the call has finished.
-   */
-  whileRunning(interrupt: (reason: ServiceError) => void): () => void {
-    this.interrupters.add(interrupt);
-    return () => this.interrupters.delete(interrupt);
-      compute: async (signal) => {
-        if (slot !== 'upload') throw new Error(`compute() called holding the ${slot} slot`);
-        if (this.computingCount < maxConcurrentRequests && this.computeWaiters.length === 0) {
-          this.computingCount++;
-        } else {
-          slot = 'waiting';
-          const granted = new Promise<void>((resolve) => {
-            ticket = { granted: false, grant: resolve };
-            this.computeWaiters.push(ticket);
-          });
-          await unlessAborted(granted, signal);
-          if (slot !== 'waiting') throw new Error('the admission was released while waiting for a compute slot');
-        }
-        this.uploadingCount--;
-        slot = 'compute';
-      },
-  }
-
-  /**
-   * The drain's grace period is over: every call still running ends now with SHUTDOWN_INTERRUPTED (its status is
-   * sent at once, its pipeline stops between slices). Returns how many calls were interrupted; idle() then
-   * resolves once their work has settled.
-   */
-  interruptAll(): number {
-    const reason = new ServiceError('SHUTDOWN_INTERRUPTED', 'the server is shutting down and its grace period ended before this request finished; retry on another replica');
   /** Hands free compute slots to waiting calls. The slot is counted at once, so no newcomer can take it meanwhile. */
   private grantWaitingComputes(): void {
     while (this.computingCount < this.limits.maxConcurrentRequests) {
@@ -198,6 +182,22 @@ export class ServiceState {
     }
   }
 
+  /**
+   * Registers how a running Segment call ends itself when the drain's grace period is over (interruptAll); the
+   * returned function unregisters it once the call has finished.
+   */
+  whileRunning(interrupt: (reason: ServiceError) => void): () => void {
+    this.interrupters.add(interrupt);
+    return () => this.interrupters.delete(interrupt);
+  }
+
+  /**
+   * The drain's grace period is over: every call still running ends now with SHUTDOWN_INTERRUPTED (its status is
+   * sent at once, its pipeline stops between slices). Returns how many calls were interrupted; idle() then
+   * resolves once their work has settled.
+   */
+  interruptAll(): number {
+    const reason = new ServiceError('SHUTDOWN_INTERRUPTED', 'the server is shutting down and its grace period ended before this request finished; retry on another replica');
     const running = [...this.interrupters];
     for (const interrupt of running) interrupt(reason);
     return running.length;
