@@ -9,7 +9,9 @@ import { createSegmenter } from '../pipeline/index.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
 import { planRequest } from '../pipeline/plan.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
+import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { readNpz, writeNpz } from '../volume/npz.ts';
+import { loadConfig } from '../config/load.ts';
 import { parseFlags, positiveInt, UsageError } from './args.ts';
 
 const MODES: readonly EnsembleMode[] = ['route', 'litemedsam', 'onesam', 'fuse'];
@@ -97,7 +99,8 @@ async function segment(args: string[]): Promise<number> {
   if (values.modality !== undefined && !modality) throw new UsageError(`unknown modality "${values.modality}"`);
 
   const t0 = performance.now();
-  const arrays = readNpz(new Uint8Array(await readFile(input)), input);
+  // The same decoded-size limits as the server's, so a bomb is refused here too instead of filling memory.
+  const arrays = readNpz(new Uint8Array(await readFile(input)), input, { limits: decodeLimitsFromEnvironment(process.env) });
   const kase = challengeCase(arrays, input, prompt);
   // A random id, never the file name: challenge and PACS exports name files after the patient, and the id travels
   // to the server (and once went into its logs verbatim).
@@ -137,6 +140,17 @@ async function segment(args: string[]): Promise<number> {
       `slices encoded ${Object.entries(summary.slicesEncoded).map(([k, v]) => `${k}=${v}`).join(' ')}, ${summary.wallMs} ms -> ${values.output}\n`);
   }
   return 0;
+}
+
+/**
+ * The server's payload limits for files read in-process: maxPayloadBytes (as the decoded-bytes limit) and
+ * maxVoxels from ONESAM_MAX_PAYLOAD_BYTES / ONESAM_MAX_VOXELS, validated as `onesam serve` validates them, else
+ * their defaults. Only these two variables are read: the command has no use for the other settings.
+ */
+export function decodeLimitsFromEnvironment(env: Readonly<Record<string, string | undefined>>): DecodeLimits {
+  const names = ['ONESAM_MAX_PAYLOAD_BYTES', 'ONESAM_MAX_VOXELS'];
+  const { config } = loadConfig({ env: Object.fromEntries(names.map((n) => [n, env[n]])) });
+  return decodeLimits({ maxDecodedBytes: config.maxPayloadBytes, maxVoxels: config.maxVoxels });
 }
 
 export { PipelineError };

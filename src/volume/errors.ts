@@ -18,7 +18,7 @@ export const VOLUME_ERRORS = Object.freeze({
   },
   PAYLOAD_TOO_LARGE: {
     status: 'RESOURCE_EXHAUSTED',
-    description: 'the decoded volume would exceed the configured maximum size',
+    description: 'the payload would decode to more than the server allows: more voxels than maxVoxels, more decoded bytes than maxPayloadBytes, or more working memory than 4 x maxPayloadBytes; refused from its own headers before it is inflated, or as soon as inflating passes what they declare',
   },
   NIFTI_UNSUPPORTED: {
     status: 'INVALID_ARGUMENT',
