@@ -5,7 +5,7 @@ import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { ServiceMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
-import { makeRoutingTable } from './pipeline/router.ts';
+import { servedNetworks, servingRoutingTable } from './pipeline/serving.ts';
 import type { Segmenter } from './pipeline/segmenter.ts';
 import { ServiceHealth } from './server/health.ts';
 import { startGrpcServer } from './server/server.ts';
@@ -51,6 +51,7 @@ export const pipelineSegmenter: SegmenterFactory = async (config) => {
     embeddingBudgetBytes: config.embeddingBudgetBytes,
     maxQueuedTasks: config.queueLimit,
     routing: config.routing,
+    models: config.models,
   });
 };
 
@@ -59,7 +60,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const health = new ServiceHealth();
-  const state = new ServiceState(health, makeRoutingTable(config.routing), config);
+  const state = new ServiceState(health, servingRoutingTable(config.routing, servedNetworks(config.models)), config);
   metrics.setAdmissionSource(() => ({ uploading: state.uploadingRequests, computing: state.computingRequests }));
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   // Payload decoding and label encoding run here, never on the event loop nor on the onnxruntime workers.
@@ -106,6 +107,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       return;
     }
     metrics.setPoolSource(() => segmenter.poolStats());
+    metrics.setEmbeddingSource(() => segmenter.embeddingStats?.());
     logger.info({ loadMs: Math.round(performance.now() - loadStart), networks: segmenter.networks() }, 'serving');
   })();
   ready.catch((err: unknown) => {

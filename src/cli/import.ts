@@ -1,6 +1,8 @@
 // `onesam import <checkpoint> --arch litemedsam|onesam --out models/<name>`: checks a checkpoint (.pth or
 // .safetensors) against the architecture, stores it in the model repository as safetensors with a manifest,
 // and compiles its ONNX graphs into the repository's cache so that the server starts without building them.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ARCHITECTURE_NAMES, checkArchitecture, expectedStateDict, isArchitectureName, type ArchitectureName } from '../models/architectures.ts';
@@ -64,6 +66,13 @@ function storedTensors(sd: StateDict, arch: ArchitectureName): [string, StoredTe
   });
 }
 
+/** SHA-256 of the checkpoint as downloaded, recorded so the import can be checked against the authors' file. */
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 async function writeAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, bytes);
@@ -75,6 +84,7 @@ export async function importCheckpoint(opts: ImportOptions): Promise<ImportResul
   // Validate everything about the checkpoint before anything is written.
   const sd = await loadCheckpoint(opts.checkpoint);
   checkArchitecture(sd, opts.arch, opts.checkpoint);
+  const sourceSha256 = await fileSha256(opts.checkpoint);
 
   const manifestPath = join(out, MANIFEST_FILE);
   const manifest = validateManifest({
@@ -96,7 +106,11 @@ export async function importCheckpoint(opts: ImportOptions): Promise<ImportResul
   for (const [, t] of tensors) storedDtypes[t.dtype] = (storedDtypes[t.dtype] ?? 0) + 1;
   const weightsPath = join(out, WEIGHTS_FILE);
   await mkdir(out, { recursive: true });
-  await writeAtomically(weightsPath, writeSafetensors(tensors, { format: 'pt', architecture: opts.arch, source: basename(opts.checkpoint) }));
+  await writeAtomically(weightsPath, writeSafetensors(tensors, {
+    // Where the weights came from, for ListModels: the file name only (a full path would carry the importing
+    // user's folders to every client) and its SHA-256, to compare with the authors' published file.
+    format: 'pt', architecture: opts.arch, source: basename(opts.checkpoint), sourceSha256,
+  }));
   await writeAtomically(manifestPath, formatManifest(manifest));
 
   const repo = await openRepository(dirname(out), {
@@ -105,6 +119,13 @@ export async function importCheckpoint(opts: ImportOptions): Promise<ImportResul
   });
   const compiled = await repo.ensureCompiled(manifest.name);
   return { manifest, weightsPath, tensors: tensors.length, storedDtypes, compiled };
+}
+
+/** The one step left (models/README.md): name the model in the `models` setting of serve and segment. */
+export function serveHint(manifest: ModelManifest, repository: string): string {
+  const other = manifest.architecture === 'litemedsam' ? 'onesam' : 'litemedsam';
+  return `to serve it: ONESAM_MODELS_DIR=${repository} ONESAM_MODELS='{"${manifest.architecture}":"${manifest.name}"}' onesam serve ` +
+    `(or onesam segment); add "${other}":"<model>" to serve both networks (a network left out is not served)`;
 }
 
 function parseModalities(v: string | undefined): string[] | undefined {
@@ -168,7 +189,8 @@ export async function run(args: string[], io: CommandOutput = process): Promise<
     const t = r.compiled.timings;
     io.stdout.write(
       `imported ${r.manifest.name} (${r.manifest.architecture}, ${r.tensors} tensors: ${dtypes}) into ${dirname(r.weightsPath)}\n` +
-      `graphs ${r.compiled.cached ? 'already cached' : `compiled in ${(t.buildMs / 1000).toFixed(1)} s`}: ${dirname(r.compiled.encoderPath)}\n`);
+      `graphs ${r.compiled.cached ? 'already cached' : `compiled in ${(t.buildMs / 1000).toFixed(1)} s`}: ${dirname(r.compiled.encoderPath)}\n` +
+      `${serveHint(r.manifest, dirname(dirname(r.weightsPath)))}\n`);
     return 0;
   } catch (err) {
     if (err instanceof CheckpointError || err instanceof ModelRepositoryError) {

@@ -10,7 +10,7 @@ import type { Summary__Output } from '../generated/onesam/v1/Summary.ts';
 import { ERROR_CODE_KEY } from '../errors/grpc-status.ts';
 import { voxelsToStrokes } from '../pipeline/scribble-strokes.ts';
 import type { NetworkName, ObjectPrompt, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
-import { modeToWire, networkFromWire } from '../server/wire.ts';
+import { modeToWire, networkFromWire, qualityFromWire } from '../server/wire.ts';
 import { SegmentationClient, type ClientOptions } from './client.ts';
 import { rawLabels } from './labels.ts';
 
@@ -62,7 +62,18 @@ export function resultFromSummary(summary: Summary__Output, labels: Uint8Array |
   const t = summary.stagesMs;
   return {
     labels,
-    objects: summary.objects.map((o) => ({ label: o.label, networks: networks(o.networks), voxels: o.voxels, slices: [o.sliceFirst, o.sliceLast] as const })),
+    objects: summary.objects.map((o) => ({
+      label: o.label,
+      networks: networks(o.networks),
+      voxels: o.voxels,
+      slices: [o.sliceFirst, o.sliceLast] as const,
+      // Optional proto3 fields: unset reads as undefined (a set 0 is a real slice index or volume).
+      ...(o.coveredSliceFirst !== undefined && o.coveredSliceLast !== undefined ? { covered: [o.coveredSliceFirst, o.coveredSliceLast] as const } : {}),
+      predictedIou: { mean: o.predictedIouMean, min: o.predictedIouMin },
+      ...(o.volumeMl !== undefined ? { volumeMl: o.volumeMl } : {}),
+      stoppedEarly: o.stoppedEarly,
+      quality: qualityFromWire(o.quality),
+    })),
     slicesEncoded: perNetwork(summary.slicesEncoded),
     slicesReused: perNetwork(summary.slicesReused),
     stages: {

@@ -6,7 +6,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { PipelineError } from '../pipeline/errors.ts';
 import { makeRoutingTable } from '../pipeline/router.ts';
+import { servedNetworks, servingRoutingTable, type NetworkModels } from '../pipeline/serving.ts';
 import { ConfigError } from './errors.ts';
+import { checkModelsInRepository, parseModelsSetting } from './models-setting.ts';
 import { CONFIG_FIELDS, CONFIG_FILE_ENV, DEFAULTS, defaultWorkers, LOG_LEVELS, type Config, type FieldSpec, type TlsConfig } from './schema.ts';
 
 export interface ConfigSources {
@@ -91,12 +93,23 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
   const tls: TlsConfig | undefined = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa !== undefined ? { clientCa } : {}) } : undefined;
   const cacheDir = get<string>('cacheDir');
   const authToken = get<string>('authToken');
+  const modelsDir = get<string>('modelsDir') ?? DEFAULTS.modelsDir;
+  const models = get<NetworkModels>('models') ?? DEFAULTS.models;
+  // The defaults are the embedded demos; an explicit mapping is checked against the repository now, not at load.
+  if (raw.has('models')) checkModelsInRepository(models, modelsDir, 'models', source('models'));
+  const routing = get<Record<string, string>>('routing') ?? {};
+  try {
+    servingRoutingTable(routing, servedNetworks(models));
+  } catch (err) {
+    if (err instanceof PipelineError && err.field) throw new ConfigError(err.field, source('routing'), err.message.slice(err.field.length + 2));
+    throw err;
+  }
   const maxConcurrentRequests = get<number>('maxConcurrentRequests') ?? DEFAULTS.maxConcurrentRequests;
   return {
     host: get<string>('host') ?? DEFAULTS.host,
     port: get<number>('port') ?? DEFAULTS.port,
     metricsPort: get<number>('metricsPort') ?? DEFAULTS.metricsPort,
-    modelsDir: get<string>('modelsDir') ?? DEFAULTS.modelsDir,
+    modelsDir,
     ...(cacheDir !== undefined ? { cacheDir } : {}),
     workers,
     intraOpThreads,
@@ -118,7 +131,8 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     ...(tls ? { tls } : {}),
     ...(authToken !== undefined ? { authToken } : {}),
     logLevel: get<Config['logLevel']>('logLevel') ?? DEFAULTS.logLevel,
-    routing: get<Record<string, string>>('routing') ?? {},
+    routing,
+    models,
   };
 }
 
@@ -191,6 +205,8 @@ function convert(field: FieldSpec, raw: RawValue): unknown {
       return raw.value;
     case 'routing':
       return routing(raw.value, shown, fail, field.path, raw.source);
+    case 'models':
+      return parseModelsSetting(raw.value, field.path, raw.source);
   }
 }
 

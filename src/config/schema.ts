@@ -3,6 +3,7 @@
 // this table.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODELS, type NetworkModels } from '../pipeline/serving.ts';
 import { DEFAULT_MAX_VOXELS } from '../volume/limits.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -53,9 +54,14 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Modality -> network overrides of the default routing table (validated against src/pipeline/router.ts). */
   readonly routing: Readonly<Record<string, string>>;
+  /**
+   * Repository model serving each network (checked against modelsDir in load.ts). A network left out is not loaded
+   * and ROUTE sends every modality to the served one (src/pipeline/serving.ts).
+   */
+  readonly models: NetworkModels;
 }
 
-export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'routing';
+export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'routing' | 'models';
 
 export interface FieldSpec {
   /** Dotted path in the config file and in error messages. */
@@ -78,6 +84,7 @@ export const DEFAULTS = Object.freeze({
   port: 50051,
   metricsPort: 9464,
   modelsDir: fileURLToPath(new URL('../../models', import.meta.url)),
+  models: DEFAULT_MODELS as NetworkModels,
   intraOpThreads: 1,
   // One thread keeps decoding off the event loop; requests queue for it only while another volume is being decoded.
   codecThreads: 1,
@@ -119,6 +126,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'port', env: 'ONESAM_PORT', flag: 'port', type: 'port', defaultText: '50051', description: 'gRPC port (0 picks a free port, logged at start).' },
   { path: 'metricsPort', env: 'ONESAM_METRICS_PORT', flag: 'metrics-port', type: 'port', defaultText: '9464', description: 'HTTP port serving Prometheus metrics at /metrics.' },
   { path: 'modelsDir', env: 'ONESAM_MODELS_DIR', flag: 'models', type: 'path', defaultText: '<project>/models (the embedded demo models)', description: 'Model repository folder (models/<name>/manifest.json).' },
+  { path: 'models', env: 'ONESAM_MODELS', flag: 'network-models', type: 'models', defaultText: '{"litemedsam":"litemedsam-demo","onesam":"onesam-demo"}', description: 'Repository model serving each network: a JSON object of network -> model name (the flag also takes litemedsam=NAME,onesam=NAME). Only the networks named are loaded; with one, ROUTE sends every modality to it. Checked at start: unknown network, missing model or wrong architecture stop the server.' },
   { path: 'cacheDir', env: 'ONESAM_CACHE_DIR', type: 'path', defaultText: 'inside each model folder', description: 'Where compiled ONNX graphs are cached; set it when the model folder is read-only.' },
   { path: 'workers', env: 'ONESAM_WORKERS', flag: 'workers', type: 'int', min: 1, max: 256, defaultText: 'cores / intraOpThreads', description: 'Worker threads, each holding every network.' },
   { path: 'intraOpThreads', env: 'ONESAM_INTRA_OP_THREADS', flag: 'threads', type: 'int', min: 1, max: 256, defaultText: '1', description: 'onnxruntime intra-op threads per worker. Keep workers x threads <= cores.' },

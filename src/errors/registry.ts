@@ -136,6 +136,10 @@ const PIPELINE_ERRORS = {
     status: 'UNAVAILABLE', logLevel: 'warn',
     description: 'the network needed is not loaded (still loading, failed, or the server is shutting down)',
   },
+  NETWORK_NOT_SERVED: {
+    status: 'FAILED_PRECONDITION', logLevel: 'info',
+    description: 'the request needs a network this server does not run (its `models` setting serves only the other one): ask for ROUTE or the served network',
+  },
   REQUEST_CANCELLED: {
     status: 'CANCELLED', logLevel: 'info',
     description: 'the client cancelled the call; the remaining work was stopped',

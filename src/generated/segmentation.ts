@@ -13,6 +13,7 @@ import type { IntensityPreparation as _onesam_v1_IntensityPreparation, Intensity
 import type { LabelsChunk as _onesam_v1_LabelsChunk, LabelsChunk__Output as _onesam_v1_LabelsChunk__Output } from './onesam/v1/LabelsChunk.ts';
 import type { ListModelsRequest as _onesam_v1_ListModelsRequest, ListModelsRequest__Output as _onesam_v1_ListModelsRequest__Output } from './onesam/v1/ListModelsRequest.ts';
 import type { ListModelsResponse as _onesam_v1_ListModelsResponse, ListModelsResponse__Output as _onesam_v1_ListModelsResponse__Output } from './onesam/v1/ListModelsResponse.ts';
+import type { ModelDetails as _onesam_v1_ModelDetails, ModelDetails__Output as _onesam_v1_ModelDetails__Output } from './onesam/v1/ModelDetails.ts';
 import type { ModelStatus as _onesam_v1_ModelStatus, ModelStatus__Output as _onesam_v1_ModelStatus__Output } from './onesam/v1/ModelStatus.ts';
 import type { NetworkSlices as _onesam_v1_NetworkSlices, NetworkSlices__Output as _onesam_v1_NetworkSlices__Output } from './onesam/v1/NetworkSlices.ts';
 import type { ObjectResult as _onesam_v1_ObjectResult, ObjectResult__Output as _onesam_v1_ObjectResult__Output } from './onesam/v1/ObjectResult.ts';
@@ -57,9 +58,11 @@ export interface ProtoGrpcType {
       LabelsChunk: MessageTypeDefinition<_onesam_v1_LabelsChunk, _onesam_v1_LabelsChunk__Output>
       ListModelsRequest: MessageTypeDefinition<_onesam_v1_ListModelsRequest, _onesam_v1_ListModelsRequest__Output>
       ListModelsResponse: MessageTypeDefinition<_onesam_v1_ListModelsResponse, _onesam_v1_ListModelsResponse__Output>
+      ModelDetails: MessageTypeDefinition<_onesam_v1_ModelDetails, _onesam_v1_ModelDetails__Output>
       ModelStatus: MessageTypeDefinition<_onesam_v1_ModelStatus, _onesam_v1_ModelStatus__Output>
       Network: EnumTypeDefinition
       NetworkSlices: MessageTypeDefinition<_onesam_v1_NetworkSlices, _onesam_v1_NetworkSlices__Output>
+      ObjectQuality: EnumTypeDefinition
       ObjectResult: MessageTypeDefinition<_onesam_v1_ObjectResult, _onesam_v1_ObjectResult__Output>
       OutputOptions: MessageTypeDefinition<_onesam_v1_OutputOptions, _onesam_v1_OutputOptions__Output>
       PayloadChunk: MessageTypeDefinition<_onesam_v1_PayloadChunk, _onesam_v1_PayloadChunk__Output>

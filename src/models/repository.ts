@@ -65,6 +65,8 @@ export interface CompiledModel {
   readonly encoderPath: string;
   readonly decoderPath: string;
   readonly cacheKey: string;
+  /** SHA-256 (hex) of the weights file the graphs were built from: what ListModels reports as the weights digest. */
+  readonly weightsSha256: string;
   /** true when the graphs came from the cache. */
   readonly cached: boolean;
   /** Set when a cache entry for these weights existed but failed its check and was rebuilt: why it failed. */
@@ -259,6 +261,7 @@ class Repository implements ModelRepository {
       encoderPath: join(keyDir, ENCODER_FILE),
       decoderPath: join(keyDir, DECODER_FILE),
       cacheKey,
+      weightsSha256,
       cached,
       ...(check.state === 'damaged' ? { repaired: check.reason } : {}),
       timings: { readMs, verifyMs, buildMs },

@@ -19,6 +19,12 @@ export interface AdmissionSnapshot {
   readonly computing: number;
 }
 
+/** Slice embeddings held in the server-wide embedding budget, and the budget. */
+export interface EmbeddingSnapshot {
+  readonly inUse: number;
+  readonly limit: number;
+}
+
 export interface PoolSnapshot {
   readonly queued: number;
   readonly busy: number;
@@ -45,6 +51,7 @@ export class ServiceMetrics {
   readonly errors: Counter<'code'>;
   private poolSource: (() => PoolSnapshot | undefined) | undefined;
   private sessionSource: (() => SessionTotals) | undefined;
+  private embeddingSource: (() => EmbeddingSnapshot | undefined) | undefined;
   private admissionSource: (() => AdmissionSnapshot) | undefined;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
@@ -105,6 +112,16 @@ export class ServiceMetrics {
         this.set({ phase: 'compute' }, a?.computing ?? 0);
       },
     });
+    // Embeddings are the service's largest variable memory: they should fall back to the sessions' share when idle.
+    const embeddings = (): EmbeddingSnapshot | undefined => this.embeddingSource?.();
+    new Gauge({
+      name: 'onesam_embedding_bytes', help: 'Bytes of slice embeddings held in the embedding budget (requests in flight and session caches).', registers,
+      collect() { this.set(embeddings()?.inUse ?? 0); },
+    });
+    new Gauge({
+      name: 'onesam_embedding_budget_bytes', help: 'The embedding budget (embeddingBudgetBytes); 0 until the models are loaded.', registers,
+      collect() { this.set(embeddings()?.limit ?? 0); },
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -115,6 +132,11 @@ export class ServiceMetrics {
 
   setSessionSource(source: () => SessionTotals): void {
     this.sessionSource = source;
+  }
+
+  /** Where the embedding gauges read from; set once the segmenter exists (they read 0 until then). */
+  setEmbeddingSource(source: () => EmbeddingSnapshot | undefined): void {
+    this.embeddingSource = source;
   }
 
   setAdmissionSource(source: () => AdmissionSnapshot): void {

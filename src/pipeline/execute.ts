@@ -9,6 +9,7 @@ import { EmbeddingStore, sliceKey } from './embedding-store.ts';
 import { PipelineError } from './errors.ts';
 import { scribbleMask256, resizedSize, scaleBoxTo256 } from './geometry.ts';
 import { LabelAssembler } from './labels.ts';
+import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
 import type { DetailedPlan, ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
 import type { NetworkName, ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
@@ -106,9 +107,17 @@ class RequestRun {
 
   /** Slices each object's walks actually visited (scribble walks may go past the planned range). */
   readonly visited = new Map<number, [number, number]>();
+  /** Per object ordinal: the decoder's predicted IoU on every slice decoded for it. */
+  readonly ious = new Map<number, IouStats>();
+  /** Object ordinals one of whose walks ended on an empty mask before the volume's edge. */
+  readonly stoppedEarly = new Set<number>();
 
-  record(ordinal: number, z: number, masks: Uint8Array, index: number): void {
+  record(ordinal: number, z: number, result: DecodeResult, index: number): void {
     const t0 = performance.now();
+    const masks = result.masks;
+    let iou = this.ious.get(ordinal);
+    if (!iou) this.ious.set(ordinal, (iou = new IouStats()));
+    iou.add(result.iou[index] ?? Number.NaN);
     const range = this.visited.get(ordinal);
     if (!range) this.visited.set(ordinal, [z, z]);
     else this.visited.set(ordinal, [Math.min(range[0], z), Math.max(range[1], z)]);
@@ -130,7 +139,7 @@ class RequestRun {
       const boxes256 = new Float32Array(chunk.length * 4);
       chunk.forEach((o, j) => boxes256.set(this.box256(o.box), j * 4));
       const result = await this.decodeSlice(z, { kind: 'boxes', boxes256 });
-      chunk.forEach((o, j) => { this.record(o.ordinal, z, result.masks, j); this.objectDone(o.label); });
+      chunk.forEach((o, j) => { this.record(o.ordinal, z, result, j); this.objectDone(o.label); });
     }
   }
 
@@ -147,13 +156,13 @@ class RequestRun {
     const fallback = this.box256(work.box);
     const label = [Math.min(work.ordinal, 255)];
     const first = await this.decodeSlice(work.zmid, { kind: 'boxes', boxes256: Float32Array.from(fallback) }, label);
-    this.record(work.ordinal, work.zmid, first.masks, 0);
+    this.record(work.ordinal, work.zmid, first, 0);
     const walk = async (slices: readonly number[]): Promise<void> => {
       let prev = first.nextBoxes[0] ?? null;
       for (const z of slices) {
         const box = prev ?? fallback;
         const r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(box) }, label);
-        this.record(work.ordinal, z, r.masks, 0);
+        this.record(work.ordinal, z, r, 0);
         prev = r.nextBoxes[0] ?? null;
       }
     };
@@ -176,28 +185,33 @@ class RequestRun {
       return prev ? { kind: 'boxes', boxes256: Float32Array.from(prev) } : null;
     };
     const first = await this.decodeSlice(work.zlo, promptFor(work.zlo, null)!, label);
-    this.record(work.ordinal, work.zlo, first.masks, 0);
+    this.record(work.ordinal, work.zlo, first, 0);
     const up = async (): Promise<void> => {
       let prev = first.nextBoxes[0] ?? null;
       for (let z = work.zlo + 1; z < depth; z++) {
         const prompt = promptFor(z, prev);
         if (!prompt) {
-          if (z > work.zhi) break;
+          if (z > work.zhi) {
+            this.stoppedEarly.add(work.ordinal);
+            break;
+          }
           for (const n of this.plan.networks) this.store.skip(n, z);
           continue;
         }
         const r = await this.decodeSlice(z, prompt, label);
-        this.record(work.ordinal, z, r.masks, 0);
+        this.record(work.ordinal, z, r, 0);
         prev = r.nextBoxes[0] ?? null;
       }
     };
     const down = async (): Promise<void> => {
       let prev = first.nextBoxes[0] ?? null;
-      for (let z = work.zlo - 1; z >= 0 && prev; z--) {
+      let z = work.zlo - 1;
+      for (; z >= 0 && prev; z--) {
         const r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(prev) }, label);
-        this.record(work.ordinal, z, r.masks, 0);
+        this.record(work.ordinal, z, r, 0);
         prev = r.nextBoxes[0] ?? null;
       }
+      if (z >= 0) this.stoppedEarly.add(work.ordinal);
     };
     await this.settleAll([up(), down()]);
     this.objectDone(work.label);
@@ -251,14 +265,26 @@ export async function executePlan(ctx: ExecuteContext, request: SegmentationRequ
     const t1 = performance.now();
     const assembled = run.labels.finish();
     run.stages.assemble += performance.now() - t1;
+    const spacing = request.image.spacing;
     return {
       labels: assembled.labels,
-      objects: plan.work.map((w, i) => ({
-        label: w.label,
-        networks: plan.networks,
-        voxels: assembled.voxelsPerOrdinal[i + 1] ?? 0,
-        slices: run.visited.get(w.ordinal) ?? plan.objects[i]!.slices,
-      })),
+      objects: plan.work.map((w, i) => {
+        const voxels = assembled.voxelsPerOrdinal[w.ordinal] ?? 0;
+        const first = assembled.firstSlice[w.ordinal] ?? -1;
+        const predictedIou = (run.ious.get(w.ordinal) ?? new IouStats()).summary;
+        const ml = volumeMl(voxels, spacing);
+        return {
+          label: w.label,
+          networks: plan.networks,
+          voxels,
+          slices: run.visited.get(w.ordinal) ?? plan.objects[i]!.slices,
+          ...(first >= 0 ? { covered: [first, assembled.lastSlice[w.ordinal]!] as const } : {}),
+          predictedIou,
+          ...(ml !== undefined ? { volumeMl: ml } : {}),
+          stoppedEarly: run.stoppedEarly.has(w.ordinal),
+          quality: objectQuality(voxels, predictedIou.mean),
+        };
+      }),
       slicesEncoded: { ...run.store.encoded },
       slicesReused: { ...run.store.reused },
       stages: run.stages,

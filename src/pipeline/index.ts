@@ -6,18 +6,25 @@ import { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
 import { executePlan } from './execute.ts';
 import { planRequest } from './plan.ts';
-import { makeRoutingTable, type RoutingTable } from './router.ts';
-import type { EmbeddingCache, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
+import type { RoutingTable } from './router.ts';
+import { checkServed, DEFAULT_MODELS, fallbackNetwork, servedNetworks, servingRoutingTable, type NetworkModels } from './serving.ts';
+import type { EmbeddingCache, ModelInfo, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
 import type { NetworkName, SegmentationRequest, SegmentationResult } from './types.ts';
-import { openRepository } from '../models/repository.ts';
+import { join } from 'node:path';
+import { parameterCount } from '../models/architectures.ts';
+import { readWeightsMetadata } from '../models/checkpoint/weights-metadata.ts';
+import { openRepository, type CompiledModel } from '../models/repository.ts';
 
 export interface PipelineConfig {
   /** Model repository folder (models/<name>/manifest.json). */
   readonly modelsDir: string;
   /** Compiled-graph cache folder; default: inside each model's folder. */
   readonly cacheDir?: string;
-  /** Repository model names serving each network. */
-  readonly models?: Readonly<Partial<Record<NetworkName, string>>>;
+  /**
+   * Repository model name serving each network (default DEFAULT_MODELS). A network without an entry is not loaded;
+   * ROUTE then sends every modality to the served one (src/pipeline/serving.ts).
+   */
+  readonly models?: NetworkModels;
   readonly workers?: number;
   readonly intraOpThreads?: number;
   /** Bytes of slice embeddings held at once, across all requests. */
@@ -28,7 +35,7 @@ export interface PipelineConfig {
   readonly routing?: Readonly<Record<string, string>>;
 }
 
-export const DEFAULT_MODELS: Readonly<Record<NetworkName, string>> = Object.freeze({ litemedsam: 'litemedsam-demo', onesam: 'onesam-demo' });
+export { DEFAULT_MODELS };
 export const DEFAULT_EMBEDDING_BUDGET = 1024 * 1024 * 1024;
 
 export interface PipelineSegmenter extends Segmenter {
@@ -37,21 +44,41 @@ export interface PipelineSegmenter extends Segmenter {
   readonly budget: ByteBudget;
 }
 
+async function modelInfo(compiled: CompiledModel, weightsPath: string): Promise<ModelInfo> {
+  const m = compiled.manifest;
+  const origin = await readWeightsMetadata(weightsPath);
+  return {
+    architecture: m.architecture,
+    precision: m.precision,
+    weightsSha256: compiled.weightsSha256,
+    parameters: parameterCount(m.architecture),
+    source: origin['source'] ?? '',
+    sourceSha256: origin['sourceSha256'] ?? '',
+    description: m.description,
+    license: m.license ?? '',
+    modalities: m.modalities,
+  };
+}
+
 export async function createSegmenter(config: PipelineConfig): Promise<PipelineSegmenter> {
-  const routing = makeRoutingTable(config.routing ?? {});
+  const names = config.models ?? DEFAULT_MODELS;
+  const served = servedNetworks(names);
+  if (served.length === 0) throw new PipelineError('NETWORK_UNAVAILABLE', 'no network to serve: the models setting is empty', 'models');
+  const routing = servingRoutingTable(config.routing ?? {}, served);
+  const fallback = fallbackNetwork(served);
   const repo = await openRepository(config.modelsDir, config.cacheDir ? { cacheDir: config.cacheDir } : {});
-  const names = { ...DEFAULT_MODELS, ...config.models };
   const models: Partial<Record<NetworkName, WorkerModelPaths>> = {};
   const hq = new Set<NetworkName>();
   const statuses: NetworkStatus[] = [];
-  for (const network of ['litemedsam', 'onesam'] as const) {
-    const compiled = await repo.ensureCompiled(names[network]);
+  for (const network of served) {
+    const name = names[network]!;
+    const compiled = await repo.ensureCompiled(name);
     if (compiled.manifest.architecture !== network) {
-      throw new PipelineError('NETWORK_UNAVAILABLE', `model ${names[network]} is a ${compiled.manifest.architecture} network, not ${network}`, `models.${network}`);
+      throw new PipelineError('NETWORK_UNAVAILABLE', `model ${name} is a ${compiled.manifest.architecture} network, not ${network}`, `models.${network}`);
     }
     models[network] = { encoderPath: compiled.encoderPath, decoderPath: compiled.decoderPath };
     if (network === 'onesam') hq.add(network);
-    statuses.push({ name: network, model: names[network], ready: false });
+    statuses.push({ name: network, model: name, ready: false, info: await modelInfo(compiled, join(repo.get(name)!.dir, compiled.manifest.weights)) });
   }
   const pool = new WorkerPool({
     models,
@@ -69,16 +96,20 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     pool,
     budget,
     plan(request: SegmentationRequest): SegmentationPlan {
-      return planRequest(request, routing);
+      const plan = planRequest(request, routing, fallback);
+      checkServed(plan.networks, served);
+      return plan;
     },
     async segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult> {
       if (closing) throw new PipelineError('NETWORK_UNAVAILABLE', 'the server is shutting down');
-      const plan = planRequest(request, routing);
+      const plan = planRequest(request, routing, fallback);
+      checkServed(plan.networks, served);
       return executePlan({ pool, budget, hqNetworks: hq }, request, plan, options);
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
     networks: () => statuses.map((s) => ({ ...s })),
     poolStats: () => pool.stats(),
+    embeddingStats: () => ({ inUse: budget.inUse, limit: budget.limit }),
     async close(): Promise<void> {
       closing = true;
       for (const s of statuses) (s as { ready: boolean }).ready = false;

@@ -7,6 +7,9 @@ export interface AssembledLabels {
   readonly labels: Uint8Array | Uint16Array;
   /** Voxels each object ordinal holds in the final volume (index 0 is background). */
   readonly voxelsPerOrdinal: Uint32Array;
+  /** First and last slice holding each ordinal in the final volume; -1 for ordinals with no voxels. */
+  readonly firstSlice: Int32Array;
+  readonly lastSlice: Int32Array;
 }
 
 export class LabelAssembler {
@@ -32,14 +35,22 @@ export class LabelAssembler {
     const labels = maxLabel > 255 ? new Uint16Array(this.ordinals.length) : new Uint8Array(this.ordinals.length);
     const lut = Uint16Array.from([0, ...this.labelOfOrdinal]);
     const voxels = new Uint32Array(lut.length);
+    const first = new Int32Array(lut.length).fill(-1);
+    const last = new Int32Array(lut.length).fill(-1);
     const o = this.ordinals;
-    for (let i = 0; i < o.length; i++) {
-      const ord = o[i]!;
-      if (ord !== 0) {
-        labels[i] = lut[ord]!;
-        voxels[ord]!++;
+    for (let z = 0; z < this.depth; z++) {
+      const end = (z + 1) * this.plane;
+      for (let i = z * this.plane; i < end; i++) {
+        const ord = o[i]!;
+        if (ord !== 0) {
+          labels[i] = lut[ord]!;
+          voxels[ord]!++;
+          // Slices ascend, so the first hit is the first slice and every hit moves the last one.
+          if (first[ord] === -1) first[ord] = z;
+          last[ord] = z;
+        }
       }
     }
-    return { labels, voxelsPerOrdinal: voxels };
+    return { labels, voxelsPerOrdinal: voxels, firstSlice: first, lastSlice: last };
   }
 }

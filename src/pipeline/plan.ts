@@ -118,12 +118,12 @@ export function objectVisits(work: ObjectWork): { all: number[]; walks: number[]
   }
 }
 
-export function planRequest(request: SegmentationRequest, routing: RoutingTable): DetailedPlan {
+export function planRequest(request: SegmentationRequest, routing: RoutingTable, fallback?: NetworkName): DetailedPlan {
   checkImage(request.image);
   if (request.objects.length > MAX_OBJECTS) {
     throw new PipelineError('PROMPT_INVALID', `${request.objects.length} objects exceed the limit of ${MAX_OBJECTS}`, 'prompts');
   }
-  const networks = networksFor(request.mode, request.modality, routing);
+  const networks = networksFor(request.mode, request.modality, routing, fallback);
   const work = request.objects.map((o, i) => describeWork(o, i + 1, request.image, `prompts[${i}]`));
   const visits: number[] = [];
   const walks: number[][] = [];

@@ -87,12 +87,15 @@ export function makeRoutingTable(overrides: Readonly<Record<string, string>> = {
   return Object.freeze(table);
 }
 
-/** The networks that run for a request: one, or both for `fuse`. */
-export function networksFor(mode: EnsembleMode, modality: Modality | undefined, table: RoutingTable): readonly NetworkName[] {
+/**
+ * The networks that run for a request: one, or both for `fuse`. `fallback` is ROUTE's network for an unknown
+ * modality (the served one on a single-network server, src/pipeline/serving.ts).
+ */
+export function networksFor(mode: EnsembleMode, modality: Modality | undefined, table: RoutingTable, fallback: NetworkName = FALLBACK_NETWORK): readonly NetworkName[] {
   switch (mode) {
     case 'litemedsam': return ['litemedsam'];
     case 'onesam': return ['onesam'];
     case 'fuse': return ['litemedsam', 'onesam'];
-    case 'route': return [modality ? table[modality] : FALLBACK_NETWORK];
+    case 'route': return [modality ? table[modality] : fallback];
   }
 }

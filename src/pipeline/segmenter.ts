@@ -34,11 +34,29 @@ export interface SegmentationPlan {
   readonly mode: EnsembleMode;
 }
 
+/** What a served model is and where it came from (ListModels). */
+export interface ModelInfo {
+  readonly architecture: string;
+  /** Compute precision of the graphs (manifest `precision`). */
+  readonly precision: string;
+  /** SHA-256 (hex) of the repository's weights file. */
+  readonly weightsSha256: string;
+  /** Learnable parameters of the architecture (BatchNorm statistics and fixed encodings excluded). */
+  readonly parameters: number;
+  /** The checkpoint file the model was imported from, and its SHA-256; empty when the manifest does not say. */
+  readonly source: string;
+  readonly sourceSha256: string;
+  readonly description: string;
+  readonly license: string;
+  readonly modalities: readonly string[];
+}
+
 export interface NetworkStatus {
   readonly name: NetworkName;
   readonly model: string;
   readonly ready: boolean;
   readonly message?: string;
+  readonly info?: ModelInfo;
 }
 
 export interface Segmenter {
@@ -50,6 +68,8 @@ export interface Segmenter {
   networks(): readonly NetworkStatus[];
   /** Pool statistics for metrics: queued tasks, busy workers, total workers. */
   poolStats(): { readonly queued: number; readonly busy: number; readonly workers: number };
+  /** Bytes of slice embeddings held in the server-wide budget (requests and session caches), and the budget. */
+  embeddingStats?(): { readonly inUse: number; readonly limit: number };
   /** Waits for in-flight work, then closes the pool. */
   close(): Promise<void>;
 }

@@ -59,12 +59,27 @@ export interface StageTimes {
   queue: number;
 }
 
+/** A hint a client can act on (see src/pipeline/object-quality.ts for the rule and its threshold). */
+export type ObjectQuality = 'ok' | 'low_predicted_iou' | 'empty';
+
 export interface ObjectSummary {
   readonly label: number;
   readonly networks: readonly NetworkName[];
   readonly voxels: number;
   /** First and last slice the object's walks visited. */
   readonly slices: readonly [number, number];
+  /** First and last slice holding this object's voxels in the output; absent when it has none. */
+  readonly covered?: readonly [number, number];
+  /** The decoder's predicted IoU (clamped to 0..1) over the slices decoded for this object: mean and minimum. */
+  readonly predictedIou: { readonly mean: number; readonly min: number };
+  /** Millilitres (voxels x spacing product / 1000), when the image's spacing is known. */
+  readonly volumeMl?: number;
+  /**
+   * A walk ended on an empty mask before the volume's edge: scribble propagation beyond the scribbled slices
+   * assumes the object ended there. Box walks never stop early (they fall back to the prompt's box).
+   */
+  readonly stoppedEarly: boolean;
+  readonly quality: ObjectQuality;
 }
 
 export interface SegmentationResult {

@@ -5,9 +5,10 @@ import type { ListModelsResponse } from '../generated/onesam/v1/ListModelsRespon
 import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
-import { FALLBACK_NETWORK, MODALITIES } from '../pipeline/router.ts';
-import type { NetworkStatus } from '../pipeline/segmenter.ts';
-import type { NetworkName } from '../pipeline/types.ts';
+import { MODALITIES } from '../pipeline/router.ts';
+import type { ModelInfo, NetworkStatus } from '../pipeline/segmenter.ts';
+import { DEFAULT_MODELS, fallbackNetwork, servedNetworks, type NetworkModels } from '../pipeline/serving.ts';
+import type { ModelDetails } from '../generated/onesam/v1/ModelDetails.ts';
 import type { ServiceState } from './service-state.ts';
 import { networkToWire } from './wire.ts';
 
@@ -15,16 +16,16 @@ export interface ListModelsDeps {
   readonly state: ServiceState;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
+  /** The `models` setting (default: both demo models): the networks listed while they load. */
+  readonly models?: NetworkModels;
 }
-
-const ALL_NETWORKS: readonly NetworkName[] = ['litemedsam', 'onesam'];
 
 export function createListModelsHandler(deps: ListModelsDeps): grpc.handleUnaryCall<ListModelsRequest__Output, ListModelsResponse> {
   return (_call, callback) => {
     const started = performance.now();
     let status = 'OK';
     try {
-      callback(null, listModels(deps.state));
+      callback(null, listModels(deps.state, deps.models ?? DEFAULT_MODELS));
     } catch (err) {
       const mapped = mapError(err);
       status = statusName(mapped.status);
@@ -36,14 +37,21 @@ export function createListModelsHandler(deps: ListModelsDeps): grpc.handleUnaryC
   };
 }
 
-function listModels(state: ServiceState): ListModelsResponse {
+function details(info: ModelInfo): ModelDetails {
+  return { ...info, modalities: [...info.modalities] };
+}
+
+function listModels(state: ServiceState, models: NetworkModels): ListModelsResponse {
   const segmenter = state.segmenter;
+  const served = servedNetworks(models);
   const statuses: readonly NetworkStatus[] = segmenter
     ? segmenter.networks()
-    : ALL_NETWORKS.map((name) => ({ name, model: '', ready: false, message: state.phase === 'failed' ? 'failed to load; see the server log' : 'loading' }));
+    : served.map((name) => ({ name, model: models[name] ?? '', ready: false, message: state.phase === 'failed' ? 'failed to load; see the server log' : 'loading' }));
   return {
-    models: statuses.map((s) => ({ network: networkToWire(s.name), model: s.model, ready: s.ready, message: s.message ?? '' })),
+    models: statuses.map((s) => ({
+      network: networkToWire(s.name), model: s.model, ready: s.ready, message: s.message ?? '', ...(s.info ? { details: details(s.info) } : {}),
+    })),
     routing: MODALITIES.map((modality) => ({ modality, network: networkToWire(state.routing[modality]) })),
-    fallback: networkToWire(FALLBACK_NETWORK),
+    fallback: networkToWire(fallbackNetwork(segmenter ? segmenter.networks().map((s) => s.name) : served)),
   };
 }

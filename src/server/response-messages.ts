@@ -2,11 +2,12 @@
 import type { Accepted } from '../generated/onesam/v1/Accepted.ts';
 import type { Summary } from '../generated/onesam/v1/Summary.ts';
 import type { SegmentationPlan } from '../pipeline/segmenter.ts';
-import type { ImageVolume, NetworkName, SegmentationResult } from '../pipeline/types.ts';
+import type { ObjectResult } from '../generated/onesam/v1/ObjectResult.ts';
+import type { ImageVolume, NetworkName, ObjectSummary, SegmentationResult } from '../pipeline/types.ts';
 import type { SessionInfo } from '../generated/onesam/v1/SessionInfo.ts';
 import type { ParsedHeader } from './request-header.ts';
 import type { SessionSnapshot } from './session-registry.ts';
-import { labelFormatToWire, modeToWire, networkToWire } from './wire.ts';
+import { labelFormatToWire, modeToWire, networkToWire, qualityToWire } from './wire.ts';
 
 export interface RequestTimes {
   readonly ingestMs: number;
@@ -36,6 +37,22 @@ export function acceptedMessage(header: ParsedHeader, image: ImageVolume, plan: 
   };
 }
 
+export function objectResult(o: ObjectSummary): ObjectResult {
+  return {
+    label: o.label,
+    networks: o.networks.map(networkToWire),
+    voxels: o.voxels,
+    sliceFirst: o.slices[0],
+    sliceLast: o.slices[1],
+    predictedIouMean: o.predictedIou.mean,
+    predictedIouMin: o.predictedIou.min,
+    ...(o.volumeMl !== undefined ? { volumeMl: o.volumeMl } : {}),
+    ...(o.covered ? { coveredSliceFirst: o.covered[0], coveredSliceLast: o.covered[1] } : {}),
+    stoppedEarly: o.stoppedEarly,
+    quality: qualityToWire(o.quality),
+  };
+}
+
 export function summaryMessage(
   header: ParsedHeader,
   result: SegmentationResult,
@@ -48,7 +65,7 @@ export function summaryMessage(
   const s = result.stages;
   return {
     requestId: header.requestId,
-    objects: result.objects.map((o) => ({ label: o.label, networks: o.networks.map(networkToWire), voxels: o.voxels, sliceFirst: o.slices[0], sliceLast: o.slices[1] })),
+    objects: result.objects.map(objectResult),
     slicesEncoded: perNetwork(result.slicesEncoded),
     slicesReused: perNetwork(result.slicesReused),
     stagesMs: {

@@ -20,6 +20,7 @@ import { createSegmentHandler } from './segment-handler.ts';
 import type { ServiceState } from './service-state.ts';
 import { createCloseSessionHandler } from './close-session-handler.ts';
 import type { SessionRegistry } from './session-registry.ts';
+import type { NetworkModels } from '../pipeline/serving.ts';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -29,10 +30,12 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   readonly maxPayloadBytes: number;
   readonly maxVoxels: number;
+  readonly state: ServiceState;
+  /** The `models` setting: which networks ListModels reports while they load (default: both demo models). */
+  readonly models?: NetworkModels;
   readonly uploadIdleTimeoutMs: number;
   readonly uploadMinBytesPerSecond: number;
   readonly responseStallTimeoutMs: number;
-  readonly state: ServiceState;
   readonly health: ServiceHealth;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;

@@ -3,9 +3,10 @@
 import type { EnsembleMode as WireMode } from '../generated/onesam/v1/EnsembleMode.ts';
 import type { LabelFormat as WireLabelFormat } from '../generated/onesam/v1/LabelFormat.ts';
 import type { Network as WireNetwork, Network__Output } from '../generated/onesam/v1/Network.ts';
+import type { ObjectQuality as WireQuality, ObjectQuality__Output } from '../generated/onesam/v1/ObjectQuality.ts';
 import type { PayloadFormat as WirePayloadFormat } from '../generated/onesam/v1/PayloadFormat.ts';
 import type { VoxelType as WireVoxelType } from '../generated/onesam/v1/VoxelType.ts';
-import type { EnsembleMode, NetworkName } from '../pipeline/types.ts';
+import type { EnsembleMode, NetworkName, ObjectQuality } from '../pipeline/types.ts';
 import type { PayloadFormat } from '../volume/payload.ts';
 import type { RawDType } from '../volume/raw.ts';
 
@@ -73,4 +74,15 @@ export function voxelTypeToWire(dtype: RawDType): WireVoxelType {
 /** Names a client may use for an enum field, for error messages. */
 export function enumChoices(prefix: string, names: readonly string[]): string {
   return names.map((n) => `${prefix}${n.toUpperCase()}`).join(', ');
+}
+
+export function qualityToWire(quality: ObjectQuality): ObjectQuality__Output {
+  return `OBJECT_QUALITY_${quality.toUpperCase()}` as ObjectQuality__Output;
+}
+
+/** A server without quality hints (older than the field) sends UNSPECIFIED: read as `ok`, nothing to flag. */
+export function qualityFromWire(value: WireQuality | undefined): ObjectQuality {
+  if (value === 'OBJECT_QUALITY_LOW_PREDICTED_IOU' || value === 2) return 'low_predicted_iou';
+  if (value === 'OBJECT_QUALITY_EMPTY' || value === 3) return 'empty';
+  return 'ok';
 }

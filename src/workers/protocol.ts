@@ -84,6 +84,8 @@ export interface DecodeResult {
   readonly masks: Uint8Array;
   /** Per prompt: [x0, y0, x1, y1] in 256-space for the next slice, or null when the resized mask is empty. */
   readonly nextBoxes: readonly (readonly [number, number, number, number] | null)[];
+  /** Per prompt: the decoder's predicted IoU of its mask (fuse: averaged over the networks). */
+  readonly iou: Float32Array;
   readonly decodeMs: number;
   readonly postprocessMs: number;
 }

@@ -108,10 +108,11 @@ function promptFeeds(task: DecodeTask, batch: number): Record<string, ort.Tensor
 }
 
 async function decode(task: DecodeTask): Promise<DecodeResult> {
-  if (isCancelled(task.cancel)) return { cancelled: true, masks: new Uint8Array(0), nextBoxes: [], decodeMs: 0, postprocessMs: 0 };
+  if (isCancelled(task.cancel)) return { cancelled: true, masks: new Uint8Array(0), nextBoxes: [], iou: new Float32Array(0), decodeMs: 0, postprocessMs: 0 };
   const batch = task.prompts.kind === 'boxes' ? task.prompts.boxes256.length / 4 : task.prompts.masks256.length / 65536;
   const t0 = performance.now();
   const logits: Float32Array[] = [];
+  const ious: Float32Array[] = [];
   for (const entry of task.embeddings) {
     const net = network(entry.network);
     embeddingScratch.set(new Float32Array(entry.embedding));
@@ -124,12 +125,27 @@ async function decode(task: DecodeTask): Promise<DecodeResult> {
       intermScratch.set(new Float32Array(entry.interm));
       feeds['interm_embeddings'] = new ort.Tensor('float32', intermScratch, [1, 64, 64, 160]);
     }
-    const out = await net.decoder.run(feeds, ['low_res_logits']);
+    const out = await net.decoder.run(feeds, ['low_res_logits', 'iou_predictions']);
     logits.push(out['low_res_logits']!.data as Float32Array);
+    ious.push(out['iou_predictions']!.data as Float32Array);
   }
   const t1 = performance.now();
   const { masks, nextBoxes } = logitsToMasks(logits, batch, task);
-  return { cancelled: false, masks, nextBoxes, decodeMs: t1 - t0, postprocessMs: performance.now() - t1 };
+  return { cancelled: false, masks, nextBoxes, iou: meanPerPrompt(ious, batch), decodeMs: t1 - t0, postprocessMs: performance.now() - t1 };
+}
+
+/**
+ * Each prompt's predicted IoU (mask token 0's score); for `fuse`, the networks' predictions averaged, as their
+ * probabilities are. The decoder computes it anyway: fetching it costs a (B,1) copy.
+ */
+function meanPerPrompt(perNetwork: readonly Float32Array[], batch: number): Float32Array {
+  const out = new Float32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let sum = 0;
+    for (const iou of perNetwork) sum += iou[b]!;
+    out[b] = sum / perNetwork.length;
+  }
+  return out;
 }
 
 export default async function run(task: WorkerTask): Promise<EncodeResult | DecodeResult | PingResult> {

@@ -4,10 +4,14 @@
 // with its label: box2d on its slice, box3d over z0..z1, scribble voxels as given. Pool stats model `workers`
 // slots shared by the running requests.
 import { PipelineError } from '../../src/pipeline/errors.ts';
+import { objectQuality, volumeMl } from '../../src/pipeline/object-quality.ts';
 import { planRequest } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING, type RoutingTable } from '../../src/pipeline/router.ts';
 import type { EmbeddingCache, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from '../../src/pipeline/segmenter.ts';
 import type { NetworkName, SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
+
+/** The predicted IoU the fake reports for every object. */
+export const FAKE_PREDICTED_IOU = 0.875;
 
 export interface FakeSegmenterOptions {
   /** Simulated encode time per planned slice. */
@@ -83,7 +87,14 @@ export class FakeSegmenter implements Segmenter {
       const objects = request.objects.map((o, i) => {
         const voxels = paint(labels, o.prompt, o.label, request.image);
         options.onProgress?.({ kind: 'object-done', label: o.label, done: i + 1, total: request.objects.length });
-        return { label: o.label, networks: plan.networks, voxels, slices: plan.objects[i]!.slices };
+        const slices = plan.objects[i]!.slices;
+        const ml = volumeMl(voxels, request.image.spacing);
+        // A fixed, plausible confidence: the fake paints the prompt's box, covering the planned slices.
+        return {
+          label: o.label, networks: plan.networks, voxels, slices, ...(voxels > 0 ? { covered: slices } : {}),
+          predictedIou: { mean: FAKE_PREDICTED_IOU, min: FAKE_PREDICTED_IOU }, ...(ml !== undefined ? { volumeMl: ml } : {}),
+          stoppedEarly: false, quality: objectQuality(voxels, FAKE_PREDICTED_IOU),
+        };
       });
       this.completed++;
       return {

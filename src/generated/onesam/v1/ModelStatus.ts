@@ -1,6 +1,7 @@
 // Original file: proto/onesam/v1/segmentation.proto
 
 import type { Network as _onesam_v1_Network, Network__Output as _onesam_v1_Network__Output } from '../../onesam/v1/Network.ts';
+import type { ModelDetails as _onesam_v1_ModelDetails, ModelDetails__Output as _onesam_v1_ModelDetails__Output } from '../../onesam/v1/ModelDetails.ts';
 
 export interface ModelStatus {
   'network'?: (_onesam_v1_Network);
@@ -13,6 +14,10 @@ export interface ModelStatus {
    * Why it is not ready, when it is not.
    */
   'message'?: (string);
+  /**
+   * What the model is and where it came from (its manifest.json); set once the model is loaded.
+   */
+  'details'?: (_onesam_v1_ModelDetails | null);
 }
 
 export interface ModelStatus__Output {
@@ -26,4 +31,8 @@ export interface ModelStatus__Output {
    * Why it is not ready, when it is not.
    */
   'message': (string);
+  /**
+   * What the model is and where it came from (its manifest.json); set once the model is loaded.
+   */
+  'details': (_onesam_v1_ModelDetails__Output | null);
 }
