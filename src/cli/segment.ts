@@ -5,7 +5,8 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { challengeCase } from '../pipeline/challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
-import { createSegmenter } from '../pipeline/index.ts';
+import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
+import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
 import { planRequest } from '../pipeline/plan.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
@@ -15,7 +16,26 @@ import { loadConfig } from '../config/load.ts';
 import { parseFlags, positiveInt, UsageError } from './args.ts';
 
 const MODES: readonly EnsembleMode[] = ['route', 'litemedsam', 'onesam', 'fuse'];
+/** As `onesam serve` (sysexits.h EX_CONFIG): a setting is wrong, retrying will not help. */
+const EXIT_CONFIG = 78;
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
+
+/** One object of `--json`: the Summary's ObjectResult, with the quality hint spelt as on the wire without its prefix. */
+export interface ObjectLine {
+  readonly label: number;
+  readonly networks: readonly string[];
+  readonly voxels: number;
+  /** Slices the walks visited. */
+  readonly slices: readonly [number, number];
+  /** Slices holding the object's voxels; null when it has none. */
+  readonly coveredSlices: readonly [number, number] | null;
+  readonly predictedIouMean: number;
+  readonly predictedIouMin: number;
+  /** null when the input has no spacing (2D cases). */
+  readonly volumeMl: number | null;
+  readonly stoppedEarly: boolean;
+  readonly quality: 'OK' | 'LOW_PREDICTED_IOU' | 'EMPTY';
+}
 
 export interface SegmentSummary {
   readonly case: string;
@@ -23,7 +43,7 @@ export interface SegmentSummary {
   readonly mode: EnsembleMode;
   readonly shape: readonly number[];
   readonly labelDtype: 'uint8' | 'uint16';
-  readonly objects: readonly { label: number; networks: readonly string[]; voxels: number; slices: readonly [number, number] }[];
+  readonly objects: readonly ObjectLine[];
   readonly slicesEncoded: Readonly<Record<string, number>>;
   readonly stagesMs: Readonly<Record<string, number>>;
   readonly wallMs: number;
@@ -37,7 +57,11 @@ export function summarize(caseName: string, request: SegmentationRequest, result
     mode: request.mode,
     shape,
     labelDtype: result.labels instanceof Uint16Array ? 'uint16' : 'uint8',
-    objects: result.objects.map((o) => ({ label: o.label, networks: o.networks, voxels: o.voxels, slices: o.slices })),
+    objects: result.objects.map((o) => ({
+      label: o.label, networks: o.networks, voxels: o.voxels, slices: o.slices, coveredSlices: o.covered ?? null,
+      predictedIouMean: o.predictedIou.mean, predictedIouMin: o.predictedIou.min, volumeMl: o.volumeMl ?? null,
+      stoppedEarly: o.stoppedEarly, quality: o.quality.toUpperCase() as ObjectLine['quality'],
+    })),
     slicesEncoded: result.slicesEncoded,
     stagesMs: Object.fromEntries(Object.entries(result.stages).map(([k, v]) => [k, round(v)])),
     wallMs: round(wallMs),
@@ -51,6 +75,10 @@ export async function run(args: string[]): Promise<number> {
     if (e instanceof UsageError) {
       process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]]\n`);
       return 2;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(`onesam segment: ${e.message}\n`);
+      return EXIT_CONFIG;
     }
     const code = (e as { code?: string }).code;
     process.stderr.write(`onesam segment: ${code ? `${code}: ` : ''}${(e as Error).message}\n`);
@@ -80,6 +108,7 @@ async function segment(args: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     server: { type: 'string' },
     models: { type: 'string' },
+    'network-models': { type: 'string' },
     workers: { type: 'string' },
     threads: { type: 'string' },
     prompt: { type: 'string', default: 'auto' },
@@ -97,6 +126,9 @@ async function segment(args: string[]): Promise<number> {
   const input = positionals[0]!;
   const modality = values.modality !== undefined ? parseModality(values.modality) : modalityFromFileName(input);
   if (values.modality !== undefined && !modality) throw new UsageError(`unknown modality "${values.modality}"`);
+
+  // The models setting is checked before any input is read: a typo in it fails at once, naming the field.
+  const settings = values.server ? undefined : pipelineSettings(process.env, { models: values.models, 'network-models': values['network-models'] });
 
   const t0 = performance.now();
   // The same decoded-size limits as the server's, so a bomb is refused here too instead of filling memory.
@@ -117,7 +149,7 @@ async function segment(args: string[]): Promise<number> {
     const workers = positiveInt(values.workers, '--workers');
     const threads = positiveInt(values.threads, '--threads');
     const segmenter = await createSegmenter({
-      modelsDir: values.models ?? process.env['ONESAM_MODELS_DIR'] ?? DEFAULT_MODELS_DIR,
+      ...settings!,
       ...(workers ? { workers } : {}), ...(threads ? { intraOpThreads: threads } : {}),
     });
     try {
@@ -138,8 +170,29 @@ async function segment(args: string[]): Promise<number> {
   } else {
     process.stdout.write(`${summary.case}: ${summary.objects.length} objects, networks ${[...new Set(summary.objects.flatMap((o) => o.networks))].join('+') || '-'}, ` +
       `slices encoded ${Object.entries(summary.slicesEncoded).map(([k, v]) => `${k}=${v}`).join(' ')}, ${summary.wallMs} ms -> ${values.output}\n`);
+    for (const o of summary.objects.filter((line) => line.quality !== 'OK')) {
+      process.stdout.write(`  label ${o.label}: ${o.quality} (predicted IoU mean ${o.predictedIouMean.toFixed(2)}, min ${o.predictedIouMin.toFixed(2)})\n`);
+    }
   }
   return 0;
+}
+
+/** Settings `onesam segment` shares with `onesam serve`: where the models are and which serve each network. */
+const PIPELINE_ENV = ['ONESAM_CONFIG', 'ONESAM_MODELS_DIR', 'ONESAM_CACHE_DIR', 'ONESAM_MODELS', 'ONESAM_ROUTING'];
+
+/**
+ * The model repository, the `models` mapping and the routing overrides, from the same sources and with the same
+ * checks as `onesam serve` (src/config/load.ts): `--models DIR` / ONESAM_MODELS_DIR, `--network-models` /
+ * ONESAM_MODELS, ONESAM_CACHE_DIR, ONESAM_ROUTING and the ONESAM_CONFIG file. Throws ConfigError naming the field.
+ */
+export function pipelineSettings(env: Readonly<Record<string, string | undefined>>, flags: Readonly<Record<string, string | undefined>>): PipelineConfig {
+  const { config } = loadConfig({ env: Object.fromEntries(PIPELINE_ENV.map((n) => [n, env[n]])), flags });
+  return {
+    modelsDir: config.modelsDir,
+    ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
+    models: config.models,
+    routing: config.routing,
+  };
 }
 
 /**
