@@ -118,6 +118,8 @@ const headerPatch: fc.Arbitrary<(h: RequestHeader, payload: Uint8Array) => Reque
   hostileHeader.chain((hostile) => fc.constantFrom(...(Object.keys(hostile) as (keyof RequestHeader)[]), 'requestId').map((key) => (h: RequestHeader) => ({ ...h, [key]: hostile[key] }))),
   fc.constantFrom(-1, 1, -1000, 1_000_000).map((delta) => (h: RequestHeader, payload: Uint8Array) => ({ ...h, payloadBytes: Math.max(0, payload.length + delta) })),
   fc.uuid().map((sessionId) => (h: RequestHeader) => ({ ...h, sessionId })),
+  // A session request (prompts only) naming a session this server never held: a UUID or any client text.
+  fc.oneof(fc.uuid(), text).map((sessionId) => (h: RequestHeader) => ({ sessionId, prompts: h.prompts, network: h.network, output: h.output, modality: h.modality })),
 );
 
 type PayloadDamage = { family: string; damage: (b: Uint8Array) => Uint8Array };
@@ -199,23 +201,48 @@ function build(family: string, header: Uint8Array | undefined, payload: Uint8Arr
 
 const validHeader = (v: ValidPayload): RequestHeader => ({ ...v.header, payloadBytes: v.payload.length });
 
-/** A whole Segment call. Weights: about one case in six is an undamaged request. */
-export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.oneof(
-  { weight: 3, arbitrary: fc.tuple(validPayload, chunking).chain(([v, cuts]) => build(`valid-${v.format}`, headerMessage(validHeader(v)), v.payload, cuts, true)) },
-  { weight: 4, arbitrary: fc.tuple(validPayload, headerPatch, chunking).chain(([v, patch, cuts]) => build('header-field', headerMessage(patch(validHeader(v), v.payload)), v.payload, cuts, false)) },
-  { weight: 5, arbitrary: fc.tuple(validPayload, chunking).chain(([v, cuts]) => payloadDamage(v.format).chain(({ family, damage }) => {
-    const payload = damage(v.payload);
-    return build(family, headerMessage({ ...v.header, payloadBytes: payload.length }), payload, cuts, false);
-  })) },
-  { weight: 3, arbitrary: fc.tuple(validPayload, chunking, sequenceDamage).chain(([v, cuts, s]) => build(s.family, headerMessage(validHeader(v)), v.payload, cuts, false, s.apply)) },
-  { weight: 2, arbitrary: fc.tuple(hostileHeader, fc.uint8Array({ maxLength: 2048 }), chunking).chain(([h, payload, cuts]) => build('header-random', headerMessage(h), payload, cuts, false)) },
-  { weight: 1, arbitrary: fc.tuple(fc.array(fc.uint8Array({ maxLength: 256 }), { minLength: 1, maxLength: 4 })).chain(([raw]) => callEnd(raw.length).map((end) => tagged({ family: 'raw-messages', messages: raw, end, valid: false }))) },
-  { weight: 1, arbitrary: fc.tuple(validPayload, fc.constantFrom('npz', 'nifti', 'raw')).chain(([v, as]) => {
-    // The right bytes under the wrong format name: npz sent as NIfTI, NIfTI as raw, and so on.
-    const format = as === 'npz' ? 'PAYLOAD_FORMAT_NPZ' : as === 'nifti' ? 'PAYLOAD_FORMAT_NIFTI' : 'PAYLOAD_FORMAT_RAW';
-    return build(`format-swap-${v.format}-as-${as}`, headerMessage({ ...validHeader(v), format, ...(as === 'raw' && !v.header.raw ? { raw: { shape: [16, 16], dtype: 'VOXEL_TYPE_UINT8' } } : {}) }), v.payload, [], false);
-  }) },
-);
+/** Relative weights of the case families (see fuzzCaseArbitrary). */
+export interface FamilyWeights {
+  /** Undamaged requests: segmented for real, the expensive cases with the demo models. */
+  readonly valid: number;
+  /** A valid request with one header field hostile (often still valid: then it is segmented too). */
+  readonly headerField: number;
+  /** A valid header with a damaged payload (zip records, npy header, NIfTI fields, gzip, bytes). */
+  readonly payload: number;
+  /** A valid request with its message sequence changed. */
+  readonly sequence: number;
+  /** A header with every field random, and random payload bytes. */
+  readonly headerRandom: number;
+  /** Messages of random bytes. */
+  readonly rawMessages: number;
+  /** Valid payload bytes under the wrong format name. */
+  readonly formatSwap: number;
+}
+
+/** The test's mix: about one case in six is an undamaged request, a quarter end OK. */
+export const DEFAULT_WEIGHTS: FamilyWeights = Object.freeze({ valid: 3, headerField: 4, payload: 5, sequence: 3, headerRandom: 2, rawMessages: 1, formatSwap: 1 });
+
+/** A whole Segment call, drawn from the families by weight. */
+export function fuzzCaseArbitrary(weights: FamilyWeights = DEFAULT_WEIGHTS): fc.Arbitrary<FuzzCase> {
+  return fc.oneof(
+    { weight: weights.valid, arbitrary: fc.tuple(validPayload, chunking).chain(([v, cuts]) => build(`valid-${v.format}`, headerMessage(validHeader(v)), v.payload, cuts, true)) },
+    { weight: weights.headerField, arbitrary: fc.tuple(validPayload, headerPatch, chunking).chain(([v, patch, cuts]) => build('header-field', headerMessage(patch(validHeader(v), v.payload)), v.payload, cuts, false)) },
+    { weight: weights.payload, arbitrary: fc.tuple(validPayload, chunking).chain(([v, cuts]) => payloadDamage(v.format).chain(({ family, damage }) => {
+      const payload = damage(v.payload);
+      return build(family, headerMessage({ ...v.header, payloadBytes: payload.length }), payload, cuts, false);
+    })) },
+    { weight: weights.sequence, arbitrary: fc.tuple(validPayload, chunking, sequenceDamage).chain(([v, cuts, s]) => build(s.family, headerMessage(validHeader(v)), v.payload, cuts, false, s.apply)) },
+    { weight: weights.headerRandom, arbitrary: fc.tuple(hostileHeader, fc.uint8Array({ maxLength: 2048 }), chunking).chain(([h, payload, cuts]) => build('header-random', headerMessage(h), payload, cuts, false)) },
+    { weight: weights.rawMessages, arbitrary: fc.array(fc.uint8Array({ maxLength: 256 }), { minLength: 1, maxLength: 4 }).chain((raw) => callEnd(raw.length).map((end) => tagged({ family: 'raw-messages', messages: raw, end, valid: false }))) },
+    { weight: weights.formatSwap, arbitrary: fc.tuple(validPayload, fc.constantFrom('npz', 'nifti', 'raw')).chain(([v, as]) => {
+      // The right bytes under the wrong format name: npz sent as NIfTI, NIfTI as raw, and so on.
+      const format = as === 'npz' ? 'PAYLOAD_FORMAT_NPZ' : as === 'nifti' ? 'PAYLOAD_FORMAT_NIFTI' : 'PAYLOAD_FORMAT_RAW';
+      return build(`format-swap-${v.format}-as-${as}`, headerMessage({ ...validHeader(v), format, ...(as === 'raw' && !v.header.raw ? { raw: { shape: [16, 16], dtype: 'VOXEL_TYPE_UINT8' } } : {}) }), v.payload, [], false);
+    }) },
+  );
+}
+
+export const fuzzCase: fc.Arbitrary<FuzzCase> = fuzzCaseArbitrary();
 
 /** A message larger than the server's receive limit (maxMessageBytes): only for the callers that ask for it. */
 export function oversizedMessageCase(limitBytes: number): FuzzCase {
