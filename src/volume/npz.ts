@@ -34,6 +34,10 @@ export const MAX_NPZ_MEMBERS = 256;
 export interface ReadNpzOptions {
   /** Size limits on the arrays (default DEFAULT_DECODE_LIMITS); exceeding one is a VolumeError PAYLOAD_TOO_LARGE. */
   readonly limits?: DecodeLimits;
+  /** Read only these keys; other members are skipped without being inflated (np.load is lazy the same way). */
+  readonly keys?: readonly string[];
+  /** Most elements an array of this key may have, checked with the limits (e.g. boxes: rows a request may hold). */
+  readonly maxElements?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -51,19 +55,26 @@ export function readNpz(bytes: Uint8Array, name: string, options: ReadNpzOptions
   for (const entry of entries) {
     if (!entry.name.endsWith('.npy')) continue;
     const key = entry.name.slice(0, -'.npy'.length);
+    if (options.keys && !options.keys.includes(key)) continue;
     if (arrays.has(key)) throw new NpyError('NPZ_CORRUPT', `${name}: corrupt .npz archive: member ${entry.name} appears twice`);
-    const array = readMember(zip, entry, `${name}[${key}]`, `${name}.${key}`, limits, decoded);
+    const array = readMember(zip, entry, `${name}[${key}]`, `${name}.${key}`, limits, decoded, options.maxElements?.[key]);
     decoded += array.data.byteLength;
     arrays.set(key, array);
   }
   return arrays;
 }
 
-function readMember(zip: ZipReader, entry: ZipEntry, name: string, field: string, limits: DecodeLimits, decodedSoFar: number): NdArray {
+function readMember(zip: ZipReader, entry: ZipEntry, name: string, field: string, limits: DecodeLimits, decodedSoFar: number, maxElements = Infinity): NdArray {
   const data = zip.memberData(entry);
+  const check = (layout: NpyLayout): void => {
+    if (!(layout.count <= maxElements)) {
+      throw new VolumeError('PAYLOAD_TOO_LARGE', field, `shape [${layout.shape.join(', ')}] has ${layout.count} elements, more than the ${maxElements} this array may hold`);
+    }
+    checkArraySize(limits, field, layout.shape, layout.count, layout.itemSize, decodedSoFar);
+  };
   if (entry.method === STORED) {
     const layout = readNpyHeader(data, name);
-    checkArraySize(limits, field, layout.shape, layout.count, layout.itemSize, decodedSoFar);
+    check(layout);
     return npyArray(layout, data, name);
   }
   const inflate = <T>(what: () => T): T => {
@@ -78,7 +89,7 @@ function readMember(zip: ZipReader, entry: ZipEntry, name: string, field: string
   const preamble = inflate(() => inflatedPrefix('deflate-raw', data, NPY_PREAMBLE_BYTES));
   const dataStart = npyDataStart(preamble, name);
   const layout: NpyLayout = readNpyHeader(inflate(() => inflatedPrefix('deflate-raw', data, dataStart)), name);
-  checkArraySize(limits, field, layout.shape, layout.count, layout.itemSize, decodedSoFar);
+  check(layout);
   const fileBytes = layout.dataStart + layout.byteLength;
   const file = inflate(() => {
     try {

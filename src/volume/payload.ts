@@ -4,6 +4,7 @@
 import { gzipSync } from 'node:zlib';
 import { challengeCase, type NdArrayLike } from '../pipeline/challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
+import { MAX_OBJECTS } from '../pipeline/plan.ts';
 import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
 import { VolumeError } from './errors.ts';
 import { preparationBytes, prepareIntensity, type IntensityPreparation, type VoxelArray, type VoxelType } from './intensity.ts';
@@ -67,10 +68,21 @@ function decodeRaw(header: PayloadHeader, bytes: Uint8Array, intensity: Intensit
   };
 }
 
+/** The npz members a request uses; any others are skipped without being inflated. */
+const NPZ_KEYS: readonly string[] = Object.freeze(['imgs', 'boxes', 'spacing', 'scribbles']);
+
+/**
+ * Caps on the small arrays, checked from their .npy headers like the image's: every box becomes an object (a
+ * request holds at most MAX_OBJECTS), and the spacing is three numbers (a few more are tolerated so the message
+ * about its length comes from validateSpacing). Without them a few KB of zip could declare a (10^7, 6) `boxes`
+ * array under both size limits and have ten million prompt objects built before the object limit refuses them.
+ */
+const NPZ_MAX_ELEMENTS: Readonly<Record<string, number>> = Object.freeze({ boxes: MAX_OBJECTS * 6, spacing: 16 });
+
 function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation, limits: DecodeLimits): DecodedVolume {
   let arrays: ReadonlyMap<string, NdArray>;
   try {
-    arrays = readNpz(bytes, 'npz', { limits });
+    arrays = readNpz(bytes, 'npz', { limits, keys: NPZ_KEYS, maxElements: NPZ_MAX_ELEMENTS });
   } catch (err) {
     if (err instanceof VolumeError) throw err;
     // readNpz's messages name the archive as "npz" or the member as "npz[key]".

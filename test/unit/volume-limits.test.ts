@@ -111,6 +111,23 @@ describe('limits: npz', () => {
     assert.throws(() => decodePayload({ format: 'npz' }, twice), (e: unknown) => e instanceof VolumeError && e.code === 'PAYLOAD_FORMAT');
   });
 
+  it('caps the prompt arrays from their headers: a (10^7, 6) boxes bomb and a long spacing are refused uninflated', () => {
+    const image = writeNpy({ dtype: 'uint8', shape: [2, 8, 8], data: new Uint8Array(128) });
+    const withMember = (key: string, shape: number[], descr: string, zeros: number): Uint8Array => zipArchive([
+      { name: 'imgs.npy', method: 0, data: image, uncompressedSize: image.length },
+      { name: `${key}.npy`, method: 8, data: deflatedZeros(npyHeader(shape, descr), zeros), uncompressedSize: 0 },
+    ]);
+    // 480 MB of int64 zeros: within maxDecodedBytes and maxVoxels, but ten million objects.
+    const boxes = withMember('boxes', [10_000_000, 6], '<i8', 480_000_000);
+    refusedCheaply(() => assertTooLarge(() => decodePayload({ format: 'npz' }, boxes), 'npz.boxes', /60000000 elements, more than the 393210 this array may hold/));
+    const spacing = withMember('spacing', [50_000_000], '<f8', 400_000_000);
+    refusedCheaply(() => assertTooLarge(() => decodePayload({ format: 'npz' }, spacing), 'npz.spacing', /more than the 16 this array may hold/));
+    // A member the request does not use is not even inflated, however large it claims or inflates to be.
+    const unused = withMember('gts', [2200, 1024, 1024], '|u1', 2200 * MiB);
+    const decoded = refusedCheaply(() => assert.equal(decodePayload({ format: 'npz', raw: undefined }, unused, {}).image.data.length, 128));
+    assert.ok(decoded.ms < 1000);
+  });
+
   it('decodes an honest zip64 archive just under the limits', () => {
     const arrays = readNpz(npzBomb({ shape: [4, 256, 256], zip64: true }), 'npz', { limits: decodeLimits({ maxVoxels: 4 * 256 * 256 }) });
     const imgs = arrays.get('imgs')!;
