@@ -173,6 +173,14 @@ describe('limits: NIfTI', () => {
     assert.equal(decodePayload({ format: 'nifti', intensity: { kind: 'ct-window' } }, file(2), limits).image.data.length, count);
   });
 
+  it('reads the header of a .nii.gz split across concatenated gzip members', () => {
+    const file = Buffer.concat([niftiHeader([8, 8, 2]), Buffer.alloc(128, 5)]);
+    for (const cut of [1, 100, 347, 351, 400]) {
+      const gz = new Uint8Array(Buffer.concat([gzipSync(file.subarray(0, cut)), gzipSync(file.subarray(cut))]));
+      assert.deepEqual(Array.from(readNifti(gz).voxels), new Array(128).fill(5), `cut at ${cut}`);
+    }
+  });
+
   it('int32 scaling gives the values float64 scaling would', () => {
     const stored = Int16Array.from({ length: 4 * 8 * 8 }, (_, i) => i * 37 - 2000);
     const nifti = (slope: number, inter: number): Uint8Array => new Uint8Array(Buffer.concat([niftiHeader([8, 8, 4], { datatype: 4, bitpix: 16, slope, inter }), Buffer.from(stored.buffer)]));
