@@ -11,7 +11,12 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import type { SegmentRequest } from '../../src/generated/onesam/v1/SegmentRequest.ts';
+import { segmentRemote } from '../../src/client/segment-remote.ts';
+import { pipelineSegmenter } from '../../src/main.ts';
+import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import { loadSegmentationProto } from '../../src/server/proto.ts';
+import { loadArrays, MODELS_DIR } from '../helpers/cases.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { box3d, rawRequest, type VolumeSize } from '../helpers/requests.ts';
 import { grpcError, rawSegmentCall, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
@@ -208,5 +213,39 @@ test('full upload slots refuse a newcomer with TOO_MANY_REQUESTS naming maxConcu
     for (const c of stalled) c.close();
   } finally {
     await small.stop();
+  }
+});
+
+test('with the real pipeline, a 2D challenge case is served while eight uploads stall', async () => {
+  const real = await startTestService({
+    config: { modelsDir: MODELS_DIR, uploadIdleTimeoutMs: 2_000, uploadMinBytesPerSecond: 1024 },
+    createSegmenter: pipelineSegmenter,
+  });
+  const cleanup: (() => void)[] = [];
+  try {
+    await real.service.ready;
+    const { header, payload } = rawRequest();
+    const stalled = Array.from({ length: 8 }, () => rawSegmentCall(real.address));
+    for (const [i, c] of stalled.entries()) {
+      cleanup.push(() => c.close());
+      c.call.write({ header: { ...header, payloadBytes: payload.length } });
+      // Half of them trickle a byte every 500 ms, half send nothing after the header.
+      if (i % 2 === 0) {
+        let offset = 0;
+        const timer = setInterval(() => c.call.write({ chunk: { data: payload.subarray(offset, ++offset) } }), TRICKLE_EVERY_MS);
+        cleanup.push(() => clearInterval(timer));
+      }
+    }
+    await until(() => real.service.state.uploadingRequests === 8, 'the eight stalled uploads to be admitted');
+    const name = '2DBox_XRay_0010.npz';
+    const kase = challengeCase(loadArrays('imgs', name), name);
+    const result = await segmentRemote(real.address, { requestId: 'xray-while-stalled', image: kase.image, objects: kase.objects, mode: 'route', modality: modalityFromFileName(name)! });
+    assert.equal(result.objects.length, kase.objects.length);
+    assert.ok(result.objects.every((o) => o.voxels > 0), 'every object was segmented');
+    for (const c of stalled) assert.equal((await c.result).status.code, grpc.status.DEADLINE_EXCEEDED);
+    assert.equal(await real.health(''), 'SERVING');
+  } finally {
+    for (const undo of cleanup) undo();
+    await real.stop();
   }
 });
