@@ -158,3 +158,18 @@ test('docs/configuration.md documents every setting with its variable', () => {
   assert.deepEqual(documented.sort(), CONFIG_FIELDS.map((f) => `${f.path} ${f.env}`).sort());
   for (const f of CONFIG_FIELDS.filter((x) => x.flag)) assert.ok(doc.includes(`--${f.flag}`), `--${f.flag} is documented`);
 });
+
+test('stalled-client settings: maxConcurrentUploads follows maxConcurrentRequests unless set; timeouts and the rate floor parse and are bounded', () => {
+  const derived = loadConfig({ env: { ONESAM_MAX_CONCURRENT_REQUESTS: '5' }, cores: 2 }).config;
+  assert.equal(derived.maxConcurrentUploads, 10);
+  assert.equal(derived.uploadIdleTimeoutMs, 30_000);
+  assert.equal(derived.uploadMinBytesPerSecond, 64 * 1024);
+  assert.equal(derived.responseStallTimeoutMs, 30_000);
+  const set = loadConfig({
+    env: { ONESAM_MAX_CONCURRENT_UPLOADS: '3', ONESAM_UPLOAD_IDLE_TIMEOUT_MS: '5000', ONESAM_UPLOAD_MIN_BYTES_PER_SECOND: '0', ONESAM_RESPONSE_STALL_TIMEOUT_MS: '60000' },
+    cores: 2,
+  }).config;
+  assert.deepEqual([set.maxConcurrentUploads, set.uploadIdleTimeoutMs, set.uploadMinBytesPerSecond, set.responseStallTimeoutMs], [3, 5000, 0, 60_000]);
+  assert.throws(() => loadConfig({ env: { ONESAM_UPLOAD_IDLE_TIMEOUT_MS: '10' }, cores: 2 }), /uploadIdleTimeoutMs \(ONESAM_UPLOAD_IDLE_TIMEOUT_MS\)/);
+  assert.throws(() => loadConfig({ env: { ONESAM_MAX_CONCURRENT_UPLOADS: '0' }, cores: 2 }), /maxConcurrentUploads/);
+});
