@@ -1,11 +1,15 @@
 // Composition root: config -> logger -> metrics -> codec threads -> gRPC server (health NOT_SERVING) -> model
 // loading and worker pool (Segmenter) -> SERVING; SIGTERM/SIGINT -> drain -> close the pools -> exit 0.
+// Networks that cannot load (or a pool that can no longer serve) leave the process up and NOT_SERVING, with the
+// reason in the log, ListModels and onesam_models_ready; it never exits or aborts for that (docs/api.md, "Health").
 // `onesam serve` (src/cli/serve.ts) loads the configuration and calls runServer.
 import type { Config } from './config/schema.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { ServiceMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { servedNetworks, servingRoutingTable } from './pipeline/serving.ts';
+import type { GraphCompiler } from './models/repository.ts';
+import type { PipelineEvents } from './pipeline/index.ts';
 import type { Segmenter } from './pipeline/segmenter.ts';
 import { ServiceHealth } from './server/health.ts';
 import { startGrpcServer } from './server/server.ts';
@@ -14,7 +18,15 @@ import { SessionRegistry } from './server/session-registry.ts';
 import { drainServer } from './server/shutdown.ts';
 import { CodecPool } from './workers/codec-pool.ts';
 
-export type SegmenterFactory = (config: Config) => Promise<Segmenter>;
+export type SegmenterFactory = (config: Config, context: SegmenterContext) => Promise<Segmenter>;
+
+/** What a Segmenter factory may report to the service while loading and afterwards. */
+export interface SegmenterContext {
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  /** The networks can no longer serve (after they were attached): the service goes NOT_SERVING with the reason. */
+  unavailable(reason: string): void;
+}
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -40,10 +52,24 @@ export interface RunningService {
   shutdown(): Promise<{ forced: boolean }>;
 }
 
+/** Test-only additions to the real pipeline (fault injection, a stand-in graph compiler); never from configuration. */
+export interface PipelineTestHooks {
+  readonly faultSwitch?: SharedArrayBuffer;
+  readonly compiler?: GraphCompiler;
+}
+
 /** The pipeline, loaded lazily so that importing this module does not start onnxruntime. */
-export const pipelineSegmenter: SegmenterFactory = async (config) => {
+export const pipelineSegmenter: SegmenterFactory = (config, context) => createPipeline(config, context, {});
+
+/** The real pipeline with test hooks: for tests that need a real server whose workers can be made to fail. */
+export function pipelineSegmenterWith(hooks: PipelineTestHooks): SegmenterFactory {
+  return (config, context) => createPipeline(config, context, hooks);
+}
+
+async function createPipeline(config: Config, context: SegmenterContext, hooks: PipelineTestHooks): Promise<Segmenter> {
   const { createSegmenter } = await import('./pipeline/index.ts');
   return createSegmenter({
+    ...hooks,
     modelsDir: config.modelsDir,
     ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
     workers: config.workers,
@@ -51,9 +77,46 @@ export const pipelineSegmenter: SegmenterFactory = async (config) => {
     embeddingBudgetBytes: config.embeddingBudgetBytes,
     maxQueuedTasks: config.queueLimit,
     routing: config.routing,
+    events: pipelineEvents(context),
     models: config.models,
   });
-};
+}
+
+/** The pipeline's load and worker events as log lines and metrics. */
+function pipelineEvents({ logger, metrics, unavailable }: SegmenterContext): PipelineEvents {
+  return {
+    modelCompiled(model) {
+      const timings = { readMs: Math.round(model.timings.readMs), verifyMs: Math.round(model.timings.verifyMs), buildMs: Math.round(model.timings.buildMs) };
+      if (model.repaired !== undefined) {
+        metrics.graphRepairs.inc();
+        logger.warn({ model: model.name, reason: model.repaired, ...timings }, 'cached graphs failed their check; rebuilt from the weights');
+      } else {
+        logger.info({ model: model.name, cached: model.cached, ...timings }, model.cached ? 'graphs verified in the cache' : 'graphs built');
+      }
+    },
+    workerLoaded(event) {
+      if (!event.replacement) return;
+      logger.info({ threadId: event.threadId, loadMs: Math.round(event.loadMs), ...(event.recoveryMs !== undefined ? { recoveryMs: Math.round(event.recoveryMs) } : {}) }, 'replacement worker thread loaded');
+    },
+    workerLost(event) {
+      metrics.workerFailures.inc({ kind: 'thread_lost' });
+      logger.error({ threadId: event.threadId }, 'a worker thread died; piscina is replacing it');
+    },
+    taskFailed({ code, error }) {
+      // The request's own line carries only the code; onnxruntime's message and how the thread ended go here.
+      if (code === 'WORKER_FAILED') return logger.error({ code, err: error }, 'a worker task was lost with its thread');
+      metrics.workerFailures.inc({ kind: 'task_failed' });
+      if (code === 'INFERENCE_FAILED') logger.error({ code, err: error }, 'a worker task failed');
+      else logger.debug({ code }, 'a worker task failed');
+    },
+    threadError(err) {
+      logger.error({ err }, 'worker thread error');
+    },
+    failed(reason) {
+      unavailable(reason);
+    },
+  };
+}
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config } = options;
@@ -64,7 +127,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   metrics.setAdmissionSource(() => ({ uploading: state.uploadingRequests, computing: state.computingRequests }));
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   // Payload decoding and label encoding run here, never on the event loop nor on the onnxruntime workers.
-  const codec = new CodecPool({ threads: config.codecThreads });
+  const codec = new CodecPool({ threads: config.codecThreads, onError: (err) => logger.error({ err }, 'codec thread error') });
   const sessions = new SessionRegistry(
     { maxSessions: config.maxSessions, maxBytes: config.sessionMemoryBytes, idleMs: config.sessionIdleSeconds * 1000 },
     (session, reason) => {
@@ -89,12 +152,23 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }, 'listening');
 
   const factory = options.createSegmenter ?? pipelineSegmenter;
+  metrics.setModelsReadySource(() => state.phase === 'serving');
+  const context: SegmenterContext = {
+    logger,
+    metrics,
+    unavailable(reason) {
+      if (state.phase !== 'serving') return;
+      metrics.modelLoadFailures.inc();
+      state.fail(reason);
+      logger.fatal({ reason }, 'the networks became unavailable; NOT_SERVING until restarted');
+    },
+  };
   const loadStart = performance.now();
   // The codec threads start while the models load; SERVING waits for both.
   const codecReady = codec.ready();
   codecReady.catch(() => undefined);
   const ready = (async () => {
-    const segmenter = await factory(config);
+    const segmenter = await factory(config, context);
     try {
       await codecReady;
     } catch (err) {
@@ -111,8 +185,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger.info({ loadMs: Math.round(performance.now() - loadStart), networks: segmenter.networks() }, 'serving');
   })();
   ready.catch((err: unknown) => {
-    if (state.phase === 'loading') state.setPhase('failed');
-    logger.fatal({ err }, 'the networks failed to load');
+    metrics.modelLoadFailures.inc();
+    // The process stays up, NOT_SERVING: readiness keeps traffic away while liveness passes, and ListModels and the
+    // log say why (an exit would restart into the same failure, a crash loop no one can read).
+    state.fail(err instanceof Error ? err.message : String(err));
+    logger.fatal({ err }, 'the networks failed to load; NOT_SERVING until restarted');
   });
 
   let stopping: Promise<{ forced: boolean }> | undefined;
@@ -137,8 +214,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 }
 
 /**
- * Runs the service until SIGTERM or SIGINT (exit code 0 after a clean drain) or until the models fail to load
- * (exit code 1). A second signal during the drain exits at once.
+ * Runs the service until SIGTERM or SIGINT (exit code 0 after a clean drain). Networks that fail to load do not end
+ * it: it stays up NOT_SERVING until signalled. A second signal during the drain exits at once.
  */
 export async function runServer(config: Config, options: { readonly warnings?: readonly string[]; readonly logger?: Logger } = {}): Promise<number> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -160,9 +237,6 @@ export async function runServer(config: Config, options: { readonly warnings?: r
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    service.ready.catch(() => {
-      service.shutdown().finally(() => resolve(1));
-    });
   });
 }
 

@@ -112,6 +112,14 @@ const SERVICE_ERRORS = {
     status: 'DEADLINE_EXCEEDED', logLevel: 'info',
     description: 'the call deadline passed; the remaining work was stopped',
   },
+  WORKER_FAILED: {
+    status: 'UNAVAILABLE', logLevel: 'error',
+    description: 'a worker thread died while running part of this request (other requests are unaffected); the pool replaces the thread, so retrying is safe',
+  },
+  INFERENCE_FAILED: {
+    status: 'INTERNAL', logLevel: 'error',
+    description: 'onnxruntime refused or failed a run for this request inside a worker (the worker stays up); the client sees a generic message, the details are in the server log',
+  },
   INTERNAL: {
     status: 'INTERNAL', logLevel: 'error',
     description: 'an unexpected server fault; the client sees a generic message, the details are in the server log',

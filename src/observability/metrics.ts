@@ -29,6 +29,8 @@ export interface PoolSnapshot {
   readonly queued: number;
   readonly busy: number;
   readonly workers: number;
+  /** Threads alive with their sessions loaded (fewer than `workers` while a lost one is replaced). */
+  readonly ready?: number;
 }
 
 const REQUEST_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -49,6 +51,10 @@ export class ServiceMetrics {
   readonly bytesSent: Counter;
   readonly cancelled: Counter<'method'>;
   readonly errors: Counter<'code'>;
+  readonly modelLoadFailures: Counter;
+  readonly graphRepairs: Counter;
+  readonly workerFailures: Counter<'kind'>;
+  private modelsReadySource: (() => boolean) | undefined;
   private poolSource: (() => PoolSnapshot | undefined) | undefined;
   private sessionSource: (() => SessionTotals) | undefined;
   private embeddingSource: (() => EmbeddingSnapshot | undefined) | undefined;
@@ -80,7 +86,26 @@ export class ServiceMetrics {
     this.cancelled = new Counter({ name: 'onesam_requests_cancelled_total', help: 'Calls the client cancelled before the server sent a status.', labelNames: ['method'], registers });
     this.errors = new Counter({ name: 'onesam_errors_total', help: 'Failed calls by stable error code.', labelNames: ['code'], registers });
 
+    this.modelLoadFailures = new Counter({
+      name: 'onesam_model_load_failures_total', help: 'Times the networks failed to load (at start, or when a replacement worker thread could not load them); the server then stays NOT_SERVING.', registers,
+    });
+    this.graphRepairs = new Counter({
+      name: 'onesam_graph_cache_repairs_total', help: 'Cached compiled graphs that failed their size/SHA-256 check and were rebuilt from the weights.', registers,
+    });
+    this.workerFailures = new Counter({
+      name: 'onesam_worker_failures_total', help: 'Worker faults: thread_lost (a thread died and was replaced), task_failed (a task failed inside a live thread, e.g. onnxruntime failed a run: INFERENCE_FAILED).',
+      labelNames: ['kind'], registers,
+    });
+    const modelsReady = (): boolean => this.modelsReadySource?.() ?? false;
+    new Gauge({
+      name: 'onesam_models_ready', help: '1 while the networks are loaded and the worker pool can serve; 0 while loading, after a load failure and from shutdown.', registers,
+      collect() { this.set(modelsReady() ? 1 : 0); },
+    });
     const pool = (): PoolSnapshot | undefined => this.poolSource?.();
+    new Gauge({
+      name: 'onesam_pool_workers_ready', help: 'Worker threads alive with their sessions loaded (below onesam_pool_workers while a lost thread is replaced).', registers,
+      collect() { const s = pool(); this.set(s?.ready ?? s?.workers ?? 0); },
+    });
     new Gauge({
       name: 'onesam_pool_queue_depth', help: 'Worker tasks waiting for a free worker.', registers,
       collect() { this.set(pool()?.queued ?? 0); },
@@ -128,6 +153,11 @@ export class ServiceMetrics {
   /** Where pool gauges read from; set once the pool exists (gauges read 0 until then). */
   setPoolSource(source: () => PoolSnapshot | undefined): void {
     this.poolSource = source;
+  }
+
+  /** Whether the networks can serve now (drives onesam_models_ready). */
+  setModelsReadySource(source: () => boolean): void {
+    this.modelsReadySource = source;
   }
 
   setSessionSource(source: () => SessionTotals): void {

@@ -1,5 +1,5 @@
 // The pipeline's composition: model repository -> compiled graphs -> worker pool -> Segmenter.
-import { WorkerPool } from '../workers/pool.ts';
+import { WorkerPool, type PoolEvents } from '../workers/pool.ts';
 import type { WorkerModelPaths } from '../workers/protocol.ts';
 import { ByteBudget } from './byte-budget.ts';
 import { SessionEmbeddingCache } from './embedding-cache.ts';
@@ -13,7 +13,7 @@ import type { NetworkName, SegmentationRequest, SegmentationResult } from './typ
 import { join } from 'node:path';
 import { parameterCount } from '../models/architectures.ts';
 import { readWeightsMetadata } from '../models/checkpoint/weights-metadata.ts';
-import { openRepository, type CompiledModel } from '../models/repository.ts';
+import { openRepository, type CompiledModel, type GraphCompiler } from '../models/repository.ts';
 
 export interface PipelineConfig {
   /** Model repository folder (models/<name>/manifest.json). */
@@ -33,6 +33,17 @@ export interface PipelineConfig {
   readonly maxQueuedTasks?: number;
   /** Modality -> network overrides of the default routing table. */
   readonly routing?: Readonly<Record<string, string>>;
+  /** What happens while loading and to the worker threads afterwards, for the caller's logs and metrics. */
+  readonly events?: PipelineEvents;
+  /** Test only: a WorkerFaultSwitch's buffer (src/workers/protocol.ts); nothing in the configuration sets it. */
+  readonly faultSwitch?: SharedArrayBuffer;
+  /** Test only: builds the graphs in place of the project's builders. */
+  readonly compiler?: GraphCompiler;
+}
+
+export interface PipelineEvents extends PoolEvents {
+  /** A model's graphs are ready: from the cache, built, or rebuilt because the cached ones failed their check (`repaired`). */
+  modelCompiled?(model: CompiledModel): void;
 }
 
 export { DEFAULT_MODELS };
@@ -66,7 +77,10 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
   if (served.length === 0) throw new PipelineError('NETWORK_UNAVAILABLE', 'no network to serve: the models setting is empty', 'models');
   const routing = servingRoutingTable(config.routing ?? {}, served);
   const fallback = fallbackNetwork(served);
-  const repo = await openRepository(config.modelsDir, config.cacheDir ? { cacheDir: config.cacheDir } : {});
+  const repo = await openRepository(config.modelsDir, {
+    ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
+    ...(config.compiler ? { compiler: config.compiler } : {}),
+  });
   const models: Partial<Record<NetworkName, WorkerModelPaths>> = {};
   const hq = new Set<NetworkName>();
   const statuses: NetworkStatus[] = [];
@@ -77,6 +91,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
       throw new PipelineError('NETWORK_UNAVAILABLE', `model ${name} is a ${compiled.manifest.architecture} network, not ${network}`, `models.${network}`);
     }
     models[network] = { encoderPath: compiled.encoderPath, decoderPath: compiled.decoderPath };
+    config.events?.modelCompiled?.(compiled);
     if (network === 'onesam') hq.add(network);
     statuses.push({ name: network, model: name, ready: false, info: await modelInfo(compiled, join(repo.get(name)!.dir, compiled.manifest.weights)) });
   }
@@ -85,8 +100,17 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     ...(config.workers !== undefined ? { workers: config.workers } : {}),
     ...(config.intraOpThreads !== undefined ? { intraOpThreads: config.intraOpThreads } : {}),
     ...(config.maxQueuedTasks !== undefined ? { maxQueue: config.maxQueuedTasks } : {}),
+    ...(config.events ? { events: config.events } : {}),
+    ...(config.faultSwitch ? { faultSwitch: config.faultSwitch } : {}),
   });
-  await pool.ready();
+  try {
+    await pool.ready();
+  } catch (err) {
+    // ready() settles only once every thread has finished its load, so closing now cannot cut a warm-up run short;
+    // an open pool would go on replacing threads that fail the same way.
+    await pool.close();
+    throw err;
+  }
   for (const s of statuses) (s as { ready: boolean }).ready = true;
   const budget = new ByteBudget(config.embeddingBudgetBytes ?? DEFAULT_EMBEDDING_BUDGET);
   let closing = false;
@@ -107,7 +131,8 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
       return executePlan({ pool, budget, hqNetworks: hq }, request, plan, options);
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
-    networks: () => statuses.map((s) => ({ ...s })),
+    // Once the pool has failed (a replacement thread could not load), no network is ready, and ListModels says why.
+    networks: () => statuses.map((s) => (pool.failureReason === undefined ? { ...s } : { ...s, ready: false, message: pool.failureReason })),
     poolStats: () => pool.stats(),
     embeddingStats: () => ({ inUse: budget.inUse, limit: budget.limit }),
     async close(): Promise<void> {

@@ -46,7 +46,7 @@ function listModels(state: ServiceState, models: NetworkModels): ListModelsRespo
   const served = servedNetworks(models);
   const statuses: readonly NetworkStatus[] = segmenter
     ? segmenter.networks()
-    : served.map((name) => ({ name, model: models[name] ?? '', ready: false, message: state.phase === 'failed' ? 'failed to load; see the server log' : 'loading' }));
+    : served.map((name) => ({ name, model: models[name] ?? '', ready: false, message: state.phase === 'failed' ? `failed to load: ${state.failureReason ?? 'see the server log'}` : 'loading' }));
   return {
     models: statuses.map((s) => ({
       network: networkToWire(s.name), model: s.model, ready: s.ready, message: s.message ?? '', ...(s.info ? { details: details(s.info) } : {}),

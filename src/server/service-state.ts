@@ -41,6 +41,7 @@ export interface Admission {
 export class ServiceState {
   private currentPhase: Phase = 'loading';
   private currentSegmenter: Segmenter | undefined;
+  private failure: string | undefined;
   private active = 0;
   private uploadingCount = 0;
   private computingCount = 0;
@@ -88,6 +89,21 @@ export class ServiceState {
     this.currentSegmenter = segmenter;
     this.setPhase('serving');
     return true;
+  }
+
+  /** Why the networks cannot serve, once fail() was called. */
+  get failureReason(): string | undefined {
+    return this.failure;
+  }
+
+  /**
+   * The networks cannot serve (they failed to load, or the worker pool can no longer reach its size): NOT_SERVING
+   * from now on, with the reason for ListModels. The process stays up; a drain that began first is left alone.
+   */
+  fail(reason: string): void {
+    if (this.currentPhase !== 'loading' && this.currentPhase !== 'serving') return;
+    this.failure = reason;
+    this.setPhase('failed');
   }
 
   setPhase(phase: Phase): void {

@@ -20,6 +20,8 @@ export interface PayloadCodec {
 export interface CodecPoolOptions {
   /** Codec threads (default 1): each decodes or encodes one volume at a time. */
   readonly threads?: number;
+  /** piscina errors no task was waiting for (a thread failing outside a task); unhandled, they abort the process. */
+  readonly onError?: (error: Error) => void;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./codec-worker.mjs', import.meta.url));
@@ -43,6 +45,7 @@ export class CodecPool implements PayloadCodec {
       // Tasks wait in piscina's queue; their number is bounded by maxConcurrentRequests (one decode or encode each).
       atomics: 'disabled',
     });
+    this.piscina.on('error', (error: unknown) => options.onError?.(error instanceof Error ? error : new Error(String(error))));
   }
 
   /** Resolves once every thread has loaded the codec modules, so the first request does not pay for it. */

@@ -2,6 +2,7 @@
 // Embeddings live in SharedArrayBuffers owned by the main thread's EmbeddingStore: a worker writes an encoder
 // output into one and reads it back for decoding, so 4 MiB tensors are never structured-cloned.
 import type { NetworkName } from '../pipeline/types.ts';
+import type { PackedError } from './error-transport.ts';
 
 export const EMBEDDING_FLOATS = 256 * 64 * 64;
 export const INTERM_FLOATS = 64 * 64 * 160;
@@ -15,6 +16,53 @@ export interface WorkerModelPaths {
 export interface WorkerInit {
   readonly models: Readonly<Partial<Record<NetworkName, WorkerModelPaths>>>;
   readonly intraOpThreads: number;
+  /** Test only: a WorkerFaultSwitch's memory (see below); absent in the service. */
+  readonly faultSwitch?: SharedArrayBuffer;
+}
+
+/** Every task's answer: its result, or what it threw, packed so the error's class and code survive cloning. */
+export type WorkerReply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: PackedError };
+
+/** `kind` of the message a worker posts once, when its sessions are loaded (or failed to load). */
+export const WORKER_LOADED = 'onesam-worker-loaded';
+
+/** Posted by every worker thread at the end of its load, before it takes tasks; piscina relays it as 'message'. */
+export interface WorkerLoaded {
+  readonly kind: typeof WORKER_LOADED;
+  readonly threadId: number;
+  readonly loadMs: number;
+  /** Why the sessions could not be created (or warmed up); the worker then answers every task with it. */
+  readonly error?: string;
+}
+
+/**
+ * Test-only fault injection. The test holds a WorkerFaultSwitch and hands its buffer to the pool (WorkerInit);
+ * arming it makes the next encode or decode task, on whichever worker takes it, fail in the chosen way: the thread
+ * exits mid-task (`exit`), dies of an uncaught exception (`crash`), or onnxruntime rejects a run (`ort-error`).
+ * Only in-process code can create one: no setting, environment variable or request field reaches it.
+ */
+export const WORKER_FAULTS = ['exit', 'crash', 'ort-error'] as const;
+export type WorkerFault = (typeof WORKER_FAULTS)[number];
+
+export class WorkerFaultSwitch {
+  readonly buffer = new SharedArrayBuffer(4);
+  private readonly slot = new Int32Array(this.buffer);
+
+  arm(fault: WorkerFault): void {
+    Atomics.store(this.slot, 0, WORKER_FAULTS.indexOf(fault) + 1);
+  }
+
+  /** Whether the armed fault is still waiting for a task. */
+  get armed(): boolean {
+    return Atomics.load(this.slot, 0) !== 0;
+  }
+}
+
+/** In the worker: claims the armed fault, if any (exactly one task takes it). */
+export function takeInjectedFault(buffer: SharedArrayBuffer | undefined): WorkerFault | undefined {
+  if (!buffer) return undefined;
+  const code = Atomics.exchange(new Int32Array(buffer), 0, 0);
+  return code > 0 ? WORKER_FAULTS[code - 1] : undefined;
 }
 
 /**

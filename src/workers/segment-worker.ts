@@ -2,15 +2,25 @@
 // Rules (see docs/node-stack-notes.md): sessions are created once per worker at module load; session.run() is
 // never interrupted; tensors handed to ORT are backed by ordinary ArrayBuffers (ORT rejects shared memory), so
 // shared embeddings are copied into per-worker scratch buffers first.
-import { threadId, workerData } from 'node:worker_threads';
+//
+// Faults: a worker whose sessions fail to load (a graph ORT cannot parse, a missing file) does not throw from its
+// module, which piscina would turn into an unhandled pool 'error' (the process aborted, on every restart); it
+// reports the failure to the pool (WorkerLoaded) and answers every task with it. Every task answers a WorkerReply,
+// so a failing run keeps its stable code across the thread boundary (error-transport.ts).
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
 import type { NetworkName } from '../pipeline/types.ts';
 import { preprocessSliceInto } from './preprocess.ts';
 import { logitsToMasks } from './postprocess.ts';
+import { ServiceError } from '../errors/service-error.ts';
+import { isErrorCode } from '../errors/registry.ts';
+import { PipelineError } from '../pipeline/errors.ts';
+import { packError } from './error-transport.ts';
 import {
-  EMBEDDING_FLOATS, INTERM_FLOATS,
-  type DecodeResult, type DecodeTask, type EncodeResult, type EncodeTask, type PingResult, type WorkerInit, type WorkerTask,
+  EMBEDDING_FLOATS, INTERM_FLOATS, WORKER_LOADED, takeInjectedFault,
+  type DecodeResult, type DecodeTask, type EncodeResult, type EncodeTask, type PingResult, type WorkerInit, type WorkerLoaded,
+  type WorkerReply, type WorkerTask,
 } from './protocol.ts';
 
 interface NetworkSessions {
@@ -37,20 +47,32 @@ function sessionOptions(): ort.InferenceSession.SessionOptions {
 }
 
 const sessions = new Map<NetworkName, NetworkSessions>();
-for (const [name, paths] of Object.entries(init.models) as [NetworkName, { encoderPath: string; decoderPath: string }][]) {
-  const encoder = await ort.InferenceSession.create(paths.encoderPath, sessionOptions());
-  const decoder = await ort.InferenceSession.create(paths.decoderPath, sessionOptions());
-  sessions.set(name, { encoder, decoder, hq: decoder.inputNames.includes('interm_embeddings') });
-}
 
 // Per-worker scratch: ORT input buffers reused across tasks (fixed shapes, so no allocation churn).
 const imageScratch = new Float32Array(3 * 256 * 256);
 const embeddingScratch = new Float32Array(EMBEDDING_FLOATS);
 const intermScratch = new Float32Array(INTERM_FLOATS);
 
-// Warm-up: the first run of a fresh session is 2-3x slower (kernel selection, arena growth). Pay it at load,
-// before the worker reports ready, not on a client's first slice.
-for (const net of sessions.values()) {
+async function loadSessions(): Promise<void> {
+  for (const [name, paths] of Object.entries(init.models) as [NetworkName, { encoderPath: string; decoderPath: string }][]) {
+    const encoder = await ort.InferenceSession.create(paths.encoderPath, sessionOptions());
+    let decoder: ort.InferenceSession;
+    try {
+      decoder = await ort.InferenceSession.create(paths.decoderPath, sessionOptions());
+    } catch (err) {
+      await encoder.release();
+      throw err;
+    }
+    sessions.set(name, { encoder, decoder, hq: decoder.inputNames.includes('interm_embeddings') });
+  }
+  for (const net of sessions.values()) await warmUp(net);
+}
+
+/**
+ * The first run of a fresh session is 2-3x slower (kernel selection, arena growth). Pay it at load, before the
+ * worker reports ready, not on a client's first slice.
+ */
+async function warmUp(net: NetworkSessions): Promise<void> {
   const enc = await net.encoder.run({ image: new ort.Tensor('float32', imageScratch, [1, 3, 256, 256]) });
   const feeds: Record<string, ort.Tensor> = {
     image_embeddings: enc['image_embeddings']!,
@@ -63,6 +85,19 @@ for (const net of sessions.values()) {
   const dec = await net.decoder.run(feeds);
   for (const t of [...Object.values(enc), ...Object.values(dec)]) t.dispose();
 }
+
+const loadStarted = performance.now();
+/** Why this worker has no sessions; set once at load, never cleared (the pool stops sending work here). */
+let loadError: string | undefined;
+try {
+  await loadSessions();
+} catch (err) {
+  loadError = err instanceof Error ? err.message : String(err);
+  for (const net of sessions.values()) await Promise.allSettled([net.encoder.release(), net.decoder.release()]);
+  sessions.clear();
+}
+const loaded: WorkerLoaded = { kind: WORKER_LOADED, threadId, loadMs: performance.now() - loadStarted, ...(loadError !== undefined ? { error: loadError } : {}) };
+parentPort?.postMessage(loaded);
 
 function network(name: NetworkName): NetworkSessions {
   const s = sessions.get(name);
@@ -148,10 +183,58 @@ function meanPerPrompt(perNetwork: readonly Float32Array[], batch: number): Floa
   return out;
 }
 
-export default async function run(task: WorkerTask): Promise<EncodeResult | DecodeResult | PingResult> {
-  switch (task.kind) {
-    case 'encode': return encode(task);
-    case 'decode': return decode(task);
-    case 'ping': return { networks: [...sessions.keys()], threadId };
+export default async function run(task: WorkerTask): Promise<WorkerReply<EncodeResult | DecodeResult | PingResult>> {
+  try {
+    if (loadError !== undefined) throw new PipelineError('NETWORK_UNAVAILABLE', `a worker thread could not load the networks: ${loadError}`);
+    switch (task.kind) {
+      case 'encode':
+        await injectFault();
+        return { ok: true, value: await encode(task) };
+      case 'decode':
+        await injectFault();
+        return { ok: true, value: await decode(task) };
+      case 'ping':
+        return { ok: true, value: { networks: [...sessions.keys()], threadId } };
+    }
+  } catch (err) {
+    return { ok: false, error: packError(asCoded(err, task.kind)) };
+  }
+}
+
+/**
+ * Errors with a stable code keep it; anything else thrown while running a task (onnxruntime refusing or failing a
+ * run, a bug in pre/post-processing) becomes INFERENCE_FAILED. The client reads only the generic message; what
+ * actually failed travels in the stack, which the server logs.
+ */
+function asCoded(err: unknown, kind: WorkerTask['kind']): unknown {
+  if (typeof err === 'object' && err !== null && isErrorCode((err as { code?: unknown }).code)) return err;
+  const coded = new ServiceError('INFERENCE_FAILED', `the ${kind} step failed in a worker; details are in the server log`);
+  coded.stack = `${coded.name}: ${coded.message}\ncaused by: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+  return coded;
+}
+
+/**
+ * Test hook (WorkerInit.faultSwitch, which only in-process code can set; never configuration or the wire): the
+ * next encode or decode task fails the way the switch was armed.
+ */
+async function injectFault(): Promise<void> {
+  switch (takeInjectedFault(init.faultSwitch)) {
+    case undefined:
+      return;
+    case 'exit':
+      // The thread ends with this task unanswered, as after a fatal error inside a native addon.
+      process.exit(70);
+      break;
+    case 'crash':
+      // An uncaught exception outside the task's promise chain kills the thread; the task never settles.
+      setImmediate(() => { throw new Error('injected worker crash (test hook)'); });
+      await new Promise<never>(() => undefined);
+      break;
+    case 'ort-error': {
+      // A genuine onnxruntime run error: an input of the wrong rank.
+      const net = sessions.values().next().value!;
+      await net.encoder.run({ image: new ort.Tensor('float32', imageScratch, [3, 256, 256]) });
+      break;
+    }
   }
 }
