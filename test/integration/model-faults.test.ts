@@ -6,9 +6,12 @@
 //   thread is replaced and the next request is served; an onnxruntime run error fails its request with
 //   INFERENCE_FAILED and the thread stays.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
@@ -17,7 +20,8 @@ import { openRepository, type GraphCompiler } from '../../src/models/repository.
 import { WorkerFaultSwitch, type WorkerFault } from '../../src/workers/protocol.ts';
 import { MODELS_DIR } from '../helpers/cases.ts';
 import { box2d, rawRequest } from '../helpers/requests.ts';
-import { grpcError, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
+import { grpcError, scrape, startTestService, type HealthPackage, type TestService } from '../helpers/test-service.ts';
+import { loadSegmentationProto } from '../../src/server/proto.ts';
 
 const TWO_D = { depth: 1, height: 40, width: 48 };
 const request2d = (id: string): ReturnType<typeof rawRequest> => rawRequest({ requestId: id, prompts: [box2d(1, 4, 5, 30, 30, 0)] }, TWO_D);
@@ -204,4 +208,40 @@ describe('networks that cannot load: the server stays up NOT_SERVING with the re
       await server.stop();
     }
   });
+});
+
+test('`onesam serve` whose networks cannot load stays up NOT_SERVING (no exit 1, no abort); SIGTERM still exits 0', async () => {
+  const models = join(scratch, 'serve-corrupt');
+  await cp(MODELS_DIR, models, { recursive: true, filter: (src) => !src.includes('.cache') });
+  await truncate(join(models, 'litemedsam-demo', 'litemedsam_demo.safetensors'), 1000);
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ONESAM_CACHE_DIR: join(scratch, 'serve-cache') };
+  const child = spawn(process.execPath, [join(root, 'bin', 'onesam.mjs'), 'serve', '--models', models, '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--workers', '1'],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { exitCode = code; resolve(code); }));
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+  try {
+    const fatal = await waitFor('the load failure', () => lines.find((l) => l['level'] === 'fatal') ?? (exitCode !== undefined ? { exited: exitCode } : undefined), 120_000);
+    assert.match(String(fatal['msg']), /the networks failed to load; NOT_SERVING until restarted/, JSON.stringify(fatal));
+    const listening = lines.find((l) => l['msg'] === 'listening')!;
+    // The old server drained and exited 1 here; give it the time it took (it was gone within a second).
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(exitCode, undefined, 'the process is still running');
+    const Health = (loadSegmentationProto().grpcType as unknown as HealthPackage).grpc.health.v1.Health;
+    const health = new Health(`127.0.0.1:${String(listening['grpcPort'])}`, grpc.credentials.createInsecure());
+    const check = (service: string): Promise<string> => new Promise((resolve, reject) =>
+      health.check({ service }, { deadline: Date.now() + 5_000 }, (err, res) => (err ? reject(err) : resolve(res!.status))));
+    assert.equal(await check(''), 'NOT_SERVING');
+    assert.equal(await check('liveness'), 'SERVING');
+    health.close();
+    const metrics = await (await fetch(`http://127.0.0.1:${String(listening['metricsPort'])}/metrics`)).text();
+    assert.match(metrics, /^onesam_models_ready 0$/m);
+    assert.match(metrics, /^onesam_model_load_failures_total 1$/m);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
