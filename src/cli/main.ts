@@ -13,6 +13,7 @@ commands:
   segment <in.npz> -o <out.npz> [--modality M] [--model route|litemedsam|onesam|fuse] [--json] [--server HOST:PORT]
   eval --pred DIR --gt DIR [--json]                                   challenge DSC / NSD
   serve [--port 50051] [--metrics-port 9464] [--models DIR]           start the gRPC service
+        [--network-models litemedsam=NAME,onesam=NAME]                 which repository model serves each network
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
     return await segment(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]]\n`);
+      process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--models DIR] [--network-models litemedsam=NAME,onesam=NAME] [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]]\n`);
       return 2;
     }
     if (e instanceof ConfigError) {

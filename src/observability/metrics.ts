@@ -17,6 +17,9 @@ export interface AdmissionSnapshot {
   readonly uploading: number;
   /** Holding a compute slot: decoding, segmenting, sending labels. */
   readonly computing: number;
+  /** Declared payload bytes reserved by the uploads in flight, and the budget (uploadMemoryBytes). */
+  readonly uploadBytes?: number;
+  readonly uploadBudgetBytes?: number;
 }
 
 /** Slice embeddings held in the server-wide embedding budget, and the budget. */
@@ -34,6 +37,7 @@ export interface PoolSnapshot {
 }
 
 const REQUEST_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const IOU_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1];
 const STAGE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export class ServiceMetrics {
@@ -44,6 +48,10 @@ export class ServiceMetrics {
   readonly computeTime: Histogram;
   readonly slicesEncoded: Counter<'network'>;
   readonly slicesReused: Counter<'network'>;
+  /** Per segmented object: the decoder's mean predicted IoU, by network (`fuse` when both ran). */
+  readonly predictedIou: Histogram<'network'>;
+  /** Segmented objects by quality hint (ok, low_predicted_iou, empty). */
+  readonly objects: Counter<'quality'>;
   readonly sessionsOpened: Counter;
   readonly sessionsDropped: Counter<'reason'>;
   readonly inFlight: Gauge;
@@ -78,6 +86,13 @@ export class ServiceMetrics {
     });
     this.slicesEncoded = new Counter({ name: 'onesam_slices_encoded_total', help: 'Slices run through an image encoder.', labelNames: ['network'], registers });
     this.slicesReused = new Counter({ name: 'onesam_slices_reused_total', help: 'Slice embeddings a session request took from its session instead of encoding.', labelNames: ['network'], registers });
+    // A drift in what the networks are fed (a new scanner, another modality routed to the wrong network) shows as
+    // this distribution sliding down long before anyone reviews masks.
+    this.predictedIou = new Histogram({
+      name: 'onesam_object_predicted_iou', help: 'Mean predicted IoU of each segmented object (the mask decoder\'s IoU head), by network (fuse: both).',
+      labelNames: ['network'], buckets: IOU_BUCKETS, registers,
+    });
+    this.objects = new Counter({ name: 'onesam_objects_total', help: 'Segmented objects by quality hint: ok, low_predicted_iou, empty.', labelNames: ['quality'], registers });
     this.sessionsOpened = new Counter({ name: 'onesam_sessions_opened_total', help: 'Volumes kept as sessions (keep_session).', registers });
     this.sessionsDropped = new Counter({ name: 'onesam_sessions_dropped_total', help: 'Sessions dropped, by reason: closed, expired, evicted (room for a newer one), shutdown.', labelNames: ['reason'], registers });
     this.inFlight = new Gauge({ name: 'onesam_inflight_requests', help: 'Segment calls being served.', registers });
@@ -136,6 +151,15 @@ export class ServiceMetrics {
         this.set({ phase: 'upload' }, a?.uploading ?? 0);
         this.set({ phase: 'compute' }, a?.computing ?? 0);
       },
+    });
+    // Raw payloads in flight: what hostile or bursty uploads can make the process hold, bounded by uploadMemoryBytes.
+    new Gauge({
+      name: 'onesam_upload_reserved_bytes', help: 'Declared payload bytes reserved by the uploads in flight (from the header until the raw payload is decoded or dropped).', registers,
+      collect() { this.set(admission()?.uploadBytes ?? 0); },
+    });
+    new Gauge({
+      name: 'onesam_upload_budget_bytes', help: 'The upload memory budget (uploadMemoryBytes); uploads that do not fit are refused with UPLOAD_MEMORY_EXHAUSTED.', registers,
+      collect() { this.set(admission()?.uploadBudgetBytes ?? 0); },
     });
     // Embeddings are the service's largest variable memory: they should fall back to the sessions' share when idle.
     const embeddings = (): EmbeddingSnapshot | undefined => this.embeddingSource?.();

@@ -263,6 +263,9 @@ class SegmentCall {
     this.log.info({
       wallMs: Math.round(times.wallMs), network: this.network, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
       slicesReused: result.slicesReused, labelBytes: encoded.length,
+      // How sure the model was, per object in prompt order. Volumes and voxel counts stay out: they describe the
+      // patient's anatomy, the predicted IoU only the model.
+      objectQuality: result.objects.map((o) => ({ quality: o.quality, iouMean: round3(o.predictedIou.mean), iouMin: round3(o.predictedIou.min), stoppedEarly: o.stoppedEarly })),
     }, 'segment done');
   }
 
@@ -317,6 +320,10 @@ class SegmentCall {
     metrics.observeStage('send', times.sendMs);
     metrics.queueTime.observe(s.queue / 1000);
     metrics.computeTime.observe((s.preprocess + s.encode + s.decode + s.postprocess) / 1000);
+    for (const o of result.objects) {
+      metrics.objects.inc({ quality: o.quality });
+      metrics.predictedIou.observe({ network: o.networks.length > 1 ? 'fuse' : o.networks[0] ?? 'none' }, o.predictedIou.mean);
+    }
     for (const [network, slices] of Object.entries(result.slicesEncoded)) if (slices > 0) metrics.slicesEncoded.inc({ network }, slices);
     for (const [network, slices] of Object.entries(result.slicesReused)) if (slices > 0) metrics.slicesReused.inc({ network }, slices);
   }
@@ -356,6 +363,8 @@ class SegmentCall {
     return statusName(mapped.status);
   }
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function saturated(segmenter: Segmenter): boolean {
   const s = segmenter.poolStats();
