@@ -7,7 +7,7 @@
 //
 //   npm run bench:soak -- [--minutes 30] [--warmup-minutes 5] [--concurrency 4] [--sample-seconds 5]
 //                         [--share-2d 0.6] [--cancel-share 0.2] [--session-share 0.08] [--seed 1]
-//                         [--session-idle-seconds 120] [--windows 5] [--workers W --threads T] [--out DIR] [--cases DIR]
+//                         [--session-idle-seconds 120] [--windows 5] [--tail-seconds 120] [--workers W --threads T] [--out DIR] [--cases DIR]
 //
 // Every `--sample-seconds` it records, from /proc/<pid> (Linux), the server's RSS and open fds, and from its
 // /metrics the event-loop delay of the last interval (prom-client's monitorEventLoopDelay p99/max, reset at each
@@ -51,6 +51,7 @@ interface Options {
   readonly sessionIdleSeconds: number;
   /** Equal windows after the warm-up whose RSS median, floor and peak are compared. */
   readonly windows: number;
+  readonly tailSeconds: number;
   readonly workers?: number;
   readonly threads?: number;
   readonly out: string;
@@ -65,7 +66,7 @@ function parseOptions(argv: string[]): Options {
       concurrency: { type: 'string', default: '4' }, 'sample-seconds': { type: 'string', default: '5' },
       'share-2d': { type: 'string', default: '0.6' }, 'cancel-share': { type: 'string', default: '0.2' },
       'session-share': { type: 'string', default: '0.08' }, seed: { type: 'string', default: '1' },
-      'session-idle-seconds': { type: 'string', default: '120' }, windows: { type: 'string', default: '5' }, workers: { type: 'string' }, threads: { type: 'string' },
+      'session-idle-seconds': { type: 'string', default: '120' }, windows: { type: 'string', default: '5' }, 'tail-seconds': { type: 'string', default: '120' }, workers: { type: 'string' }, threads: { type: 'string' },
       out: { type: 'string' },
       cases: { type: 'string', default: join(ROOT, '..', 'shared', 'reference', 'cases', 'public', 'imgs') },
     },
@@ -84,7 +85,7 @@ function parseOptions(argv: string[]): Options {
   return {
     minutes: num('minutes', 0.1), warmupMinutes: num('warmup-minutes', 0), concurrency: int('concurrency', 1),
     sampleSeconds: num('sample-seconds', 0.5), share2d: num('share-2d', 0, 1), cancelShare: num('cancel-share', 0, 1),
-    sessionShare: num('session-share', 0, 1), seed: int('seed', 1), sessionIdleSeconds: int('session-idle-seconds', 1), windows: int('windows', 1),
+    sessionShare: num('session-share', 0, 1), seed: int('seed', 1), sessionIdleSeconds: int('session-idle-seconds', 1), windows: int('windows', 1), tailSeconds: num('tail-seconds', 0),
     ...(values.workers ? { workers: int('workers', 1) } : {}), ...(values.threads ? { threads: int('threads', 1) } : {}),
     out: values.out ?? join(tmpdir(), `onesam-soak-${stamp}`), cases: values.cases!,
   };
@@ -237,6 +238,8 @@ interface Sample {
   readonly inflight: number;
   readonly sessions: number;
   readonly sessionMiB: number;
+  /** Slice embeddings held in the embedding budget (onesam_embedding_bytes). */
+  readonly embeddingMiB: number;
   readonly poolQueued: number;
   readonly done: number;
   /** The machine's 1-minute load average: on a shared machine it explains much of the latency. */
@@ -245,7 +248,7 @@ interface Sample {
   readonly cpuS: number;
 }
 
-const SAMPLE_COLUMNS = ['t_s', 'rss_mib', 'fds', 'heap_used_mib', 'external_mib', 'lag_p99_ms', 'lag_max_ms', 'inflight', 'sessions', 'session_mib', 'pool_queued', 'requests_done', 'load1', 'server_cpu_s'];
+const SAMPLE_COLUMNS = ['t_s', 'rss_mib', 'fds', 'heap_used_mib', 'external_mib', 'lag_p99_ms', 'lag_max_ms', 'inflight', 'sessions', 'session_mib', 'embedding_mib', 'pool_queued', 'requests_done', 'load1', 'server_cpu_s'];
 
 // ----------------------------------------------------------------------------------------------------- requests
 
@@ -284,12 +287,21 @@ interface CallPlan {
   readonly header: Omit<RequestHeader, 'payloadBytes'>;
   readonly payload: Uint8Array;
   readonly cancelAt: CancelAt;
-  /** upload: share of the chunks sent before the pause and cancel; compute: delay after the acceptance (ms). */
+  /**
+   * A point in [0, 1): upload: the share of the chunks sent before the pause and cancel; compute: for 3D the share
+   * of the walk's slices encoded (from the progress messages), for 2D the share of 2 s after the acceptance.
+   */
   readonly at: number;
+  readonly is3d: boolean;
+  /** Aborted when the soak's time is up and its grace for calls in flight has passed. */
+  readonly stop: AbortSignal;
 }
 
 interface CallResult {
-  /** ok | cancelled | late (planned cancel came after the OK) | the server's error code (or the gRPC status name). */
+  /**
+   * ok | cancelled | late (the planned cancel came after the OK) | stopped (cancelled when the soak ended) | the
+   * server's error code (or the gRPC status name).
+   */
   readonly outcome: string;
   readonly ms: number;
   readonly slicesEncoded: number;
@@ -308,11 +320,18 @@ function segmentCall(stub: Stub, plan: CallPlan): Promise<CallResult> {
   const t0 = performance.now();
   const call = stub.segment({ deadline: Date.now() + 15 * 60_000 }) as grpc.ClientDuplexStream<SegmentRequest, SegmentResponse__Output>;
   let cancelled = false;
+  let stopped = false;
   const cancel = (): void => {
     if (cancelled) return;
     cancelled = true;
     call.cancel();
   };
+  const onStop = (): void => {
+    stopped = !cancelled;
+    cancel();
+  };
+  if (plan.stop.aborted) onStop();
+  plan.stop.addEventListener('abort', onStop, { once: true });
   return new Promise<CallResult>((resolve) => {
     let slicesEncoded = 0;
     let sessionId: string | undefined;
@@ -320,7 +339,10 @@ function segmentCall(stub: Stub, plan: CallPlan): Promise<CallResult> {
     call.on('data', (m: SegmentResponse__Output) => {
       if (m.message === 'accepted') {
         sessionId = m.accepted?.session?.sessionId || undefined;
-        if (plan.cancelAt === 'compute') computeTimer = setTimeout(cancel, plan.at);
+        if (plan.cancelAt === 'compute' && !plan.is3d) computeTimer = setTimeout(cancel, plan.at * 2000);
+      } else if (m.message === 'progress' && plan.cancelAt === 'compute' && plan.is3d) {
+        const p = m.progress!;
+        if (p.slicesTotal > 0 && p.slicesEncoded >= Math.max(1, Math.ceil(plan.at * p.slicesTotal))) cancel();
       } else if (m.message === 'labels' && plan.cancelAt === 'labels') {
         cancel();
       } else if (m.message === 'summary') {
@@ -330,10 +352,12 @@ function segmentCall(stub: Stub, plan: CallPlan): Promise<CallResult> {
     call.on('error', () => undefined); // the status below says how it ended
     call.on('status', (status: grpc.StatusObject) => {
       clearTimeout(computeTimer);
+      plan.stop.removeEventListener('abort', onStop);
       const ms = performance.now() - t0;
       const code = status.metadata?.get(ERROR_CODE_KEY)[0];
       let outcome: string;
       if (status.code === grpc.status.OK) outcome = plan.cancelAt !== 'none' && !cancelled ? 'late' : 'ok';
+      else if (stopped && status.code === grpc.status.CANCELLED) outcome = 'stopped';
       else if (cancelled && status.code === grpc.status.CANCELLED) outcome = 'cancelled';
       else outcome = code ? String(code) : `status ${grpc.status[status.code]}`;
       resolve({ outcome, ms, slicesEncoded, ...(sessionId ? { sessionId } : {}) });
@@ -441,6 +465,7 @@ async function main(): Promise<number> {
         heapUsedMiB: mib('nodejs_heap_size_used_bytes'), externalMiB: mib('nodejs_external_memory_bytes'),
         lagP99Ms: round(sumOf(s, 'nodejs_eventloop_lag_p99_seconds') * 1000), lagMaxMs: round(sumOf(s, 'nodejs_eventloop_lag_max_seconds') * 1000),
         inflight: sumOf(s, 'onesam_inflight_requests'), sessions: sumOf(s, 'onesam_sessions'), sessionMiB: mib('onesam_session_volume_bytes'),
+        embeddingMiB: mib('onesam_embedding_bytes'),
         poolQueued: sumOf(s, 'onesam_pool_queue_depth'), done: records.length, load1: round(loadavg()[0]!, 2), cpuS: round(procCpuSeconds(server.pid)),
       };
       samples.push(sample);
@@ -466,10 +491,8 @@ async function main(): Promise<number> {
     const is3d = cancelAt === 'labels' || random() >= options.share2d;
     const kase = pick(is3d ? cases3d : cases2d);
     const header = cancelAt === 'labels' ? { ...kase.header, output: { format: 'LABEL_FORMAT_RAW' as const, gzip: false, forceUint16: true } } : kase.header;
-    // Compute cancels land somewhere in the computation: up to ~0.6 s for a 2D case, ~8 s for a 3D one.
-    const atMs = cancelAt === 'compute' ? at * (is3d ? 8000 : 600) : at;
     const t = elapsed();
-    const result = await segmentCall(stub, { header: { ...header, requestId: `soak-${records.length}` }, payload: kase.payload, cancelAt, at: atMs });
+    const result = await segmentCall(stub, { header: { ...header, requestId: `soak-${records.length}` }, payload: kase.payload, cancelAt, at, is3d, stop: stopSignal });
     record({ t, kind: is3d ? '3d' : '2d', caseName: kase.name, cancelAt, ...result });
   };
 
@@ -477,13 +500,13 @@ async function main(): Promise<number> {
   const sessionFlow = async (): Promise<void> => {
     const kase = pick(random() < 0.5 ? cases3d : cases2d);
     const t = elapsed();
-    const first = await segmentCall(stub, { header: { ...kase.header, requestId: `soak-${records.length}`, keepSession: true }, payload: kase.payload, cancelAt: 'none', at: 0 });
+    const first = await segmentCall(stub, { header: { ...kase.header, requestId: `soak-${records.length}`, keepSession: true }, payload: kase.payload, cancelAt: 'none', at: 0, is3d: kase.is3d, stop: stopSignal });
     record({ t, kind: 'session-upload', caseName: kase.name, cancelAt: 'none', ...first });
     if (!first.sessionId) return;
-    for (let i = 1; i <= 2; i++) {
+    for (let i = 1; i <= 2 && !stopSignal.aborted; i++) {
       const ti = elapsed();
       const header = { requestId: `soak-${records.length}`, sessionId: first.sessionId, prompts: nudged(kase.header.prompts ?? [], 2 * i, kase.width, kase.height), network: kase.header.network };
-      const r = await segmentCall(stub, { header, payload: new Uint8Array(0), cancelAt: 'none', at: 0 });
+      const r = await segmentCall(stub, { header, payload: new Uint8Array(0), cancelAt: 'none', at: 0, is3d: kase.is3d, stop: stopSignal });
       record({ t: ti, kind: 'session-prompt', caseName: kase.name, cancelAt: 'none', ...r });
     }
     if (random() < 2 / 3) {
@@ -501,11 +524,25 @@ async function main(): Promise<number> {
   };
   let stop: { code: number | null; ms: number } | undefined;
   let lastScrape: Scrape | undefined;
+  /** The server once every call has settled: what it keeps when idle (sessions may still hold embeddings). */
+  let idle: { rssMiB: number; fds: number; embeddingMiB: number; sessions: number; inflight: number } | undefined;
+  // No new calls after --minutes; calls in flight get --tail-seconds to finish, then are cancelled ('stopped').
+  const stopper = new AbortController();
+  const stopSignal = stopper.signal;
+  const stopTimer = setTimeout(() => stopper.abort(), Math.max(0, endAt - performance.now()) + options.tailSeconds * 1000);
   try {
     await Promise.all(Array.from({ length: options.concurrency }, loop));
-    // Let the last cancelled calls settle on the server before the final reading.
-    await sleep(2000);
+    clearTimeout(stopTimer);
+    // A cancelled call settles on the server only once its slices in flight are done: wait until nothing is in
+    // flight (at most 3 minutes) so the final counters include every call, and the idle reading means idle.
+    for (let waited = 0; waited < 180_000; waited += 1000) {
+      lastScrape = await scrape(server.metricsUrl);
+      if (sumOf(lastScrape, 'onesam_inflight_requests') === 0) break;
+      await sleep(1000);
+    }
+    await sleep(options.sampleSeconds * 1000);
     lastScrape = await scrape(server.metricsUrl);
+    idle = { rssMiB: round(procRssBytes(server.pid) / 2 ** 20), fds: procFds(server.pid), embeddingMiB: round(sumOf(lastScrape, 'onesam_embedding_bytes') / 2 ** 20), sessions: sumOf(lastScrape, 'onesam_sessions'), inflight: sumOf(lastScrape, 'onesam_inflight_requests') };
   } finally {
     clearInterval(progressTimer);
     sampling = false;
@@ -546,7 +583,7 @@ async function main(): Promise<number> {
   const medians = windows.map((w) => w.median);
   const medianSpreadPercent = round(((Math.max(...medians) - Math.min(...medians)) / Math.min(...medians)) * 100);
   const lagP99 = samples.map((s) => s.lagP99Ms);
-  const unexpected = records.filter((r) => !['ok', 'cancelled', 'late'].includes(r.outcome));
+  const unexpected = records.filter((r) => !['ok', 'cancelled', 'late', 'stopped'].includes(r.outcome));
   const errorsByCode = byLabel(lastScrape, 'onesam_errors_total', 'code');
   const summary = {
     server: server.describe, pid: server.pid, options,
@@ -565,7 +602,9 @@ async function main(): Promise<number> {
         windows, windowMedianSpreadPercent: medianSpreadPercent, flatWithin10Percent: medianSpreadPercent <= 10 },
       end: samples.at(-1)?.rssMiB,
     },
+    idleAtEnd: idle,
     heapUsedMiB: { afterWarmupMin: Math.min(...warm.map((s) => s.heapUsedMiB)), afterWarmupMax: Math.max(...warm.map((s) => s.heapUsedMiB)) },
+    embeddingMiB: { afterWarmupMin: Math.min(...warm.map((s) => s.embeddingMiB)), afterWarmupMax: Math.max(...warm.map((s) => s.embeddingMiB)), end: samples.at(-1)?.embeddingMiB },
     externalMiB: { afterWarmupMin: Math.min(...warm.map((s) => s.externalMiB)), afterWarmupMax: Math.max(...warm.map((s) => s.externalMiB)) },
     fds: { min: Math.min(...samples.map((s) => s.fds)), max: Math.max(...samples.map((s) => s.fds)), afterWarmupMin: Math.min(...warm.map((s) => s.fds)), afterWarmupMax: Math.max(...warm.map((s) => s.fds)), end: samples.at(-1)?.fds },
     // How much of the 2 cores the server got: with other work on the machine, less than workers x threads.
