@@ -29,7 +29,7 @@ export function createCloseSessionHandler(deps: CloseSessionDeps): grpc.handleUn
       deps.metrics.errors.inc({ code: mapped.code });
       // Not the message: it quotes the session id the client sent, which is its own text when no session has it.
       const fields = { method: 'CloseSession', code: mapped.code, field: mapped.field };
-      if (mapped.code === 'INTERNAL') deps.logger.error({ ...fields, err: errorForLog(err) }, 'close session failed');
+      if (mapped.code === 'INTERNAL') deps.logger.error({ ...fields, error: errorForLog(err) }, 'close session failed');
       else deps.logger[mapped.logLevel](fields, 'close session failed');
       callback(toStatusObject(mapped));
     } finally {

@@ -9,7 +9,9 @@ import { MODALITIES, parseModality } from '../pipeline/router.ts';
 import { strokesToVoxels, type VolumeDims } from '../pipeline/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
+import { decodeLimits } from '../volume/limits.ts';
 import type { LabelFormat, PayloadHeader } from '../volume/payload.ts';
+import { checkRawHeader } from '../volume/raw.ts';
 import { labelFormatFromWire, modeFromWire, payloadFormatFromWire, voxelTypeFromWire } from './wire.ts';
 
 export const MAX_REQUEST_ID_LENGTH = 128;
@@ -37,6 +39,8 @@ export interface ParsedHeader {
 
 export interface HeaderLimits {
   readonly maxPayloadBytes: number;
+  /** Checked on a raw payload's declared shape, before the upload (the other formats' shapes are inside the payload). */
+  readonly maxVoxels?: number;
 }
 
 function invalid(field: string, message: string): ServiceError {
@@ -97,6 +101,9 @@ function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): Volum
   if (payloadBytes > limits.maxPayloadBytes) {
     throw new ServiceError('PAYLOAD_LIMIT_EXCEEDED', `${payloadBytes} bytes exceed this server's limit of ${limits.maxPayloadBytes}`, 'header.payload_bytes');
   }
+  // A raw header fully describes its payload: a shape over the limits, or one that disagrees with payload_bytes,
+  // is refused now with the codes the decoder would give, not after the client sent every byte.
+  if (raw) checkRawHeader(raw, payloadBytes, 'header.raw', decodeLimits({ maxDecodedBytes: limits.maxPayloadBytes, ...(limits.maxVoxels !== undefined ? { maxVoxels: limits.maxVoxels } : {}) }));
   return {
     kind: 'upload',
     payload: { format, ...(raw ? { raw } : {}), intensity: intensityFromWire(header) },

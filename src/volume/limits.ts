@@ -12,7 +12,7 @@
 //   byte-swapped copies, NIfTI scaling's copy, the intensity preparation's scratch and its output), estimated from
 //   the header. Without it, a 1 MiB .nii.gz of uint8 zeros with scl_inter 1 and percentile preparation passes both
 //   limits above and allocates 18 bytes per voxel (a float64 scaled copy, a float64 copy for the percentiles).
-//   It is not a setting of its own: WORKING_BYTES_PER_DECODED_BYTE times maxDecodedBytes.
+//   It is not a setting of its own: WORKING_BYTES_PER_DECODED_BYTE times maxDecodedBytes, plus WORKING_BYTES_FLOOR.
 import { VolumeError } from './errors.ts';
 
 export interface DecodeLimits {
@@ -47,10 +47,17 @@ export const DEFAULT_MAX_DECODED_BYTES = 512 * MiB;
  */
 export const WORKING_BYTES_PER_DECODED_BYTE = 4;
 
+/**
+ * Added to the working limit for the decoders' fixed-size scratch (the percentile preparation's 512 KiB histogram),
+ * which does not scale with the payload: without it a server configured with a small maxPayloadBytes refused every
+ * percentile-prepared 16-bit payload, however small.
+ */
+export const WORKING_BYTES_FLOOR = 16 * MiB;
+
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = Object.freeze({
   maxDecodedBytes: DEFAULT_MAX_DECODED_BYTES,
   maxVoxels: DEFAULT_MAX_VOXELS,
-  maxWorkingBytes: WORKING_BYTES_PER_DECODED_BYTE * DEFAULT_MAX_DECODED_BYTES,
+  maxWorkingBytes: WORKING_BYTES_PER_DECODED_BYTE * DEFAULT_MAX_DECODED_BYTES + WORKING_BYTES_FLOOR,
 });
 
 /** Limits with any missing field taken from the defaults; maxWorkingBytes follows maxDecodedBytes unless given. */
@@ -59,7 +66,7 @@ export function decodeLimits(partial: Partial<DecodeLimits> = {}): DecodeLimits 
   return {
     maxDecodedBytes,
     maxVoxels: partial.maxVoxels ?? DEFAULT_MAX_VOXELS,
-    maxWorkingBytes: partial.maxWorkingBytes ?? WORKING_BYTES_PER_DECODED_BYTE * maxDecodedBytes,
+    maxWorkingBytes: partial.maxWorkingBytes ?? WORKING_BYTES_PER_DECODED_BYTE * maxDecodedBytes + WORKING_BYTES_FLOOR,
   };
 }
 

@@ -74,6 +74,16 @@ const hostIsLittleEndian = endianness() === 'LE';
  * aligned for the dtype; otherwise it copies.
  */
 export function readRawVoxels(header: RawHeader, bytes: Uint8Array, field = 'header.raw', limits: DecodeLimits = DEFAULT_DECODE_LIMITS): { voxels: VoxelArray; layout: ArrayLayout } {
+  const { layout, count } = checkRawHeader(header, bytes.byteLength, field, limits);
+  return { voxels: littleEndianArray(header.dtype, bytes, count), layout };
+}
+
+/**
+ * Everything a raw payload's header alone decides: the shape, the voxel and byte limits, and that shape x dtype is
+ * exactly `payloadBytes`. The server runs it on the request header before reading a byte of the upload, so a header
+ * that lies about its payload, or a shape over maxVoxels, costs the client one message, not an upload.
+ */
+export function checkRawHeader(header: RawHeader, payloadBytes: number, field = 'header.raw', limits: DecodeLimits = DEFAULT_DECODE_LIMITS): { layout: ArrayLayout; count: number } {
   if (!RAW_DTYPES.includes(header.dtype)) {
     throw new VolumeError('PAYLOAD_FORMAT', `${field}.dtype`, `must be one of ${RAW_DTYPES.join(', ')}, got ${String(header.dtype)}`);
   }
@@ -82,14 +92,14 @@ export function readRawVoxels(header: RawHeader, bytes: Uint8Array, field = 'hea
   const size = BYTES_PER_VOXEL[header.dtype];
   // The payload's length is already bounded by maxPayloadBytes; the voxel count is not, for small dtypes.
   checkArraySize(limits, `${field}.shape`, header.shape, count, size);
-  if (bytes.byteLength !== count * size) {
+  if (payloadBytes !== count * size) {
     throw new VolumeError(
       'PAYLOAD_SIZE_MISMATCH',
       'payload',
-      `has ${bytes.byteLength} bytes but ${field}.shape [${header.shape.join(', ')}] of ${header.dtype} needs ${count * size}`,
+      `has ${payloadBytes} bytes but ${field}.shape [${header.shape.join(', ')}] of ${header.dtype} needs ${count * size}`,
     );
   }
-  return { voxels: littleEndianArray(header.dtype, bytes, count), layout };
+  return { layout, count };
 }
 
 function littleEndianArray(dtype: RawDType, bytes: Uint8Array, count: number): VoxelArray {

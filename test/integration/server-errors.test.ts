@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_KEY, ERROR_FIELD_KEY } from '../../src/errors/grpc-status.ts';
+import { clientTextHash } from '../../src/observability/logger.ts';
 import { PipelineError } from '../../src/pipeline/errors.ts';
 import { VolumeError } from '../../src/volume/errors.ts';
 import { writeNpz } from '../../src/volume/npz.ts';
@@ -70,7 +71,9 @@ test('payload larger than the configured maximum is refused before any chunk is 
 });
 
 test('chunks beyond the declared size: RESOURCE_EXHAUSTED; fewer than declared: INVALID_ARGUMENT', async () => {
-  const { header, payload } = rawRequest();
+  // An npz header does not describe its size (a raw header does, and a disagreeing one is refused before the upload).
+  const { payload } = rawRequest();
+  const header = { format: 'PAYLOAD_FORMAT_NPZ' as const };
   const over = rawSegmentCall(server.address);
   over.call.write({ header: { ...header, payloadBytes: payload.length - 10 } });
   over.call.write({ chunk: { data: payload } });
@@ -84,6 +87,17 @@ test('chunks beyond the declared size: RESOURCE_EXHAUSTED; fewer than declared: 
   under.call.end();
   checkError((await under.result).status, { status: INVALID, code: 'PAYLOAD_INCOMPLETE', message: /after 11520 of the 11530 bytes/ });
   under.close();
+});
+
+test('a raw header whose shape disagrees with payload_bytes is refused before any chunk is sent', async () => {
+  const { header, payload } = rawRequest();
+  const liar = rawSegmentCall(server.address);
+  // The header alone, and the stream left open: the refusal cannot have waited for the payload.
+  liar.call.write({ header: { ...header, payloadBytes: payload.length - 1 } });
+  const { status } = await liar.result;
+  checkError(status, { status: INVALID, code: 'PAYLOAD_SIZE_MISMATCH', field: 'payload', message: /needs 11520/ });
+  liar.call.end();
+  liar.close();
 });
 
 test('stream order: no header, a chunk first, a second header, an empty message', async () => {
@@ -103,13 +117,13 @@ test('stream order: no header, a chunk first, a second header, an empty message'
   }
 });
 
-test('a message above the receive limit is refused by grpc-js with RESOURCE_EXHAUSTED', async () => {
+test('a message above the receive limit is refused with RESOURCE_EXHAUSTED', async () => {
   const raw = rawSegmentCall(server.address);
-  raw.call.write({ header: { ...rawRequest().header, payloadBytes: 60_000 } });
+  raw.call.write({ header: { format: 'PAYLOAD_FORMAT_NPZ', payloadBytes: 60_000 } });
   raw.call.write({ chunk: { data: new Uint8Array(200 * 1024) } });
   raw.call.end();
   const { status } = await raw.result;
-  assert.equal(status.code, EXHAUSTED);
+  checkError(status, { status: EXHAUSTED, code: 'MESSAGE_TOO_LARGE' });
   raw.close();
 });
 
@@ -166,7 +180,7 @@ test('pipeline failures keep their status; an unexpected error is INTERNAL with 
     [() => Object.assign(new Error('the worker pool queue is full (8 tasks waiting)'), { code: 'POOL_SATURATED' }), { status: EXHAUSTED, code: 'POOL_SATURATED' }],
     [() => new PipelineError('NETWORK_UNAVAILABLE', 'onesam is not loaded'), { status: grpc.status.UNAVAILABLE, code: 'NETWORK_UNAVAILABLE' }],
     [() => new VolumeError('LABELS_INVALID', 'labels', 'do not fit'), { status: INVALID, code: 'LABELS_INVALID' }],
-    [() => new TypeError("Cannot read properties of undefined (reading 'secretInternalField')"), { status: grpc.status.INTERNAL, code: 'INTERNAL', message: /^internal error \(request internal-1\)/ }],
+    [() => new TypeError("Cannot read properties of undefined (reading 'secretInternalField')"), { status: grpc.status.INTERNAL, code: 'INTERNAL', message: /^internal error \(request [0-9a-f-]{36}\)/ }],
   ];
   try {
     for (const [error, expected] of cases) {
@@ -178,10 +192,12 @@ test('pipeline failures keep their status; an unexpected error is INTERNAL with 
   } finally {
     fake.failWith = undefined;
   }
-  // The details of the unexpected error are in the log, at error level, with the request id.
-  const line = server.logs.find((l) => l['level'] === 'error' && l['requestId'] === 'internal-1');
+  // The details of the unexpected error are in the log, at error level, under the hash of the client's request id;
+  // the error's class and stack are there, the text it quoted is not (it may quote the client's input).
+  const line = server.logs.find((l) => l['level'] === 'error' && l['clientRequestId'] === clientTextHash('internal-1'));
   assert.ok(line, 'an error line for the request');
-  assert.match(JSON.stringify(line['err']), /secretInternalField/);
+  assert.match(JSON.stringify(line['error']), /TypeError/);
+  assert.doesNotMatch(JSON.stringify(line), /secretInternalField/);
 });
 
 test('after all of this the server is still SERVING and answers a good request', async () => {
