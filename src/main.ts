@@ -124,7 +124,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const health = new ServiceHealth();
   const state = new ServiceState(health, servingRoutingTable(config.routing, servedNetworks(config.models)), config);
-  metrics.setAdmissionSource(() => ({ uploading: state.uploadingRequests, computing: state.computingRequests }));
+  metrics.setAdmissionSource(() => ({
+    uploading: state.uploadingRequests, computing: state.computingRequests,
+    uploadBytes: state.uploadMemory.reservedBytes, uploadBudgetBytes: state.uploadMemory.limitBytes,
+  }));
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   // Payload decoding and label encoding run here, never on the event loop nor on the onnxruntime workers.
   const codec = new CodecPool({ threads: config.codecThreads, onError: (err) => logger.error({ err }, 'codec thread error') });

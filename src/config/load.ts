@@ -105,6 +105,12 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     throw err;
   }
   const maxConcurrentRequests = get<number>('maxConcurrentRequests') ?? DEFAULTS.maxConcurrentRequests;
+  const maxPayloadBytes = get<number>('maxPayloadBytes') ?? DEFAULTS.maxPayloadBytes;
+  // One upload of the largest payload must fit in the upload memory, or such payloads could never be accepted.
+  const uploadMemoryBytes = get<number>('uploadMemoryBytes') ?? Math.max(DEFAULTS.uploadMemoryBytes, maxPayloadBytes);
+  if (uploadMemoryBytes < maxPayloadBytes) {
+    throw new ConfigError('uploadMemoryBytes', source('uploadMemoryBytes'), `must be at least maxPayloadBytes (${maxPayloadBytes}, ${source('maxPayloadBytes')}), got ${uploadMemoryBytes}: a payload larger than the upload memory could never be accepted`);
+  }
   return {
     host: get<string>('host') ?? DEFAULTS.host,
     port: get<number>('port') ?? DEFAULTS.port,
@@ -114,7 +120,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     workers,
     intraOpThreads,
     codecThreads: get<number>('codecThreads') ?? DEFAULTS.codecThreads,
-    maxPayloadBytes: get<number>('maxPayloadBytes') ?? DEFAULTS.maxPayloadBytes,
+    maxPayloadBytes,
     maxVoxels: get<number>('maxVoxels') ?? DEFAULTS.maxVoxels,
     maxMessageBytes: get<number>('maxMessageBytes') ?? DEFAULTS.maxMessageBytes,
     maxConcurrentRequests,
@@ -122,6 +128,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     uploadIdleTimeoutMs: get<number>('uploadIdleTimeoutMs') ?? DEFAULTS.uploadIdleTimeoutMs,
     uploadMinBytesPerSecond: get<number>('uploadMinBytesPerSecond') ?? DEFAULTS.uploadMinBytesPerSecond,
     responseStallTimeoutMs: get<number>('responseStallTimeoutMs') ?? DEFAULTS.responseStallTimeoutMs,
+    uploadMemoryBytes,
     maxSessions: get<number>('maxSessions') ?? DEFAULTS.maxSessions,
     sessionMemoryBytes: get<number>('sessionMemoryBytes') ?? DEFAULTS.sessionMemoryBytes,
     sessionIdleSeconds: get<number>('sessionIdleSeconds') ?? DEFAULTS.sessionIdleSeconds,

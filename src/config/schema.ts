@@ -42,6 +42,8 @@ export interface Config {
   readonly uploadMinBytesPerSecond: number;
   /** Longest a response may wait for the client to read (the stream blocked on 'drain') before RESPONSE_STALLED. */
   readonly responseStallTimeoutMs: number;
+  /** Declared payload bytes all uploads in flight may hold together (UPLOAD_MEMORY_EXHAUSTED beyond); >= maxPayloadBytes. */
+  readonly uploadMemoryBytes: number;
   readonly embeddingBudgetBytes: number;
   /** Volumes kept for later prompts (RequestHeader.keep_session); 0 turns sessions off. */
   readonly maxSessions: number;
@@ -111,6 +113,11 @@ export const DEFAULTS = Object.freeze({
   // far above a slowloris trickle, which it cuts as soon as the grace (uploadIdleTimeoutMs) has passed.
   uploadMinBytesPerSecond: 64 * 1024,
   responseStallTimeoutMs: 30_000,
+  // Raw payloads in flight, against the 4 GiB pod of deploy/: two uploads of the largest payload (maxPayloadBytes)
+  // or about seven 150 MB CTs at once, beside the networks, the 1 GiB embedding budget and the sessions' volumes.
+  // Without it, maxConcurrentUploads x maxPayloadBytes (8 GiB at the defaults) is the bound. load.ts raises it to
+  // maxPayloadBytes when that is larger and this is not set.
+  uploadMemoryBytes: 1 * GiB,
   // Kubernetes' default terminationGracePeriodSeconds is 30; keep a margin for the pool to close.
   shutdownGraceMs: 25_000,
   logLevel: 'info' as LogLevel,
@@ -147,6 +154,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'uploadIdleTimeoutMs', env: 'ONESAM_UPLOAD_IDLE_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest wait for the next request message, the header included (UPLOAD_IDLE_TIMEOUT).' },
   { path: 'uploadMinBytesPerSecond', env: 'ONESAM_UPLOAD_MIN_BYTES_PER_SECOND', type: 'bytes', min: 0, defaultText: '64KiB', description: 'Slowest average upload rate accepted after a grace of uploadIdleTimeoutMs from the first chunk (UPLOAD_TOO_SLOW); 0 turns it off.' },
   { path: 'responseStallTimeoutMs', env: 'ONESAM_RESPONSE_STALL_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest a response may wait for the client to read it (RESPONSE_STALLED).' },
+  { path: 'uploadMemoryBytes', env: 'ONESAM_UPLOAD_MEMORY_BYTES', type: 'bytes', min: 1, defaultText: '1GiB, or maxPayloadBytes if larger', description: 'Declared payload bytes all uploads in flight may hold together; an upload that does not fit is refused after its header (UPLOAD_MEMORY_EXHAUSTED). At least maxPayloadBytes.' },
   { path: 'tls.clientCa', env: 'ONESAM_TLS_CLIENT_CA', type: 'path', defaultText: 'unset (no client certificates)', description: 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).' },
   { path: 'authToken', env: 'ONESAM_AUTH_TOKEN', type: 'secret', defaultText: 'unset (no token)', description: 'Bearer token required in `authorization: Bearer <token>` on every call except health.' },
   { path: 'logLevel', env: 'ONESAM_LOG_LEVEL', flag: 'log-level', type: 'log-level', defaultText: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}.` },

@@ -60,6 +60,10 @@ const SERVICE_ERRORS = {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
     description: 'the server is already running its maximum number of requests past their upload (maxConcurrentRequests) or receiving its maximum number of uploads (maxConcurrentUploads); the message says which',
   },
+  UPLOAD_MEMORY_EXHAUSTED: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
+    description: 'the declared payload_bytes do not fit beside the uploads already in flight in the upload memory budget (uploadMemoryBytes); refused right after the header, retry later or on another replica',
+  },
   POOL_SATURATED: {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
     description: 'the worker pool queue is full (queueLimit tasks waiting)',

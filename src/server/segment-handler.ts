@@ -234,9 +234,6 @@ class SegmentCall {
     const progress = { slicesEncoded: 0, slicesTotal: 0, objectsDone: 0, objectsTotal: objects.length };
     const onProgress = (event: ProgressEvent): void => {
       if (event.kind === 'encoded') {
-        // Counted as the work happens, not when the request completes: a dashboard sees a cancelled request's
-        // work stop where it stopped, and the slices it did encode are not lost from the total.
-        (event.reused ? metrics.slicesReused : metrics.slicesEncoded).inc({ network: event.network });
         progress.slicesEncoded = event.done;
         progress.slicesTotal = event.total;
       } else {
@@ -296,15 +293,23 @@ class SegmentCall {
       return this.lease.session.volume;
     }
     const upload = header.source;
-    const bytes = await readPayload(messages, upload.payloadBytes, {
-      signal,
-      saturated: () => saturated(admission.segmenter),
-      onBytes: (n) => metrics.bytesReceived.inc(n),
-      timing: { idleMs: timeouts.uploadIdleTimeoutMs, minBytesPerSecond: timeouts.uploadMinBytesPerSecond },
-    });
-    // The upload is complete: from here on the call counts against maxConcurrentRequests, not the upload slots.
-    await admission.compute(signal);
-    return this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
+    // Before the payload array exists: its declared size must fit in the upload memory budget (upload-budget.ts).
+    const reservation = admission.reserveUpload(upload.payloadBytes);
+    try {
+      const bytes = await readPayload(messages, upload.payloadBytes, {
+        signal,
+        saturated: () => saturated(admission.segmenter),
+        onBytes: (n) => metrics.bytesReceived.inc(n),
+        timing: { idleMs: timeouts.uploadIdleTimeoutMs, minBytesPerSecond: timeouts.uploadMinBytesPerSecond },
+      });
+      // The upload is complete: from here on the call counts against maxConcurrentRequests, not the upload slots.
+      await admission.compute(signal);
+      // Awaited here so the reservation lasts until the codec thread, which holds the transferred payload, is done.
+      return await this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
+    } finally {
+      // The raw payload is gone: decoded, or dropped by a failed read, a cancel, a timeout or a drain interrupt.
+      reservation.release();
+    }
   }
 
   private checkAborted(): void {
@@ -327,6 +332,8 @@ class SegmentCall {
       metrics.objects.inc({ quality: o.quality });
       metrics.predictedIou.observe({ network: o.networks.length > 1 ? 'fuse' : o.networks[0] ?? 'none' }, o.predictedIou.mean);
     }
+    for (const [network, slices] of Object.entries(result.slicesEncoded)) if (slices > 0) metrics.slicesEncoded.inc({ network }, slices);
+    for (const [network, slices] of Object.entries(result.slicesReused)) if (slices > 0) metrics.slicesReused.inc({ network }, slices);
   }
 
   /**

@@ -7,11 +7,14 @@
 // Decoding, the pipeline and sending the labels run on the compute slot. A call arriving while either kind is all
 // taken is refused at once (TOO_MANY_REQUESTS), before it uploads anything; a call whose upload completes while
 // the compute slots are taken waits for one (keeping its upload slot), rather than throwing its upload away.
+// Memory is admitted apart from the slots: once its header declares the payload size, an upload reserves that many
+// bytes in the upload memory budget (upload-budget.ts) until its raw payload is gone.
 import { unlessAborted } from './abortable.ts';
 import { ServiceError } from '../errors/service-error.ts';
 import type { RoutingTable } from '../pipeline/router.ts';
 import type { Segmenter } from '../pipeline/segmenter.ts';
 import type { ServiceHealth } from './health.ts';
+import { UploadMemoryBudget, type UploadReservation } from './upload-budget.ts';
 
 export type Phase = 'loading' | 'serving' | 'draining' | 'stopped' | 'failed';
 
@@ -21,6 +24,8 @@ export interface AdmissionLimits {
   readonly maxConcurrentRequests: number;
   /** Calls still receiving their header and payload (and those waiting for a compute slot). */
   readonly maxConcurrentUploads: number;
+  /** Declared payload bytes all uploads in flight may hold together (uploadMemoryBytes); unset: no such budget. */
+  readonly uploadMemoryBytes?: number;
 }
 
 /** A call waiting for a compute slot; `granted` once a slot was counted for it. */
@@ -34,6 +39,11 @@ export interface Admission {
   readonly segmenter: Segmenter;
   /** Trades the upload slot for a compute slot, waiting (FIFO) while all are taken; rejects when `signal` aborts. */
   compute(signal: AbortSignal): Promise<void>;
+  /**
+   * Reserves the declared payload size in the upload memory budget, or throws UPLOAD_MEMORY_EXHAUSTED. Release it
+   * once the raw payload is gone; release() gives it back too, whatever path the call took.
+   */
+  reserveUpload(bytes: number): UploadReservation;
   /** Frees whichever slot the call holds; call it once the call's pipeline work has settled. Idempotent. */
   release(): void;
 }
@@ -50,6 +60,8 @@ export class ServiceState {
   private idleWaiters: (() => void)[] = [];
   /** How each running Segment call ends itself at once (whileRunning), for the end of the drain's grace period. */
   private readonly interrupters = new Set<(reason: ServiceError) => void>();
+  /** Raw payload bytes of the uploads in flight (onesam_upload_reserved_bytes). */
+  readonly uploadMemory: UploadMemoryBudget;
 
   constructor(
     private readonly health: ServiceHealth,
@@ -58,6 +70,7 @@ export class ServiceState {
     private readonly limits: AdmissionLimits,
   ) {
     health.setReady(false);
+    this.uploadMemory = new UploadMemoryBudget(limits.uploadMemoryBytes ?? Number.POSITIVE_INFINITY);
   }
 
   get phase(): Phase {
@@ -140,6 +153,7 @@ export class ServiceState {
     this.uploadingCount++;
     let slot: 'upload' | 'waiting' | 'compute' | 'released' = 'upload';
     let ticket: ComputeTicket | undefined;
+    let reservation: UploadReservation | undefined;
     return {
       segmenter: this.currentSegmenter!,
       compute: async (signal) => {
@@ -158,7 +172,13 @@ export class ServiceState {
         this.uploadingCount--;
         slot = 'compute';
       },
+      reserveUpload: (bytes) => {
+        if (reservation) throw new Error('reserveUpload() called twice for one call');
+        reservation = this.uploadMemory.reserve(bytes);
+        return reservation;
+      },
       release: () => {
+        reservation?.release();
         switch (slot) {
           case 'released':
             return;
