@@ -8,8 +8,9 @@
 //                         [--workers W --threads T] [--out result.json] [--json]
 //
 // --mix test draws cases as the test does (about a quarter end OK, each costing encoder runs); the default
-// `hostile` mix weighs damaged families up and undamaged requests down (about one case in ten is segmented), so
-// 10,000 cases fit in well under an hour on a 2-core machine. Both mixes use every family.
+// `hostile` mix weighs damaged families up and undamaged requests down (about one case in sixteen is segmented),
+// so 10,000 cases take minutes, not hours, on a 2-core machine. Both mixes use every family. With --out, the
+// file is rewritten with the figures so far every 30 s ("partial": true) and with the final ones at the end.
 //
 // The exit code is 1 when any case broke the property, the server crashed, health left SERVING or the
 // known-good request at the end failed.
@@ -34,7 +35,8 @@ const HEALTH_EVERY = 250;
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 const MIXES: Readonly<Record<string, FamilyWeights>> = Object.freeze({
   test: DEFAULT_WEIGHTS,
-  hostile: { valid: 1, headerField: 3, payload: 6, sequence: 3, headerRandom: 3, rawMessages: 2, formatSwap: 1 },
+  // About 6 % of these cases are segmented (measured on 1,000 against the fake segmenter), against 20 % in the test's.
+  hostile: { valid: 1, headerField: 2, payload: 4, payloadBytes: 1, sequence: 8, headerRandom: 14, rawMessages: 8, formatSwap: 4 },
 });
 
 interface Options {
@@ -202,47 +204,55 @@ async function main(): Promise<number> {
         }
       }
     };
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
-    const fuzzSeconds = (performance.now() - fuzzStart) / 1000;
+    const figures = (end: { finalHealth: string; good: string; rssAfter: number | undefined } | undefined): Record<string, unknown> => {
+      const fuzzSeconds = (performance.now() - fuzzStart) / 1000;
+      return {
+        ...(end ? {} : { partial: true }),
+        cases: tally.cases,
+        seed: options.seed,
+        mix: options.mix,
+        concurrency: options.concurrency,
+        durationSeconds: Math.round(fuzzSeconds),
+        casesPerSecond: Math.round((tally.cases / fuzzSeconds) * 10) / 10,
+        byStatus: Object.fromEntries([...tally.byStatus].sort((a, b) => b[1] - a[1])),
+        byErrorCode: Object.fromEntries([...tally.byCode].sort((a, b) => b[1] - a[1])),
+        families: Object.fromEntries([...familyMs].sort((a, b) => b[1].n - a[1].n).map(([k, v]) => [k, { cases: v.n, meanMs: Math.round(v.ms / v.n) }])),
+        segmentedByNetwork: Object.fromEntries(server.segmented),
+        undamagedOk: `${tally.validOk}/${tally.valid}`,
+        internalOrUnknown: (tally.byStatus.get('INTERNAL') ?? 0) + (tally.byStatus.get('UNKNOWN') ?? 0),
+        violations: tally.violations.length,
+        firstViolations: tally.violations.slice(0, 10),
+        crashes: server.exit === undefined ? 0 : 1,
+        serverExit: server.exit ?? null,
+        healthChecks: { every: HEALTH_EVERY, notServing: healthFailures, ...(end ? { final: end.finalHealth } : {}) },
+        ...(end ? { knownGoodAfter: end.good } : {}),
+        serverErrorLogLines: server.errorLines.length,
+        rssMiB: { before: rssBefore, ...(end ? { after: end.rssAfter } : { now: rssMiB(server.child.pid!) }), peak: peakRss },
+        server: server.describe,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        node: process.version,
+        commit: commit(),
+        wallSeconds: Math.round((performance.now() - started) / 1000),
+        at: new Date().toISOString(),
+      };
+    };
+    const snapshots = options.out ? setInterval(() => writeFileSync(options.out!, `${JSON.stringify(figures(undefined), null, 2)}\n`), 30_000) : undefined;
+    try {
+      await Promise.all(Array.from({ length: options.concurrency }, worker));
+    } finally {
+      clearInterval(snapshots);
+    }
     const finalHealth = server.exit === undefined ? await health(server.address) : `process exited (${server.exit})`;
     const good = server.exit === undefined ? await runCase(client, knownGoodCase(), { timeoutMs: CALL_TIMEOUT_MS }) : undefined;
-    const rssAfter = rssMiB(server.child.pid!);
-    const serverErrors = await scrapeErrors(server.metricsUrl);
-    const internal = (tally.byStatus.get('INTERNAL') ?? 0) + (tally.byStatus.get('UNKNOWN') ?? 0);
     const result = {
-      cases: tally.cases,
-      seed: options.seed,
-      mix: options.mix,
-      concurrency: options.concurrency,
-      durationSeconds: Math.round(fuzzSeconds),
-      casesPerSecond: Math.round((tally.cases / fuzzSeconds) * 10) / 10,
-      byStatus: Object.fromEntries([...tally.byStatus].sort((a, b) => b[1] - a[1])),
-      byErrorCode: Object.fromEntries([...tally.byCode].sort((a, b) => b[1] - a[1])),
-      families: Object.fromEntries([...familyMs].sort((a, b) => b[1].n - a[1].n).map(([k, v]) => [k, { cases: v.n, meanMs: Math.round(v.ms / v.n) }])),
-      segmentedByNetwork: Object.fromEntries(server.segmented),
-      undamagedOk: `${tally.validOk}/${tally.valid}`,
-      internalOrUnknown: internal,
-      violations: tally.violations.length,
-      firstViolations: tally.violations.slice(0, 10),
-      crashes: server.exit === undefined ? 0 : 1,
-      serverExit: server.exit ?? null,
-      healthChecks: { every: HEALTH_EVERY, notServing: healthFailures, final: finalHealth },
-      knownGoodAfter: good ? grpc.status[good.code] : 'not run (server gone)',
-      serverErrorsTotal: serverErrors,
-      serverErrorLogLines: server.errorLines.length,
-      rssMiB: { before: rssBefore, after: rssAfter, peak: peakRss },
-      server: server.describe,
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      node: process.version,
-      commit: commit(),
-      wallSeconds: Math.round((performance.now() - started) / 1000),
-      finishedAt: new Date().toISOString(),
+      ...figures({ finalHealth, good: good ? (grpc.status[good.code] ?? String(good.code)) : 'not run (server gone)', rssAfter: rssMiB(server.child.pid!) }),
+      serverErrorsTotal: await scrapeErrors(server.metricsUrl),
     };
     const text = JSON.stringify(result, null, options.json ? undefined : 2);
     process.stdout.write(`${text}\n`);
     if (options.out) writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
-    const ok = result.violations === 0 && result.crashes === 0 && healthFailures.length === 0 && finalHealth === 'SERVING' && good?.code === grpc.status.OK;
+    const ok = tally.violations.length === 0 && server.exit === undefined && healthFailures.length === 0 && finalHealth === 'SERVING' && good?.code === grpc.status.OK;
     return ok ? 0 : 1;
   } finally {
     clearInterval(sampler);

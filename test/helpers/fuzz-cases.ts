@@ -123,24 +123,34 @@ const headerPatch: fc.Arbitrary<(h: RequestHeader, payload: Uint8Array) => Reque
 );
 
 type PayloadDamage = { family: string; damage: (b: Uint8Array) => Uint8Array };
-/** Damage that fits the payload's format, or any byte damage. */
-function payloadDamage(format: ValidPayload['format']): fc.Arbitrary<PayloadDamage> {
-  const generic = byteDamage.map((damage) => ({ family: `${format}-bytes`, damage }));
+/** Plain byte damage: flips and overwrites of voxel bytes often leave a readable image, then it is segmented. */
+const bytesDamage = (format: ValidPayload['format']): fc.Arbitrary<PayloadDamage> => byteDamage.map((damage) => ({ family: `${format}-bytes`, damage }));
+
+/** Damage to the format's structure: zip records and npy headers, NIfTI header fields and gzip framing. */
+function structureDamage(format: ValidPayload['format']): fc.Arbitrary<PayloadDamage> {
   if (format === 'npz') {
     return fc.oneof(
       zipDamage.map((damage) => ({ family: 'npz-zip', damage })),
       npzWithHostileNpy.map((npz) => ({ family: 'npz-npy-header', damage: () => npz })),
-      generic,
     );
   }
   if (format === 'nifti') {
     return fc.oneof(
       niftiDamage.map((damage) => ({ family: 'nifti-header', damage: (b: Uint8Array) => (b[0] === 0x1f ? b : damage(b)) })),
       gzipDamage.map((damage) => ({ family: 'nifti-gzip', damage })),
-      generic,
     );
   }
-  return generic;
+  // Raw has no structure but its length: cut it or add to it.
+  return fc.tuple(fc.integer({ min: 1, max: 64 }), fc.boolean()).map(([n, cut]) => ({
+    family: 'raw-length', damage: (b: Uint8Array) => (cut ? b.subarray(0, Math.max(0, b.length - n)) : concat(b, new Uint8Array(n))),
+  }));
+}
+
+function damagedPayloadCase(damage: (format: ValidPayload['format']) => fc.Arbitrary<PayloadDamage>): fc.Arbitrary<FuzzCase> {
+  return fc.tuple(validPayload, chunking).chain(([v, cuts]) => damage(v.format).chain(({ family, damage: apply }) => {
+    const payload = apply(v.payload);
+    return build(family, headerMessage({ ...v.header, payloadBytes: payload.length }), payload, cuts, false);
+  }));
 }
 
 type Message = { kind: 'header' | 'chunk' | 'other'; bytes: Uint8Array };
@@ -207,8 +217,10 @@ export interface FamilyWeights {
   readonly valid: number;
   /** A valid request with one header field hostile (often still valid: then it is segmented too). */
   readonly headerField: number;
-  /** A valid header with a damaged payload (zip records, npy header, NIfTI fields, gzip, bytes). */
+  /** A valid header with a payload damaged in its structure (zip records, npy header, NIfTI fields, gzip, length). */
   readonly payload: number;
+  /** A valid header with payload bytes flipped, overwritten, cut or added to. */
+  readonly payloadBytes: number;
   /** A valid request with its message sequence changed. */
   readonly sequence: number;
   /** A header with every field random, and random payload bytes. */
@@ -220,21 +232,19 @@ export interface FamilyWeights {
 }
 
 /** The test's mix: about one case in six is an undamaged request, a quarter end OK. */
-export const DEFAULT_WEIGHTS: FamilyWeights = Object.freeze({ valid: 3, headerField: 4, payload: 5, sequence: 3, headerRandom: 2, rawMessages: 1, formatSwap: 1 });
+export const DEFAULT_WEIGHTS: FamilyWeights = Object.freeze({ valid: 3, headerField: 4, payload: 3, payloadBytes: 2, sequence: 3, headerRandom: 2, rawMessages: 1, formatSwap: 1 });
 
 /** A whole Segment call, drawn from the families by weight. */
 export function fuzzCaseArbitrary(weights: FamilyWeights = DEFAULT_WEIGHTS): fc.Arbitrary<FuzzCase> {
   return fc.oneof(
     { weight: weights.valid, arbitrary: fc.tuple(validPayload, chunking).chain(([v, cuts]) => build(`valid-${v.format}`, headerMessage(validHeader(v)), v.payload, cuts, true)) },
     { weight: weights.headerField, arbitrary: fc.tuple(validPayload, headerPatch, chunking).chain(([v, patch, cuts]) => build('header-field', headerMessage(patch(validHeader(v), v.payload)), v.payload, cuts, false)) },
-    { weight: weights.payload, arbitrary: fc.tuple(validPayload, chunking).chain(([v, cuts]) => payloadDamage(v.format).chain(({ family, damage }) => {
-      const payload = damage(v.payload);
-      return build(family, headerMessage({ ...v.header, payloadBytes: payload.length }), payload, cuts, false);
-    })) },
+    { weight: weights.payload, arbitrary: damagedPayloadCase(structureDamage) },
+    { weight: weights.payloadBytes, arbitrary: damagedPayloadCase(bytesDamage) },
     { weight: weights.sequence, arbitrary: fc.tuple(validPayload, chunking, sequenceDamage).chain(([v, cuts, s]) => build(s.family, headerMessage(validHeader(v)), v.payload, cuts, false, s.apply)) },
     { weight: weights.headerRandom, arbitrary: fc.tuple(hostileHeader, fc.uint8Array({ maxLength: 2048 }), chunking).chain(([h, payload, cuts]) => build('header-random', headerMessage(h), payload, cuts, false)) },
     { weight: weights.rawMessages, arbitrary: fc.array(fc.uint8Array({ maxLength: 256 }), { minLength: 1, maxLength: 4 }).chain((raw) => callEnd(raw.length).map((end) => tagged({ family: 'raw-messages', messages: raw, end, valid: false }))) },
-    { weight: weights.formatSwap, arbitrary: fc.tuple(validPayload, fc.constantFrom('npz', 'nifti', 'raw')).chain(([v, as]) => {
+    { weight: weights.formatSwap, arbitrary: fc.tuple(validPayload, fc.constantFrom('npz', 'nifti', 'raw')).filter(([v, as]) => v.format !== as).chain(([v, as]) => {
       // The right bytes under the wrong format name: npz sent as NIfTI, NIfTI as raw, and so on.
       const format = as === 'npz' ? 'PAYLOAD_FORMAT_NPZ' : as === 'nifti' ? 'PAYLOAD_FORMAT_NIFTI' : 'PAYLOAD_FORMAT_RAW';
       return build(`format-swap-${v.format}-as-${as}`, headerMessage({ ...validHeader(v), format, ...(as === 'raw' && !v.header.raw ? { raw: { shape: [16, 16], dtype: 'VOXEL_TYPE_UINT8' } } : {}) }), v.payload, [], false);
@@ -246,7 +256,8 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fuzzCaseArbitrary();
 
 /** A message larger than the server's receive limit (maxMessageBytes): only for the callers that ask for it. */
 export function oversizedMessageCase(limitBytes: number): FuzzCase {
-  return tagged({ family: 'oversized-message', messages: [headerMessage({ format: 'PAYLOAD_FORMAT_RAW', payloadBytes: limitBytes + 64, raw: { shape: [1, limitBytes + 64], dtype: 'VOXEL_TYPE_UINT8' }, prompts: [{ label: 1, box2d: { xMin: 0, yMin: 0, xMax: 1, yMax: 1 } }] }), chunkMessage(new Uint8Array(limitBytes + 64))], end: { kind: 'half-close' }, valid: false });
+  // An npz header (nothing in it to check against the size) announcing the chunk, then the chunk in one message.
+  return tagged({ family: 'oversized-message', messages: [headerMessage({ format: 'PAYLOAD_FORMAT_NPZ', payloadBytes: limitBytes + 64 }), chunkMessage(new Uint8Array(limitBytes + 64))], end: { kind: 'half-close' }, valid: false });
 }
 
 /** fast-check prints a failing case through this: family, end and messages as base64, enough to replay it. */

