@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { rawLabels } from '../../src/client/labels.ts';
+import { clientTextHash } from '../../src/observability/logger.ts';
 import { strokesToVoxels } from '../../src/pipeline/scribble-strokes.ts';
 import type { Prompt as PipelinePrompt } from '../../src/pipeline/types.ts';
 import { readNifti, writeNiftiLabels } from '../../src/volume/nifti.ts';
@@ -175,8 +176,12 @@ test('metrics are exposed and move with traffic', async () => {
 
 test('logs: one JSON line per event with the request id, never voxel data', async () => {
   await server.client().segment(rawRequest({ requestId: 'log-check' }));
-  const lines = server.logs.filter((l) => l['requestId'] === 'log-check');
+  // Lines carry the server's own id; the client's appears only as its hash (docs/api.md, "Logs").
+  const lines = server.logs.filter((l) => l['clientRequestId'] === clientTextHash('log-check'));
   assert.deepEqual(lines.map((l) => l['msg']), ['segment request', 'segment done']);
+  assert.equal(new Set(lines.map((l) => l['requestId'])).size, 1);
+  assert.match(String(lines[0]!['requestId']), /^[0-9a-f-]{36}$/);
+  assert.doesNotMatch(server.logText(), /log-check/);
   for (const l of lines) {
     assert.equal(l['method'], 'Segment');
     assert.equal(l['level'], 'info');
