@@ -263,9 +263,7 @@ class SegmentCall {
     this.log.info({
       wallMs: Math.round(times.wallMs), network: this.network, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
       slicesReused: result.slicesReused, labelBytes: encoded.length,
-      // How sure the model was, per object in prompt order. Volumes and voxel counts stay out: they describe the
-      // patient's anatomy, the predicted IoU only the model.
-      objectQuality: result.objects.map((o) => ({ quality: o.quality, iouMean: round3(o.predictedIou.mean), iouMin: round3(o.predictedIou.min), stoppedEarly: o.stoppedEarly })),
+      ...objectQualityLog(result.objects),
     }, 'segment done');
   }
 
@@ -373,6 +371,22 @@ class SegmentCall {
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+/** Objects listed one by one in the log line; a request may carry 65535, which are then only counted. */
+const LOGGED_OBJECTS = 16;
+
+/**
+ * How sure the model was: objects per quality hint, and the first objects' quality, predicted IoU and early stop in
+ * prompt order. Volumes and voxel counts stay out: they describe the patient's anatomy, the predicted IoU only the
+ * model.
+ */
+function objectQualityLog(objects: SegmentationResult['objects']): Record<string, unknown> {
+  const qualityCounts: Record<string, number> = {};
+  for (const o of objects) qualityCounts[o.quality] = (qualityCounts[o.quality] ?? 0) + 1;
+  return {
+    qualityCounts,
+    objectQuality: objects.slice(0, LOGGED_OBJECTS).map((o) => ({ quality: o.quality, iouMean: round3(o.predictedIou.mean), iouMin: round3(o.predictedIou.min), stoppedEarly: o.stoppedEarly })),
+  };
+}
 
 function saturated(segmenter: Segmenter): boolean {
   const s = segmenter.poolStats();

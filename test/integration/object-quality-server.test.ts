@@ -36,6 +36,7 @@ test('Summary objects: predicted IoU, mL from the spacing, covered slices, stopp
     { quality: 'ok', iouMean: FAKE_PREDICTED_IOU, iouMin: FAKE_PREDICTED_IOU, stoppedEarly: false },
     { quality: 'ok', iouMean: FAKE_PREDICTED_IOU, iouMin: FAKE_PREDICTED_IOU, stoppedEarly: false },
   ]);
+  assert.deepEqual(done['qualityCounts'], { ok: 2 });
   assert.doesNotMatch(JSON.stringify(done), /volumeMl|voxels/, 'no anatomy in the log line');
 
   const metrics = await scrape(server.metricsUrl);
@@ -43,4 +44,12 @@ test('Summary objects: predicted IoU, mL from the spacing, covered slices, stopp
   assert.equal(metrics.get('onesam_object_predicted_iou_count{network="onesam"}'), 4);
   assert.equal(metrics.get('onesam_object_predicted_iou_bucket{le="0.85",network="onesam"}'), 0);
   assert.equal(metrics.get('onesam_object_predicted_iou_bucket{le="0.9",network="onesam"}'), 4);
+});
+
+test('a request with many objects logs the first 16 one by one and counts them all', async () => {
+  const prompts = Array.from({ length: 20 }, (_, i) => box3d(i + 1, 1 + i, 1, 0, 3 + i, 4, 1));
+  await server.client().segment(rawRequest({ modality: 'CT', prompts }));
+  const done = server.logs.filter((l) => l['msg'] === 'segment done').at(-1)!;
+  assert.equal((done['objectQuality'] as unknown[]).length, 16);
+  assert.deepEqual(done['qualityCounts'], { ok: 20 });
 });
