@@ -130,6 +130,12 @@ export class WorkerPool {
   private readonly loadedThreads = new Set<number>();
   private readonly failedThreads = new Set<number>();
   private started = false;
+  /**
+   * WorkerLoaded messages received: the first `workers` come from the threads started with the pool, later ones
+   * from replacements. (Counted, not timed against ready(): a thread's message and its ping answer travel on
+   * different ports, so their order is not fixed.)
+   */
+  private loadsSeen = 0;
   /** When the earliest loss not yet made good happened (performance.now()), for the recovery time. */
   private lostAt: number | undefined;
   private failure: string | undefined;
@@ -260,17 +266,17 @@ export class WorkerPool {
   }
 
   private onWorkerLoaded(message: WorkerLoaded): void {
+    const replacement = ++this.loadsSeen > this.workers;
     if (message.error !== undefined) {
       this.failedThreads.add(message.threadId);
-      // Before ready() resolves, ready() reports it; later, a replacement that cannot load leaves the pool short
-      // for good (the graphs changed under a running server).
-      if (this.started) this.fail(`a replacement worker thread could not load the networks: ${message.error}`);
+      // A first thread's failure is ready()'s to report; a replacement that cannot load leaves the pool short for
+      // good (the graphs changed under a running server).
+      if (replacement) this.fail(`a replacement worker thread could not load the networks: ${message.error}`);
       return;
     }
     this.loadedThreads.add(message.threadId);
-    const replacement = this.started;
     let recoveryMs: number | undefined;
-    if (replacement && this.lostAt !== undefined && this.loadedThreads.size >= this.workers) {
+    if (this.lostAt !== undefined && this.loadedThreads.size >= this.workers) {
       recoveryMs = performance.now() - this.lostAt;
       this.lostAt = undefined;
     }
