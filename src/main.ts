@@ -4,7 +4,7 @@
 // reason in the log, ListModels and onesam_models_ready; it never exits or aborts for that (docs/api.md, "Health").
 // `onesam serve` (src/cli/serve.ts) loads the configuration and calls runServer.
 import type { Config } from './config/schema.ts';
-import { createLogger, type Logger } from './observability/logger.ts';
+import { createLogger, errorForLog, type Logger } from './observability/logger.ts';
 import { ServiceMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { servedNetworks, servingRoutingTable } from './pipeline/serving.ts';
@@ -130,7 +130,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }));
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   // Payload decoding and label encoding run here, never on the event loop nor on the onnxruntime workers.
-  const codec = new CodecPool({ threads: config.codecThreads, onError: (err) => logger.error({ err }, 'codec thread error') });
+  // errorForLog, not pino's err: the codec threads parse client payloads, and a message could quote one.
+  const codec = new CodecPool({ threads: config.codecThreads, onError: (err) => logger.error({ error: errorForLog(err) }, 'codec thread error') });
   const sessions = new SessionRegistry(
     { maxSessions: config.maxSessions, maxBytes: config.sessionMemoryBytes, idleMs: config.sessionIdleSeconds * 1000 },
     (session, reason) => {
