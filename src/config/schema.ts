@@ -3,8 +3,8 @@
 // this table.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MODELS, type NetworkModels } from '../pipeline/serving.ts';
 import { DEFAULT_MAX_VOXELS } from '../volume/limits.ts';
+import { DEFAULT_MODELS, type NetworkModels } from '../pipeline/serving.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -33,7 +33,6 @@ export interface Config {
   readonly maxVoxels: number;
   readonly maxMessageBytes: number;
   readonly maxConcurrentRequests: number;
-  readonly queueLimit: number;
   /** Segment calls in their upload phase at once (header and chunks still arriving); apart from maxConcurrentRequests. */
   readonly maxConcurrentUploads: number;
   /** Longest wait for the next request message (the header included) before the call ends UPLOAD_IDLE_TIMEOUT. */
@@ -44,6 +43,7 @@ export interface Config {
   readonly responseStallTimeoutMs: number;
   /** Declared payload bytes all uploads in flight may hold together (UPLOAD_MEMORY_EXHAUSTED beyond); >= maxPayloadBytes. */
   readonly uploadMemoryBytes: number;
+  readonly queueLimit: number;
   readonly embeddingBudgetBytes: number;
   /** Volumes kept for later prompts (RequestHeader.keep_session); 0 turns sessions off. */
   readonly maxSessions: number;
@@ -97,13 +97,6 @@ export const DEFAULTS = Object.freeze({
   // grpc-js defaults to 4 MiB; clients send ~1 MiB chunks, so 8 MiB leaves room without inviting huge messages.
   maxMessageBytes: 8 * MiB,
   maxConcurrentRequests: 8,
-  queueLimit: 10_000,
-  embeddingBudgetBytes: 1 * GiB,
-  maxSessions: 16,
-  // Prepared volumes are 8-bit: a 512 x 512 x 300 CT kept as a session is 75 MiB.
-  sessionMemoryBytes: 1 * GiB,
-  // MONAI Label keeps uploaded images an hour; an interactive reading session rarely pauses for 10 minutes.
-  sessionIdleSeconds: 600,
   // maxConcurrentUploads defaults to twice maxConcurrentRequests (load.ts): room for the next requests to upload
   // while the compute slots are busy, without letting stalled uploads multiply unbounded.
   // A client sending ~1 MiB chunks sends one every few ms on any working link; 30 s outlasts TCP retransmission
@@ -118,6 +111,13 @@ export const DEFAULTS = Object.freeze({
   // Without it, maxConcurrentUploads x maxPayloadBytes (8 GiB at the defaults) is the bound. load.ts raises it to
   // maxPayloadBytes when that is larger and this is not set.
   uploadMemoryBytes: 1 * GiB,
+  queueLimit: 10_000,
+  embeddingBudgetBytes: 1 * GiB,
+  maxSessions: 16,
+  // Prepared volumes are 8-bit: a 512 x 512 x 300 CT kept as a session is 75 MiB.
+  sessionMemoryBytes: 1 * GiB,
+  // MONAI Label keeps uploaded images an hour; an interactive reading session rarely pauses for 10 minutes.
+  sessionIdleSeconds: 600,
   // Kubernetes' default terminationGracePeriodSeconds is 30; keep a margin for the pool to close.
   shutdownGraceMs: 25_000,
   logLevel: 'info' as LogLevel,
@@ -142,6 +142,11 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'maxVoxels', env: 'ONESAM_MAX_VOXELS', type: 'int', min: 1, defaultText: '268435456 (512 x 512 x 1024)', description: 'Most voxels a payload may decode to (any one array), checked from its header before anything is inflated (PAYLOAD_TOO_LARGE).' },
   { path: 'maxMessageBytes', env: 'ONESAM_MAX_MESSAGE_BYTES', type: 'bytes', min: 64 * 1024, max: 64 * MiB, defaultText: '8MiB', description: 'gRPC receive limit per message (clients send ~1 MiB chunks).' },
   { path: 'maxConcurrentRequests', env: 'ONESAM_MAX_CONCURRENT_REQUESTS', type: 'int', min: 1, max: 10_000, defaultText: '8', description: 'Segment calls served at once; more are refused with RESOURCE_EXHAUSTED.' },
+  { path: 'maxConcurrentUploads', env: 'ONESAM_MAX_CONCURRENT_UPLOADS', type: 'int', min: 1, max: 10_000, defaultText: '2 x maxConcurrentRequests', description: 'Segment calls receiving their header and payload at once, counted apart from maxConcurrentRequests; more are refused with RESOURCE_EXHAUSTED.' },
+  { path: 'uploadIdleTimeoutMs', env: 'ONESAM_UPLOAD_IDLE_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest wait for the next request message, the header included (UPLOAD_IDLE_TIMEOUT).' },
+  { path: 'uploadMinBytesPerSecond', env: 'ONESAM_UPLOAD_MIN_BYTES_PER_SECOND', type: 'bytes', min: 0, defaultText: '64KiB', description: 'Slowest average upload rate accepted after a grace of uploadIdleTimeoutMs from the first chunk (UPLOAD_TOO_SLOW); 0 turns it off.' },
+  { path: 'responseStallTimeoutMs', env: 'ONESAM_RESPONSE_STALL_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest a response may wait for the client to read it (RESPONSE_STALLED).' },
+  { path: 'uploadMemoryBytes', env: 'ONESAM_UPLOAD_MEMORY_BYTES', type: 'bytes', min: 1, defaultText: '1GiB, or maxPayloadBytes if larger', description: 'Declared payload bytes all uploads in flight may hold together; an upload that does not fit is refused after its header (UPLOAD_MEMORY_EXHAUSTED). At least maxPayloadBytes.' },
   { path: 'queueLimit', env: 'ONESAM_QUEUE_LIMIT', type: 'int', min: 1, defaultText: '10000', description: 'Worker tasks waiting beyond which new work is refused (RESOURCE_EXHAUSTED).' },
   { path: 'embeddingBudgetBytes', env: 'ONESAM_EMBEDDING_BUDGET_BYTES', type: 'bytes', min: 16 * MiB, defaultText: '1GiB', description: 'Slice embeddings held at once across all requests.' },
   { path: 'maxSessions', env: 'ONESAM_MAX_SESSIONS', type: 'int', min: 0, max: 100_000, defaultText: '16', description: 'Volumes kept for later prompts (keep_session); the least recently used idle one makes room for a new one. 0 turns sessions off.' },
@@ -150,11 +155,6 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'shutdownGraceMs', env: 'ONESAM_SHUTDOWN_GRACE_MS', type: 'int', min: 0, max: 3_600_000, defaultText: '25000', description: 'How long SIGTERM waits for in-flight requests before ending them with SHUTDOWN_INTERRUPTED.' },
   { path: 'tls.cert', env: 'ONESAM_TLS_CERT', type: 'path', defaultText: 'unset (plaintext)', description: 'PEM certificate chain; with tls.key enables TLS.' },
   { path: 'tls.key', env: 'ONESAM_TLS_KEY', type: 'path', defaultText: 'unset', description: 'PEM private key of tls.cert.' },
-  { path: 'maxConcurrentUploads', env: 'ONESAM_MAX_CONCURRENT_UPLOADS', type: 'int', min: 1, max: 10_000, defaultText: '2 x maxConcurrentRequests', description: 'Segment calls receiving their header and payload at once, counted apart from maxConcurrentRequests; more are refused with RESOURCE_EXHAUSTED.' },
-  { path: 'uploadIdleTimeoutMs', env: 'ONESAM_UPLOAD_IDLE_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest wait for the next request message, the header included (UPLOAD_IDLE_TIMEOUT).' },
-  { path: 'uploadMinBytesPerSecond', env: 'ONESAM_UPLOAD_MIN_BYTES_PER_SECOND', type: 'bytes', min: 0, defaultText: '64KiB', description: 'Slowest average upload rate accepted after a grace of uploadIdleTimeoutMs from the first chunk (UPLOAD_TOO_SLOW); 0 turns it off.' },
-  { path: 'responseStallTimeoutMs', env: 'ONESAM_RESPONSE_STALL_TIMEOUT_MS', type: 'int', min: 1_000, max: 3_600_000, defaultText: '30000', description: 'Longest a response may wait for the client to read it (RESPONSE_STALLED).' },
-  { path: 'uploadMemoryBytes', env: 'ONESAM_UPLOAD_MEMORY_BYTES', type: 'bytes', min: 1, defaultText: '1GiB, or maxPayloadBytes if larger', description: 'Declared payload bytes all uploads in flight may hold together; an upload that does not fit is refused after its header (UPLOAD_MEMORY_EXHAUSTED). At least maxPayloadBytes.' },
   { path: 'tls.clientCa', env: 'ONESAM_TLS_CLIENT_CA', type: 'path', defaultText: 'unset (no client certificates)', description: 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).' },
   { path: 'authToken', env: 'ONESAM_AUTH_TOKEN', type: 'secret', defaultText: 'unset (no token)', description: 'Bearer token required in `authorization: Bearer <token>` on every call except health.' },
   { path: 'logLevel', env: 'ONESAM_LOG_LEVEL', flag: 'log-level', type: 'log-level', defaultText: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}.` },

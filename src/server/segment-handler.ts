@@ -234,6 +234,9 @@ class SegmentCall {
     const progress = { slicesEncoded: 0, slicesTotal: 0, objectsDone: 0, objectsTotal: objects.length };
     const onProgress = (event: ProgressEvent): void => {
       if (event.kind === 'encoded') {
+        // Counted as the work happens, not when the request completes: a dashboard sees a cancelled request's
+        // work stop where it stopped, and the slices it did encode are not lost from the total.
+        (event.reused ? metrics.slicesReused : metrics.slicesEncoded).inc({ network: event.network });
         progress.slicesEncoded = event.done;
         progress.slicesTotal = event.total;
       } else {
@@ -330,8 +333,6 @@ class SegmentCall {
       metrics.objects.inc({ quality: o.quality });
       metrics.predictedIou.observe({ network: o.networks.length > 1 ? 'fuse' : o.networks[0] ?? 'none' }, o.predictedIou.mean);
     }
-    for (const [network, slices] of Object.entries(result.slicesEncoded)) if (slices > 0) metrics.slicesEncoded.inc({ network }, slices);
-    for (const [network, slices] of Object.entries(result.slicesReused)) if (slices > 0) metrics.slicesReused.inc({ network }, slices);
   }
 
   /**
@@ -359,7 +360,7 @@ class SegmentCall {
     // The message (mapped.details) quotes what the client sent (a modality, npz key names, a session id): it goes
     // to the client only. The code and the field path (always the server's own words) go to the log.
     const fields = { code: mapped.code, field: mapped.field };
-    if (mapped.code === 'INTERNAL') this.log.error({ ...fields, err: errorForLog(err) }, 'segment failed');
+    if (mapped.code === 'INTERNAL') this.log.error({ ...fields, error: errorForLog(err) }, 'segment failed');
     else this.log[mapped.logLevel](fields, 'segment failed');
     if (!this.statusSent) {
       this.statusSent = true;

@@ -30,12 +30,12 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   readonly maxPayloadBytes: number;
   readonly maxVoxels: number;
-  readonly state: ServiceState;
-  /** The `models` setting: which networks ListModels reports while they load (default: both demo models). */
-  readonly models?: NetworkModels;
   readonly uploadIdleTimeoutMs: number;
   readonly uploadMinBytesPerSecond: number;
   readonly responseStallTimeoutMs: number;
+  readonly state: ServiceState;
+  /** The `models` setting: which networks ListModels reports while they load (default: both demo models). */
+  readonly models?: NetworkModels;
   readonly health: ServiceHealth;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
