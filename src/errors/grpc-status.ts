@@ -9,6 +9,8 @@ import { ERROR_REGISTRY, isErrorCode, type ErrorCode, type ErrorLogLevel } from 
 export const ERROR_CODE_KEY = 'onesam-error-code';
 export const ERROR_FIELD_KEY = 'onesam-error-field';
 export const REQUEST_ID_KEY = 'onesam-request-id';
+/** Response header of every Segment call: the server's own id for it, the one its log lines carry. */
+export const SERVER_REQUEST_ID_KEY = 'onesam-server-request-id';
 
 /** piscina's message when its own task queue is full (node-stack-notes: map to RESOURCE_EXHAUSTED). */
 const PISCINA_QUEUE_FULL = 'Task queue is at limit';

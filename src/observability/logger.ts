@@ -1,12 +1,11 @@
 // The JSON logger: pino, one child per request carrying its id. Three guarantees: fields that could identify a
 // patient or carry a credential are redacted wherever they appear at the top level or one level down, binary
 // values (voxel data, label volumes, chunks) are replaced by their size before a line is written, and text a
-// client chose never reaches a line verbatim. Clients put what they like into free-text fields: a gateway once
-// sent the file name `Patient_<NAME>_<MRN>.npz` as request_id, and key names, modality text and session ids are
-// just as free. So request lines carry the server's own request id (a UUID), a client's id only as
-// `clientRequestId` (a short SHA-256 prefix a gateway can compute from its own id to find the lines), and error
-// lines carry the stable code and field path, never the message (which quotes the client; it goes to the client).
-import { createHash } from 'node:crypto';
+// client chose never reaches a line. Clients put what they like into free-text fields: a gateway once sent the
+// file name `Patient_<NAME>_<MRN>.npz` as request_id, and key names, modality text and session ids are just as
+// free. So request lines carry the server's own request id (a UUID, sent back to the client to correlate by), a
+// client's id only when it is a random UUID or ULID (loggableClientId), and error lines carry the stable code and
+// field path, never the message (which quotes the client; it goes to the client).
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/schema.ts';
 
@@ -42,23 +41,29 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-/** Hex digits of SHA-256 kept by clientTextHash: 64 bits, enough to correlate, too few to carry the text. */
-const CLIENT_HASH_HEX = 16;
+/**
+ * Request ids of the random forms gateways generate: a UUID (any version) or a ULID. Such an id carries nothing
+ * about a patient, so it may appear in logs as sent.
+ */
+const RANDOM_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-HJKMNP-TV-Z]{26})$/i;
 
 /**
- * How client-chosen text (a request id, a session id) appears in logs: the first 16 hex digits of its SHA-256
- * (UTF-8). A gateway that knows its own id computes the same value to find the server's lines.
+ * A client's request id as it may appear in logs: as sent when it is a UUID or ULID, otherwise not at all. A hash
+ * is no way out: an unsalted hash of a file name or an accession number is reversed by trying the few million
+ * names of that form. Gateways whose ids are free text correlate through the server's own id instead, which
+ * every Segment call sends back in the `onesam-server-request-id` response header.
  */
-export function clientTextHash(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, CLIENT_HASH_HEX);
+export function loggableClientId(id: string): string | undefined {
+  return RANDOM_ID.test(id) ? id : undefined;
 }
 
 /**
  * A request's logger: every line carries the server's request id (a UUID the server made), the RPC method and,
- * when the client sent its own request id, that id's clientTextHash as `clientRequestId`.
+ * when the client sent a UUID or ULID as its request id, that id as `clientRequestId` (loggableClientId).
  */
 export function requestLogger(root: Logger, requestId: string, method: string, clientRequestId?: string): Logger {
-  return root.child({ requestId, method, ...(clientRequestId ? { clientRequestId: clientTextHash(clientRequestId) } : {}) });
+  const loggable = clientRequestId === undefined ? undefined : loggableClientId(clientRequestId);
+  return root.child({ requestId, method, ...(loggable ? { clientRequestId: loggable } : {}) });
 }
 
 /** Longest message kept from an unexpected error, after quoted text is taken out. */

@@ -5,11 +5,11 @@
 // encoding the labels run on the codec threads (src/workers/codec-pool.ts), so a large volume never stalls the
 // event loop that serves health checks and the other streams.
 import { randomUUID } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { SegmentRequest__Output } from '../generated/onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse } from '../generated/onesam/v1/SegmentResponse.ts';
 import type { Summary } from '../generated/onesam/v1/Summary.ts';
-import { mapError, statusName, toStatusObject } from '../errors/grpc-status.ts';
+import { mapError, SERVER_REQUEST_ID_KEY, statusName, toStatusObject } from '../errors/grpc-status.ts';
 import { ServiceError } from '../errors/service-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorForLog, requestLogger } from '../observability/logger.ts';
@@ -99,6 +99,11 @@ class SegmentCall {
 
   constructor(private readonly deps: SegmentHandlerDeps, private readonly call: SegmentServerCall) {
     this.log = requestLogger(deps.logger, this.requestId, 'Segment');
+    // The server's id for this call, before anything else: the only id the logs hold for a client whose own
+    // request ids are free text (observability/logger.ts, loggableClientId).
+    const idHeader = new grpc.Metadata();
+    idHeader.set(SERVER_REQUEST_ID_KEY, this.requestId);
+    call.sendMetadata(idHeader);
     this.writer = new ResponseWriter(call, this.abort.signal, { stallMs: deps.timeouts.responseStallTimeoutMs, onStall: (err) => this.abortWith(err) });
     const deadline = call.getDeadline();
     this.deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline;

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { rawLabels } from '../../src/client/labels.ts';
-import { clientTextHash } from '../../src/observability/logger.ts';
+import { SERVER_REQUEST_ID_KEY } from '../../src/errors/grpc-status.ts';
 import { strokesToVoxels } from '../../src/pipeline/scribble-strokes.ts';
 import type { Prompt as PipelinePrompt } from '../../src/pipeline/types.ts';
 import { readNifti, writeNiftiLabels } from '../../src/volume/nifti.ts';
 import { readNpz, writeNpz } from '../../src/volume/npz.ts';
 import { FakeSegmenter, paint } from '../helpers/fake-segmenter.ts';
 import { box2d, box3d, rawRequest, SMALL_3D, volumeBytes, type VolumeSize } from '../helpers/requests.ts';
-import { scrape, startTestService, type TestService } from '../helpers/test-service.ts';
+import { rawSegmentCall, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
 
 let server: TestService;
 const fake = new FakeSegmenter({ sliceMs: 2 });
@@ -175,13 +175,25 @@ test('metrics are exposed and move with traffic', async () => {
 });
 
 test('logs: one JSON line per event with the request id, never voxel data', async () => {
-  await server.client().segment(rawRequest({ requestId: 'log-check' }));
-  // Lines carry the server's own id; the client's appears only as its hash (docs/api.md, "Logs").
-  const lines = server.logs.filter((l) => l['clientRequestId'] === clientTextHash('log-check'));
+  // Lines carry the server's own id, which the call's response header names; a free-text client id is not logged
+  // (docs/api.md, "Security"), a random one is.
+  const serverIds: string[] = [];
+  const call = rawSegmentCall(server.address);
+  call.call.on('metadata', (md) => serverIds.push(...md.get(SERVER_REQUEST_ID_KEY).map(String)));
+  const { header, payload } = rawRequest({ requestId: 'log-check' });
+  call.call.write({ header: { ...header, payloadBytes: payload.length } });
+  call.call.write({ chunk: { data: payload } });
+  call.call.end();
+  assert.equal((await call.result).status.code, 0);
+  call.close();
+  assert.equal(serverIds.length, 1);
+  assert.match(serverIds[0]!, /^[0-9a-f-]{36}$/);
+  const lines = server.logs.filter((l) => l['requestId'] === serverIds[0]);
   assert.deepEqual(lines.map((l) => l['msg']), ['segment request', 'segment done']);
-  assert.equal(new Set(lines.map((l) => l['requestId'])).size, 1);
-  assert.match(String(lines[0]!['requestId']), /^[0-9a-f-]{36}$/);
   assert.doesNotMatch(server.logText(), /log-check/);
+  const randomId = '0f8fad5b-d9cb-469f-a165-70867728950e';
+  await server.client().segment(rawRequest({ requestId: randomId }));
+  assert.deepEqual(server.logs.filter((l) => l['clientRequestId'] === randomId).map((l) => l['msg']), ['segment request', 'segment done']);
   for (const l of lines) {
     assert.equal(l['method'], 'Segment');
     assert.equal(l['level'], 'info');
