@@ -143,17 +143,21 @@ function health(address: string): Promise<string> {
   });
 }
 
-async function scrapeErrors(url: string): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+/** onesam_errors_total by code, and the gauges that explain the server's memory (sessions, embeddings). */
+async function scrapeServer(url: string): Promise<{ errors: Record<string, number>; memory: Record<string, number> }> {
+  const errors: Record<string, number> = {};
+  const memory: Record<string, number> = {};
   try {
     for (const line of (await (await fetch(url)).text()).split('\n')) {
       const m = /^onesam_errors_total\{code="([^"]+)"\} (\S+)$/.exec(line);
-      if (m) out[m[1]!] = Number(m[2]);
+      if (m) errors[m[1]!] = Number(m[2]);
+      const g = /^(onesam_sessions|onesam_session_volume_bytes|onesam_embedding_bytes) (\S+)$/.exec(line);
+      if (g) memory[g[1]!] = Number(g[2]);
     }
   } catch {
     // A dead server has no metrics; the crash is reported on its own.
   }
-  return out;
+  return { errors, memory };
 }
 
 function commit(): string {
@@ -182,6 +186,7 @@ async function main(): Promise<number> {
     const warm = await runCase(client, knownGoodCase(), { timeoutMs: CALL_TIMEOUT_MS });
     if (warm.code !== grpc.status.OK) throw new Error(`the known-good request failed before the run: ${warm.details}`);
     const rssBefore = rssMiB(server.child.pid!);
+    const memoryBefore = (await scrapeServer(server.metricsUrl)).memory;
     const cases: FuzzCase[] = [oversizedMessageCase(MAX_MESSAGE_BYTES), ...fc.sample(fuzzCaseArbitrary(MIXES[options.mix]), { seed: options.seed, numRuns: options.cases - 1 })];
     const fuzzStart = performance.now();
     let next = 0;
@@ -248,9 +253,12 @@ async function main(): Promise<number> {
     }
     const finalHealth = server.exit === undefined ? await health(server.address) : `process exited (${server.exit})`;
     const good = server.exit === undefined ? await runCase(client, knownGoodCase(), { timeoutMs: CALL_TIMEOUT_MS }) : undefined;
+    const scraped = await scrapeServer(server.metricsUrl);
     const result = {
       ...figures({ finalHealth, good: good ? (grpc.status[good.code] ?? String(good.code)) : 'not run (server gone)', rssAfter: rssMiB(server.child.pid!) }),
-      serverErrorsTotal: await scrapeErrors(server.metricsUrl),
+      serverErrorsTotal: scraped.errors,
+      // Sessions kept by keep_session cases and their cached embeddings are part of the RSS difference.
+      memoryGauges: { before: memoryBefore, after: scraped.memory },
     };
     const text = JSON.stringify(result, null, options.json ? undefined : 2);
     process.stdout.write(`${text}\n`);
