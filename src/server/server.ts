@@ -68,7 +68,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, timeouts: { uploadIdleTimeoutMs: options.uploadIdleTimeoutMs, uploadMinBytesPerSecond: options.uploadMinBytesPerSecond, responseStallTimeoutMs: options.responseStallTimeoutMs },
       codec: options.codec, sessions: options.sessions, refusal: (metadata) => guard.refusal(metadata),
     }),
-    ListModels: createListModelsHandler(deps),
+    ListModels: createListModelsHandler({ ...deps, ...(options.models ? { models: options.models } : {}) }),
     CloseSession: createCloseSessionHandler({ ...deps, sessions: options.sessions }),
   });
   options.health.addToServer(server);

@@ -43,6 +43,19 @@ test('while the models load: NOT_SERVING, Segment UNAVAILABLE, ListModels not re
   }
 });
 
+test('while the models load, ListModels reports the networks of the models setting, not the demo defaults', async () => {
+  let finishLoading: (s: FakeSegmenter) => void = () => undefined;
+  const loading = new Promise<FakeSegmenter>((resolve) => { finishLoading = resolve; });
+  const server = await startTestService({ config: { models: { onesam: 'one-x' } }, createSegmenter: () => loading });
+  try {
+    const models = await server.client().listModels();
+    assert.deepEqual(models.models.map((m) => [m.network, m.model, m.ready]), [['NETWORK_ONESAM', 'one-x', false]]);
+  } finally {
+    finishLoading(new FakeSegmenter());
+    await server.stop();
+  }
+});
+
 test('models that fail to load leave the server NOT_SERVING and Segment UNAVAILABLE', async () => {
   const server = await startTestService({ createSegmenter: async () => { throw new Error('manifest.json: bad checksum'); } });
   try {
