@@ -1,6 +1,7 @@
 // Which networks a server runs (the `models` setting: network -> repository model name) and the routing that
-// follows from it. A network left out of the setting is not loaded at all, which saves the other network's sessions in every worker (measured 170-300 MiB with the demo networks, bench/README.md); ROUTE
-// then sends every modality, and requests of unknown modality, to the network that is served.
+// follows from it. A network left out of the setting is not loaded at all, which saves its sessions in every
+// worker (170-300 MiB with the demo networks, bench/README.md); ROUTE then sends every modality, and requests of
+// unknown modality, to the network that is served.
 import { PipelineError } from './errors.ts';
 import { FALLBACK_NETWORK, makeRoutingTable, MODALITIES, type RoutingTable } from './router.ts';
 import type { Modality, NetworkName } from './types.ts';
