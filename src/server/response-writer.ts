@@ -34,6 +34,16 @@ export class ResponseWriter<T> {
     while (this.blocked) await this.blocked;
   }
 
+  /**
+   * Sends the stream's last message once earlier messages have drained, without waiting for it to drain: the caller
+   * ends the call next, and grpc-js sends the status after the buffered messages. Waiting here would let a stall or
+   * the drain's interrupt end a request whose summary is already on its way with an error status.
+   */
+  async writeLast(message: T): Promise<void> {
+    while (this.blocked) await this.blocked;
+    this.send(message);
+  }
+
   /** Sends a progress message now, or keeps it as the latest to send after the drain. */
   offerProgress(message: T): void {
     if (this.blocked) {

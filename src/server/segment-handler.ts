@@ -277,8 +277,10 @@ class SegmentCall {
 
   /** Sends the summary, the last message, and ends the call with OK. */
   private async finish(summary: Summary): Promise<void> {
-    await this.writer.write({ summary });
+    await this.writer.writeLast({ summary });
     this.checkAborted();
+    // From here the call has succeeded: a later stall timer or drain interrupt must not follow the summary with an
+    // error status (both check statusSent).
     this.statusSent = true;
     this.call.end();
   }

@@ -41,6 +41,21 @@ test('the writer waits for drain after write() returns false', async () => {
   assert.deepEqual(sink.written, ['a', 'b', 'c']);
 });
 
+test('the last message waits for earlier ones to drain but not for itself: the summary goes out, then the status', async () => {
+  const sink = new SlowWritable(2);
+  const stalls: unknown[] = [];
+  const writer = new ResponseWriter<string>(sink, new AbortController().signal, { stallMs: 60_000, onStall: (err) => stalls.push(err) });
+  await writer.write('labels');
+  let lastDone = false;
+  const last = writer.writeLast('summary').then(() => { lastDone = true; });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sink.written, ['labels', 'summary']);
+  assert.equal(lastDone, true, 'summary filled the buffer, and the writer did not wait for its drain');
+  await last;
+  sink.emit('close');
+  assert.deepEqual(stalls, []);
+});
+
 test('progress never waits: while blocked only the latest one is kept, and it goes out first after the drain', async () => {
   const sink = new SlowWritable(2);
   const writer = new ResponseWriter<string>(sink, new AbortController().signal);
