@@ -17,6 +17,8 @@ export interface ChallengeCase {
 
 /** The scribble map's background value: ignored at inference, as in the reference scribble script. */
 export const BACKGROUND_SCRIBBLE = 1000;
+/** Largest scribble label: labels are written back as uint16. */
+const MAX_SCRIBBLE_LABEL = 65_535;
 
 function need(arrays: ReadonlyMap<string, NdArrayLike>, key: string): NdArrayLike {
   const a = arrays.get(key);
@@ -81,15 +83,26 @@ function scribbleObjects(scribbles: NdArrayLike, image: ImageVolume): ObjectProm
   if (scribbles.data.length !== expected) {
     throw new PipelineError('PROMPT_INVALID', `shape (${scribbles.shape.join(',')}) does not match the image (${image.depth > 1 ? `${image.depth},` : ''}${image.height},${image.width})`, 'scribbles');
   }
-  const byLabel = new Map<number, number[]>();
+  // Two passes over typed arrays: count each label's voxels, then fill lists of exactly that size. A scribble map
+  // may cover most of a 512^3 volume from a few hundred compressed bytes; growing JS arrays of indices cost about
+  // 25 bytes and 70 ns per voxel there (927 MiB and 9.6 s for 128 x 512 x 512), 4 bytes and a fraction of that here.
+  const counts = new Uint32Array(MAX_SCRIBBLE_LABEL + 1);
   for (let i = 0; i < expected; i++) {
     const v = Number(scribbles.data[i]);
     if (v === 0 || v === BACKGROUND_SCRIBBLE) continue;
-    if (!Number.isInteger(v) || v < 0 || v > 65_535) throw new PipelineError('PROMPT_INVALID', `label ${v} at voxel ${i} is not an integer in 1..65535`, 'scribbles');
-    let list = byLabel.get(v);
-    if (!list) byLabel.set(v, (list = []));
-    list.push(i);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_SCRIBBLE_LABEL) throw new PipelineError('PROMPT_INVALID', `label ${v} at voxel ${i} is not an integer in 1..${MAX_SCRIBBLE_LABEL}`, 'scribbles');
+    counts[v]!++;
+  }
+  const byLabel: (Uint32Array | undefined)[] = [];
+  for (let label = 1; label <= MAX_SCRIBBLE_LABEL; label++) if (counts[label]! > 0) byLabel[label] = new Uint32Array(counts[label]!);
+  const filled = new Uint32Array(MAX_SCRIBBLE_LABEL + 1);
+  for (let i = 0; i < expected; i++) {
+    const v = Number(scribbles.data[i]);
+    const list = byLabel[v];
+    if (list) list[filled[v]!++] = i;
   }
   // Ascending label order: higher labels overwrite lower ones, as the reference scribble script writes them.
-  return [...byLabel.keys()].sort((a, b) => a - b).map((label) => ({ label, prompt: { kind: 'scribble', voxels: Uint32Array.from(byLabel.get(label)!) } }));
+  const objects: ObjectPrompt[] = [];
+  byLabel.forEach((voxels, label) => { if (voxels) objects.push({ label, prompt: { kind: 'scribble', voxels } }); });
+  return objects;
 }

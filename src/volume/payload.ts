@@ -95,7 +95,10 @@ function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation, limits: D
   // The members are already decoded (within maxDecodedBytes); the preparation's buffers come on top of them.
   let decoded = 0;
   for (const array of arrays.values()) decoded += array.data.byteLength;
-  checkWorkingBytes(limits, 'payload', { decoded, preparation: preparationBytes(voxelTypeOf(voxels), voxels.length, intensity) });
+  // A scribble map becomes per-label lists of voxel indices (4 bytes each) in the challenge reader, at most one per
+  // element: counted here, since a scribble map of ones compresses to almost nothing (65 KB for 128 x 512 x 512).
+  const scribbleIndexBytes = (arrays.get('scribbles')?.data.length ?? 0) * Uint32Array.BYTES_PER_ELEMENT;
+  checkWorkingBytes(limits, 'payload', { decoded, preparation: preparationBytes(voxelTypeOf(voxels), voxels.length, intensity), scribbles: scribbleIndexBytes });
   const spacingArray = arrays.get('spacing');
   const spacing = spacingArray ? validateSpacing(Array.from(spacingArray.data, Number), 'npz.spacing') : undefined;
   const image = imageFrom(layout, prepare(voxels, layout, intensity), spacing);

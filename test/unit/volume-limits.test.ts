@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { VolumeError } from '../../src/volume/errors.ts';
-import { DEFAULT_DECODE_LIMITS, DEFAULT_MAX_VOXELS, decodeLimits } from '../../src/volume/limits.ts';
+import { DEFAULT_DECODE_LIMITS, DEFAULT_MAX_VOXELS, decodeLimits, WORKING_BYTES_FLOOR } from '../../src/volume/limits.ts';
 import { readNifti } from '../../src/volume/nifti.ts';
 import { writeNpy } from '../../src/volume/npy.ts';
-import { MAX_NPZ_MEMBERS, NpyError, readNpz } from '../../src/volume/npz.ts';
+import { MAX_NPZ_MEMBERS, NpyError, readNpz, writeNpz } from '../../src/volume/npz.ts';
 import { decodePayload } from '../../src/volume/payload.ts';
 import { DEFAULTS } from '../../src/config/schema.ts';
 import { deflatedZeros, gzippedZeros, niftiHeader, npyHeader, npzBomb, zipArchive } from '../helpers/bombs.ts';
@@ -46,7 +46,8 @@ describe('limits: defaults', () => {
     assert.equal(DEFAULT_MAX_VOXELS, 512 * 512 * 1024);
     assert.equal(DEFAULTS.maxVoxels, DEFAULT_MAX_VOXELS);
     assert.equal(DEFAULT_DECODE_LIMITS.maxDecodedBytes, DEFAULTS.maxPayloadBytes);
-    assert.equal(decodeLimits({ maxDecodedBytes: 10 }).maxWorkingBytes, 40);
+    // Four bytes of buffers per decoded byte, plus a floor for fixed-size scratch (the percentile histogram).
+    assert.equal(decodeLimits({ maxDecodedBytes: 10 }).maxWorkingBytes, 40 + WORKING_BYTES_FLOOR);
   });
 });
 
@@ -205,5 +206,27 @@ describe('limits: raw', () => {
     assertTooLarge(() => decodePayload(header, new Uint8Array(16)), 'header.raw.shape', /314572800 voxels, more than the maximum of 268435456 \(maxVoxels\)/);
     assertTooLarge(() => decodePayload({ format: 'raw', raw: { shape: [4, 4, 4], dtype: 'uint8' } }, new Uint8Array(64), { maxVoxels: 63 }), 'header.raw.shape', /maxVoxels/);
     assert.equal(decodePayload({ format: 'raw', raw: { shape: [4, 4, 4], dtype: 'uint8' } }, new Uint8Array(64), { maxVoxels: 64 }).image.data.length, 64);
+  });
+});
+
+describe('scribble maps', () => {
+  it('a scribble map of ones (a few KB compressed) becomes one exact typed index list, counted in the working memory', () => {
+    const shape = [32, 256, 256];
+    const n = shape.reduce((a, b) => a * b);
+    const npz = writeNpz(new Map([
+      ['imgs', { dtype: 'uint8', shape, data: new Uint8Array(n) }],
+      ['scribbles', { dtype: 'uint8', shape, data: new Uint8Array(n).fill(1).fill(2, n - 10)}],
+    ]), { compress: true });
+    assert.ok(npz.length < 64 * 1024, `${npz.length} bytes on the wire`);
+    const decoded = decodePayload({ format: 'npz', intensity: { kind: 'asis' } }, npz);
+    const objects = decoded.scribbles ?? [];
+    assert.deepEqual(objects.map((o) => o.label), [1, 2]);
+    const [ones, twos] = objects.map((o) => (o.prompt as { voxels: Uint32Array }).voxels);
+    assert.ok(ones instanceof Uint32Array && ones.length === n - 10 && ones[0] === 0 && ones[n - 11] === n - 11);
+    assert.deepEqual([...twos!], Array.from({ length: 10 }, (_, i) => n - 10 + i));
+    // Its index lists (4 bytes per scribbled element) count towards the working limit: with room for the decoded
+    // members only, the same payload is refused before a list is built.
+    const tight = { maxDecodedBytes: 2 * n, maxWorkingBytes: 2 * n + 4 * n - 1 };
+    assert.throws(() => decodePayload({ format: 'npz', intensity: { kind: 'asis' } }, npz, tight), (err: unknown) => err instanceof VolumeError && err.code === 'PAYLOAD_TOO_LARGE' && /scribbles/.test(err.message));
   });
 });
