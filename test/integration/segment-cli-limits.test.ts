@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeLimitsFromEnvironment } from '../../src/cli/segment.ts';
-import { DEFAULT_DECODE_LIMITS } from '../../src/volume/limits.ts';
+import { DEFAULT_DECODE_LIMITS, WORKING_BYTES_FLOOR } from '../../src/volume/limits.ts';
 import { writeNpz } from '../../src/volume/npz.ts';
 import { npzBomb } from '../helpers/bombs.ts';
 
@@ -48,5 +48,5 @@ test('segment takes maxVoxels and maxPayloadBytes from the environment, validate
 
   assert.deepEqual(decodeLimitsFromEnvironment({}), DEFAULT_DECODE_LIMITS);
   assert.deepEqual(decodeLimitsFromEnvironment({ ONESAM_MAX_PAYLOAD_BYTES: '1MiB', ONESAM_MAX_VOXELS: '77', ONESAM_PORT: 'not read' }),
-    { maxDecodedBytes: 1024 * 1024, maxVoxels: 77, maxWorkingBytes: 4 * 1024 * 1024 });
+    { maxDecodedBytes: 1024 * 1024, maxVoxels: 77, maxWorkingBytes: 4 * 1024 * 1024 + WORKING_BYTES_FLOOR });
 });
