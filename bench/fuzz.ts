@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { loadSegmentationProto } from '../src/server/proto.ts';
+import { loadSegmentationProto } from '../src/protocol/proto.ts';
 import {
   DEFAULT_WEIGHTS, FuzzTally, fuzzCaseArbitrary, knownGoodCase, oversizedMessageCase, rawSegmentClient, runCase, type FamilyWeights, type FuzzCase,
 } from '../test/helpers/fuzz-cases.ts';

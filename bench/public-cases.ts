@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { challengeCase } from '../src/pipeline/challenge.ts';
+import { challengeCase } from '../src/volume/challenge.ts';
 import { createSegmenter } from '../src/pipeline/index.ts';
 import { modalityFromFileName } from '../src/pipeline/router.ts';
 import type { EnsembleMode } from '../src/pipeline/types.ts';

@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config/load.ts';
 import type { Prompt } from '../src/generated/onesam/v1/Prompt.ts';
 import { pipelineSegmenter, startService } from '../src/main.ts';
 import { createLogger } from '../src/observability/logger.ts';
-import { challengeCase } from '../src/pipeline/challenge.ts';
+import { challengeCase } from '../src/volume/challenge.ts';
 import { modalityFromFileName } from '../src/pipeline/router.ts';
 import type { SegmentationRequest } from '../src/pipeline/types.ts';
 import { readNpz } from '../src/volume/npz.ts';

@@ -30,9 +30,9 @@ import type { RequestHeader } from '../src/generated/onesam/v1/RequestHeader.ts'
 import type { SegmentRequest } from '../src/generated/onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse__Output } from '../src/generated/onesam/v1/SegmentResponse.ts';
 import type { SegmentationClient as Stub } from '../src/generated/onesam/v1/Segmentation.ts';
-import { challengeCase } from '../src/pipeline/challenge.ts';
+import { challengeCase } from '../src/volume/challenge.ts';
 import { modalityFromFileName } from '../src/pipeline/router.ts';
-import { loadSegmentationProto } from '../src/server/proto.ts';
+import { loadSegmentationProto } from '../src/protocol/proto.ts';
 import { readNpz } from '../src/volume/npz.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

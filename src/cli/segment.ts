@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { challengeCase } from '../pipeline/challenge.ts';
+import { challengeCase } from '../volume/challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
 import { ConfigError } from '../config/errors.ts';

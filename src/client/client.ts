@@ -12,7 +12,7 @@ import type { SegmentRequest } from '../generated/onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse__Output } from '../generated/onesam/v1/SegmentResponse.ts';
 import type { SegmentationClient as GeneratedClient } from '../generated/onesam/v1/Segmentation.ts';
 import type { Summary__Output } from '../generated/onesam/v1/Summary.ts';
-import { loadSegmentationProto } from '../server/proto.ts';
+import { loadSegmentationProto } from '../protocol/proto.ts';
 
 export const CHUNK_BYTES = 1024 * 1024;
 

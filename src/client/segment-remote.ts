@@ -8,9 +8,9 @@ import type { Prompt } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader } from '../generated/onesam/v1/RequestHeader.ts';
 import type { Summary__Output } from '../generated/onesam/v1/Summary.ts';
 import { ERROR_CODE_KEY } from '../errors/grpc-status.ts';
-import { voxelsToStrokes } from '../pipeline/scribble-strokes.ts';
+import { voxelsToStrokes } from '../protocol/scribble-strokes.ts';
 import type { NetworkName, ObjectPrompt, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
-import { modeToWire, networkFromWire, qualityFromWire } from '../server/wire.ts';
+import { modeToWire, networkFromWire, qualityFromWire } from '../protocol/wire.ts';
 import { SegmentationClient, type ClientOptions } from './client.ts';
 import { rawLabels } from './labels.ts';
 

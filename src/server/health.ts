@@ -5,7 +5,7 @@
 // grace period it was given to finish its requests.
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Server } from '@grpc/grpc-js';
-import { SEGMENTATION_SERVICE } from './proto.ts';
+import { SEGMENTATION_SERVICE } from '../protocol/proto.ts';
 
 export const OVERALL_SERVICE = '';
 export const LIVENESS_SERVICE = 'liveness';

@@ -10,7 +10,7 @@ import type { ModelInfo, NetworkStatus } from '../pipeline/segmenter.ts';
 import { DEFAULT_MODELS, fallbackNetwork, servedNetworks, type NetworkModels } from '../pipeline/serving.ts';
 import type { ModelDetails } from '../generated/onesam/v1/ModelDetails.ts';
 import type { ServiceState } from './service-state.ts';
-import { networkToWire } from './wire.ts';
+import { networkToWire } from '../protocol/wire.ts';
 
 export interface ListModelsDeps {
   readonly state: ServiceState;

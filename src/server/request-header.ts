@@ -6,13 +6,13 @@ import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader
 import { ServiceError } from '../errors/service-error.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { MODALITIES, parseModality } from '../pipeline/router.ts';
-import { strokesToVoxels, type VolumeDims } from '../pipeline/scribble-strokes.ts';
+import { strokesToVoxels, type VolumeDims } from '../protocol/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import { decodeLimits } from '../volume/limits.ts';
 import type { LabelFormat, PayloadHeader } from '../volume/payload.ts';
 import { checkRawHeader } from '../volume/raw.ts';
-import { labelFormatFromWire, modeFromWire, payloadFormatFromWire, voxelTypeFromWire } from './wire.ts';
+import { labelFormatFromWire, modeFromWire, payloadFormatFromWire, voxelTypeFromWire } from '../protocol/wire.ts';
 
 export const MAX_REQUEST_ID_LENGTH = 128;
 

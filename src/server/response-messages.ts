@@ -7,7 +7,7 @@ import type { ImageVolume, NetworkName, ObjectSummary, SegmentationResult } from
 import type { SessionInfo } from '../generated/onesam/v1/SessionInfo.ts';
 import type { ParsedHeader } from './request-header.ts';
 import type { SessionSnapshot } from './session-registry.ts';
-import { labelFormatToWire, modeToWire, networkToWire, qualityToWire } from './wire.ts';
+import { labelFormatToWire, modeToWire, networkToWire, qualityToWire } from '../protocol/wire.ts';
 
 export interface RequestTimes {
   readonly ingestMs: number;

@@ -15,7 +15,7 @@ import { bearerTokenInterceptor } from './auth.ts';
 import type { ServiceHealth } from './health.ts';
 import { createListModelsHandler } from './list-models-handler.ts';
 import { MessageGuard } from './message-guard.ts';
-import { loadSegmentationProto, PROTO_LOADER_OPTIONS } from './proto.ts';
+import { loadSegmentationProto, PROTO_LOADER_OPTIONS } from '../protocol/proto.ts';
 import { createSegmentHandler } from './segment-handler.ts';
 import type { ServiceState } from './service-state.ts';
 import { createCloseSessionHandler } from './close-session-handler.ts';

@@ -2,7 +2,7 @@
 // npz, a NIfTI file) into the pipeline's 8-bit ImageVolume plus the geometry needed to send labels back in the
 // input's own frame, and turns a label volume into the requested output format.
 import { gzipSync } from 'node:zlib';
-import { challengeCase, type NdArrayLike } from '../pipeline/challenge.ts';
+import { challengeCase, type NdArrayLike } from './challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { MAX_OBJECTS } from '../pipeline/plan.ts';
 import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';

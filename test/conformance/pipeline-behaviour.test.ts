@@ -2,7 +2,7 @@
 // cancellation, the fuse ensemble, scribbles in 2D and 3D, and uint16 labels.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
 import { PipelineError } from '../../src/pipeline/errors.ts';
 import { mapError } from '../../src/errors/grpc-status.ts';

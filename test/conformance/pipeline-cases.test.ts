@@ -3,7 +3,7 @@
 // sends to the OneSAM network.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { EnsembleMode, SegmentationRequest } from '../../src/pipeline/types.ts';

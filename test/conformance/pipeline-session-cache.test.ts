@@ -3,7 +3,7 @@
 // budget, and are all released when the cache is disposed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
 import type { ImageVolume, ObjectPrompt, ProgressEvent, SegmentationRequest } from '../../src/pipeline/types.ts';
 import { loadArrays, MODELS_DIR } from '../helpers/cases.ts';

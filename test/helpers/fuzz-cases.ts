@@ -13,7 +13,7 @@ import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import type { Prompt } from '../../src/generated/onesam/v1/Prompt.ts';
 import type { RequestHeader } from '../../src/generated/onesam/v1/RequestHeader.ts';
 import type { SegmentRequest } from '../../src/generated/onesam/v1/SegmentRequest.ts';
-import { loadSegmentationProto } from '../../src/server/proto.ts';
+import { loadSegmentationProto } from '../../src/protocol/proto.ts';
 import {
   byteDamage, concat, gzipDamage, hostileDouble, hostileInt, niftiDamage, npzWithHostileNpy, validPayload, zipDamage, type ValidPayload,
 } from './fuzz-payloads.ts';

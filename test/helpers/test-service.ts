@@ -8,7 +8,7 @@ import { SegmentationClient, type ClientOptions } from '../../src/client/client.
 import { createLogger } from '../../src/observability/logger.ts';
 import type { SegmentRequest } from '../../src/generated/onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse__Output } from '../../src/generated/onesam/v1/SegmentResponse.ts';
-import { loadSegmentationProto } from '../../src/server/proto.ts';
+import { loadSegmentationProto } from '../../src/protocol/proto.ts';
 import { startService, type RunningService, type SegmenterFactory } from '../../src/main.ts';
 
 export interface TestService {

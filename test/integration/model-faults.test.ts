@@ -21,7 +21,7 @@ import { WorkerFaultSwitch, type WorkerFault } from '../../src/workers/protocol.
 import { MODELS_DIR } from '../helpers/cases.ts';
 import { box2d, rawRequest } from '../helpers/requests.ts';
 import { grpcError, scrape, startTestService, type HealthPackage, type TestService } from '../helpers/test-service.ts';
-import { loadSegmentationProto } from '../../src/server/proto.ts';
+import { loadSegmentationProto } from '../../src/protocol/proto.ts';
 
 const TWO_D = { depth: 1, height: 40, width: 48 };
 const request2d = (id: string): ReturnType<typeof rawRequest> => rawRequest({ requestId: id, prompts: [box2d(1, 4, 5, 30, 30, 0)] }, TWO_D);

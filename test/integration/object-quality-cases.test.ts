@@ -4,7 +4,7 @@
 // a scribble walk ended on an empty mask before the volume's edge.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
 import { LOW_PREDICTED_IOU } from '../../src/pipeline/object-quality.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { SegmentationClient } from '../../src/client/client.ts';
 import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
-import { loadSegmentationProto } from '../../src/server/proto.ts';
+import { loadSegmentationProto } from '../../src/protocol/proto.ts';
 import { box3d, rawRequest } from '../helpers/requests.ts';
 import { grpcError, type HealthPackage } from '../helpers/test-service.ts';
 

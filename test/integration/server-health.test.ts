@@ -15,7 +15,7 @@ import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { rawRequest } from '../helpers/requests.ts';
 import { grpcError, scrape, startTestService, type HealthPackage } from '../helpers/test-service.ts';
-import { loadSegmentationProto } from '../../src/server/proto.ts';
+import { loadSegmentationProto } from '../../src/protocol/proto.ts';
 import { makeTestPki } from '../helpers/tls.ts';
 
 test('while the models load: NOT_SERVING, Segment UNAVAILABLE, ListModels not ready; then SERVING', async () => {

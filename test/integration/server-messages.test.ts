@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
-import { loadSegmentationProto } from '../../src/server/proto.ts';
+import { loadSegmentationProto } from '../../src/protocol/proto.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { rawRequest } from '../helpers/requests.ts';
 import { scrape, startTestService, type TestService } from '../helpers/test-service.ts';

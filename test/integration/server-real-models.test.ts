@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { rawLabels } from '../../src/client/labels.ts';
 import { requestHeader, segmentRemote } from '../../src/client/segment-remote.ts';
 import { pipelineSegmenter } from '../../src/main.ts';
-import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter } from '../../src/pipeline/index.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';

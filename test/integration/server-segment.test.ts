@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { rawLabels } from '../../src/client/labels.ts';
 import { SERVER_REQUEST_ID_KEY } from '../../src/errors/grpc-status.ts';
-import { strokesToVoxels } from '../../src/pipeline/scribble-strokes.ts';
+import { strokesToVoxels } from '../../src/protocol/scribble-strokes.ts';
 import type { Prompt as PipelinePrompt } from '../../src/pipeline/types.ts';
 import { readNifti, writeNiftiLabels } from '../../src/volume/nifti.ts';
 import { readNpz, writeNpz } from '../../src/volume/npz.ts';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SegmentationClient } from '../../src/client/client.ts';
 import { RemoteError, segmentRemote } from '../../src/client/segment-remote.ts';
-import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter } from '../../src/pipeline/index.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';

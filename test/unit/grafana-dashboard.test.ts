@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { ERROR_REGISTRY } from '../../src/errors/registry.ts';
 import { ServiceMetrics, STAGES } from '../../src/observability/metrics.ts';
-import { loadSegmentationProto, SEGMENTATION_SERVICE } from '../../src/server/proto.ts';
+import { loadSegmentationProto, SEGMENTATION_SERVICE } from '../../src/protocol/proto.ts';
 
 const DASHBOARD_PATH = new URL('../../deploy/optional/grafana-dashboard.json', import.meta.url);
 /** Dashboard JSON is free-form: the checks below are its type checks. */

@@ -8,9 +8,9 @@ import { IouStats, LOW_PREDICTED_IOU, objectQuality, volumeMl } from '../../src/
 import type { ObjectSummary } from '../../src/pipeline/types.ts';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { SegmentResponse, SegmentResponse__Output } from '../../src/generated/onesam/v1/SegmentResponse.ts';
-import { loadSegmentationProto, SEGMENTATION_SERVICE } from '../../src/server/proto.ts';
+import { loadSegmentationProto, SEGMENTATION_SERVICE } from '../../src/protocol/proto.ts';
 import { objectResult } from '../../src/server/response-messages.ts';
-import { qualityFromWire, qualityToWire } from '../../src/server/wire.ts';
+import { qualityFromWire, qualityToWire } from '../../src/protocol/wire.ts';
 
 test('IouStats: mean and minimum, clamped to 0..1; nothing decoded reads as 0', () => {
   const s = new IouStats();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PipelineError } from '../../src/pipeline/errors.ts';
-import { strokesToVoxels, voxelsToStrokes, type Stroke } from '../../src/pipeline/scribble-strokes.ts';
+import { strokesToVoxels, voxelsToStrokes, type Stroke } from '../../src/protocol/scribble-strokes.ts';
 
 const dims = { depth: 3, height: 6, width: 8 };
 const at = (x: number, y: number, z: number): number => z * 48 + y * 8 + x;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { challengeCase } from '../../src/pipeline/challenge.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
 import { VolumeError } from '../../src/volume/errors.ts';
 import { niftiGeometryForArray, readNifti, writeNiftiLabels } from '../../src/volume/nifti.ts';
 import { readNpz, writeNpz } from '../../src/volume/npz.ts';

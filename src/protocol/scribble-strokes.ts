@@ -3,7 +3,7 @@
 // slice all its points share; a single-point stroke marks one voxel. The inverse, used by clients that hold a
 // scribble as a voxel set (the challenge npz), writes each row run as a two-point stroke, which draws back exactly
 // the same voxels.
-import { PipelineError } from './errors.ts';
+import { PipelineError } from '../pipeline/errors.ts';
 
 export interface StrokePoint {
   readonly x: number;
