@@ -7,6 +7,7 @@ import type { Box2D as _onesam_v1_Box2D, Box2D__Output as _onesam_v1_Box2D__Outp
 import type { Box3D as _onesam_v1_Box3D, Box3D__Output as _onesam_v1_Box3D__Output } from './onesam/v1/Box3D.ts';
 import type { CloseSessionRequest as _onesam_v1_CloseSessionRequest, CloseSessionRequest__Output as _onesam_v1_CloseSessionRequest__Output } from './onesam/v1/CloseSessionRequest.ts';
 import type { CloseSessionResponse as _onesam_v1_CloseSessionResponse, CloseSessionResponse__Output as _onesam_v1_CloseSessionResponse__Output } from './onesam/v1/CloseSessionResponse.ts';
+import type { CodedConcept as _onesam_v1_CodedConcept, CodedConcept__Output as _onesam_v1_CodedConcept__Output } from './onesam/v1/CodedConcept.ts';
 import type { CtWindow as _onesam_v1_CtWindow, CtWindow__Output as _onesam_v1_CtWindow__Output } from './onesam/v1/CtWindow.ts';
 import type { ImageShape as _onesam_v1_ImageShape, ImageShape__Output as _onesam_v1_ImageShape__Output } from './onesam/v1/ImageShape.ts';
 import type { IntensityPreparation as _onesam_v1_IntensityPreparation, IntensityPreparation__Output as _onesam_v1_IntensityPreparation__Output } from './onesam/v1/IntensityPreparation.ts';
@@ -18,6 +19,7 @@ import type { ModelStatus as _onesam_v1_ModelStatus, ModelStatus__Output as _one
 import type { NetworkSlices as _onesam_v1_NetworkSlices, NetworkSlices__Output as _onesam_v1_NetworkSlices__Output } from './onesam/v1/NetworkSlices.ts';
 import type { ObjectResult as _onesam_v1_ObjectResult, ObjectResult__Output as _onesam_v1_ObjectResult__Output } from './onesam/v1/ObjectResult.ts';
 import type { OutputOptions as _onesam_v1_OutputOptions, OutputOptions__Output as _onesam_v1_OutputOptions__Output } from './onesam/v1/OutputOptions.ts';
+import type { PatientBox as _onesam_v1_PatientBox, PatientBox__Output as _onesam_v1_PatientBox__Output } from './onesam/v1/PatientBox.ts';
 import type { PayloadChunk as _onesam_v1_PayloadChunk, PayloadChunk__Output as _onesam_v1_PayloadChunk__Output } from './onesam/v1/PayloadChunk.ts';
 import type { Percentile as _onesam_v1_Percentile, Percentile__Output as _onesam_v1_Percentile__Output } from './onesam/v1/Percentile.ts';
 import type { PlannedObject as _onesam_v1_PlannedObject, PlannedObject__Output as _onesam_v1_PlannedObject__Output } from './onesam/v1/PlannedObject.ts';
@@ -28,10 +30,12 @@ import type { RawVolume as _onesam_v1_RawVolume, RawVolume__Output as _onesam_v1
 import type { RequestHeader as _onesam_v1_RequestHeader, RequestHeader__Output as _onesam_v1_RequestHeader__Output } from './onesam/v1/RequestHeader.ts';
 import type { Route as _onesam_v1_Route, Route__Output as _onesam_v1_Route__Output } from './onesam/v1/Route.ts';
 import type { Scribble as _onesam_v1_Scribble, Scribble__Output as _onesam_v1_Scribble__Output } from './onesam/v1/Scribble.ts';
+import type { SegmentDescription as _onesam_v1_SegmentDescription, SegmentDescription__Output as _onesam_v1_SegmentDescription__Output } from './onesam/v1/SegmentDescription.ts';
 import type { SegmentRequest as _onesam_v1_SegmentRequest, SegmentRequest__Output as _onesam_v1_SegmentRequest__Output } from './onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse as _onesam_v1_SegmentResponse, SegmentResponse__Output as _onesam_v1_SegmentResponse__Output } from './onesam/v1/SegmentResponse.ts';
 import type { SegmentationClient as _onesam_v1_SegmentationClient, SegmentationDefinition as _onesam_v1_SegmentationDefinition } from './onesam/v1/Segmentation.ts';
 import type { SessionInfo as _onesam_v1_SessionInfo, SessionInfo__Output as _onesam_v1_SessionInfo__Output } from './onesam/v1/SessionInfo.ts';
+import type { SliceRef as _onesam_v1_SliceRef, SliceRef__Output as _onesam_v1_SliceRef__Output } from './onesam/v1/SliceRef.ts';
 import type { StageTimes as _onesam_v1_StageTimes, StageTimes__Output as _onesam_v1_StageTimes__Output } from './onesam/v1/StageTimes.ts';
 import type { Stroke as _onesam_v1_Stroke, Stroke__Output as _onesam_v1_Stroke__Output } from './onesam/v1/Stroke.ts';
 import type { Summary as _onesam_v1_Summary, Summary__Output as _onesam_v1_Summary__Output } from './onesam/v1/Summary.ts';
@@ -49,6 +53,7 @@ export interface ProtoGrpcType {
       Box3D: MessageTypeDefinition<_onesam_v1_Box3D, _onesam_v1_Box3D__Output>
       CloseSessionRequest: MessageTypeDefinition<_onesam_v1_CloseSessionRequest, _onesam_v1_CloseSessionRequest__Output>
       CloseSessionResponse: MessageTypeDefinition<_onesam_v1_CloseSessionResponse, _onesam_v1_CloseSessionResponse__Output>
+      CodedConcept: MessageTypeDefinition<_onesam_v1_CodedConcept, _onesam_v1_CodedConcept__Output>
       CtWindow: MessageTypeDefinition<_onesam_v1_CtWindow, _onesam_v1_CtWindow__Output>
       EnsembleMode: EnumTypeDefinition
       ImageShape: MessageTypeDefinition<_onesam_v1_ImageShape, _onesam_v1_ImageShape__Output>
@@ -58,6 +63,7 @@ export interface ProtoGrpcType {
       LabelsChunk: MessageTypeDefinition<_onesam_v1_LabelsChunk, _onesam_v1_LabelsChunk__Output>
       ListModelsRequest: MessageTypeDefinition<_onesam_v1_ListModelsRequest, _onesam_v1_ListModelsRequest__Output>
       ListModelsResponse: MessageTypeDefinition<_onesam_v1_ListModelsResponse, _onesam_v1_ListModelsResponse__Output>
+      ModalitySource: EnumTypeDefinition
       ModelDetails: MessageTypeDefinition<_onesam_v1_ModelDetails, _onesam_v1_ModelDetails__Output>
       ModelStatus: MessageTypeDefinition<_onesam_v1_ModelStatus, _onesam_v1_ModelStatus__Output>
       Network: EnumTypeDefinition
@@ -65,6 +71,7 @@ export interface ProtoGrpcType {
       ObjectQuality: EnumTypeDefinition
       ObjectResult: MessageTypeDefinition<_onesam_v1_ObjectResult, _onesam_v1_ObjectResult__Output>
       OutputOptions: MessageTypeDefinition<_onesam_v1_OutputOptions, _onesam_v1_OutputOptions__Output>
+      PatientBox: MessageTypeDefinition<_onesam_v1_PatientBox, _onesam_v1_PatientBox__Output>
       PayloadChunk: MessageTypeDefinition<_onesam_v1_PayloadChunk, _onesam_v1_PayloadChunk__Output>
       PayloadFormat: EnumTypeDefinition
       Percentile: MessageTypeDefinition<_onesam_v1_Percentile, _onesam_v1_Percentile__Output>
@@ -76,6 +83,7 @@ export interface ProtoGrpcType {
       RequestHeader: MessageTypeDefinition<_onesam_v1_RequestHeader, _onesam_v1_RequestHeader__Output>
       Route: MessageTypeDefinition<_onesam_v1_Route, _onesam_v1_Route__Output>
       Scribble: MessageTypeDefinition<_onesam_v1_Scribble, _onesam_v1_Scribble__Output>
+      SegmentDescription: MessageTypeDefinition<_onesam_v1_SegmentDescription, _onesam_v1_SegmentDescription__Output>
       SegmentRequest: MessageTypeDefinition<_onesam_v1_SegmentRequest, _onesam_v1_SegmentRequest__Output>
       SegmentResponse: MessageTypeDefinition<_onesam_v1_SegmentResponse, _onesam_v1_SegmentResponse__Output>
       /**
@@ -83,6 +91,7 @@ export interface ProtoGrpcType {
        */
       Segmentation: SubtypeConstructor<typeof grpc.Client, _onesam_v1_SegmentationClient> & { service: _onesam_v1_SegmentationDefinition }
       SessionInfo: MessageTypeDefinition<_onesam_v1_SessionInfo, _onesam_v1_SessionInfo__Output>
+      SliceRef: MessageTypeDefinition<_onesam_v1_SliceRef, _onesam_v1_SliceRef__Output>
       StageTimes: MessageTypeDefinition<_onesam_v1_StageTimes, _onesam_v1_StageTimes__Output>
       Stroke: MessageTypeDefinition<_onesam_v1_Stroke, _onesam_v1_Stroke__Output>
       Summary: MessageTypeDefinition<_onesam_v1_Summary, _onesam_v1_Summary__Output>

@@ -5,6 +5,7 @@ import type { ImageShape as _onesam_v1_ImageShape, ImageShape__Output as _onesam
 import type { PlannedObject as _onesam_v1_PlannedObject, PlannedObject__Output as _onesam_v1_PlannedObject__Output } from '../../onesam/v1/PlannedObject.ts';
 import type { NetworkSlices as _onesam_v1_NetworkSlices, NetworkSlices__Output as _onesam_v1_NetworkSlices__Output } from '../../onesam/v1/NetworkSlices.ts';
 import type { SessionInfo as _onesam_v1_SessionInfo, SessionInfo__Output as _onesam_v1_SessionInfo__Output } from '../../onesam/v1/SessionInfo.ts';
+import type { ModalitySource as _onesam_v1_ModalitySource, ModalitySource__Output as _onesam_v1_ModalitySource__Output } from '../../onesam/v1/ModalitySource.ts';
 
 export interface Accepted {
   'requestId'?: (string);
@@ -27,6 +28,10 @@ export interface Accepted {
    * Set when the request kept its volume as a session or used one.
    */
   'session'?: (_onesam_v1_SessionInfo | null);
+  /**
+   * Where `modality` came from.
+   */
+  'modalitySource'?: (_onesam_v1_ModalitySource);
 }
 
 export interface Accepted__Output {
@@ -50,4 +55,8 @@ export interface Accepted__Output {
    * Set when the request kept its volume as a session or used one.
    */
   'session': (_onesam_v1_SessionInfo__Output | null);
+  /**
+   * Where `modality` came from.
+   */
+  'modalitySource': (_onesam_v1_ModalitySource__Output);
 }

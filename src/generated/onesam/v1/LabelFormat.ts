@@ -11,9 +11,14 @@ export const LabelFormat = {
    */
   LABEL_FORMAT_NPZ: 'LABEL_FORMAT_NPZ',
   /**
-   * NIfTI-1 carrying the input's geometry (for raw/npz inputs: their spacing).
+   * NIfTI-1 carrying the input's geometry (for raw/npz inputs: their spacing; for DICOM inputs the full affine).
    */
   LABEL_FORMAT_NIFTI: 'LABEL_FORMAT_NIFTI',
+  /**
+   * DICOM inputs only: a binary DICOM Segmentation in a new series of the source study, one segment per object,
+   * referencing the source images (docs/formats.md, "DICOM SEG").
+   */
+  LABEL_FORMAT_DICOM_SEG: 'LABEL_FORMAT_DICOM_SEG',
 } as const;
 
 export type LabelFormat =
@@ -30,9 +35,15 @@ export type LabelFormat =
   | 'LABEL_FORMAT_NPZ'
   | 2
   /**
-   * NIfTI-1 carrying the input's geometry (for raw/npz inputs: their spacing).
+   * NIfTI-1 carrying the input's geometry (for raw/npz inputs: their spacing; for DICOM inputs the full affine).
    */
   | 'LABEL_FORMAT_NIFTI'
   | 3
+  /**
+   * DICOM inputs only: a binary DICOM Segmentation in a new series of the source study, one segment per object,
+   * referencing the source images (docs/formats.md, "DICOM SEG").
+   */
+  | 'LABEL_FORMAT_DICOM_SEG'
+  | 4
 
 export type LabelFormat__Output = typeof LabelFormat[keyof typeof LabelFormat]

@@ -14,6 +14,12 @@ export const PayloadFormat = {
    * A single-file NIfTI-1 volume (.nii, or .nii.gz bytes), reoriented to (D,H,W) as docs/api.md describes.
    */
   PAYLOAD_FORMAT_NIFTI: 'PAYLOAD_FORMAT_NIFTI',
+  /**
+   * One DICOM series: its Part-10 instances in one upload, framed as docs/formats.md ("DICOM") describes. Slices
+   * are ordered along the slice normal, CT values become HU; the Modality attribute routes the request when
+   * `modality` is empty, and geometry and source references carry to NIfTI and DICOM SEG outputs.
+   */
+  PAYLOAD_FORMAT_DICOM: 'PAYLOAD_FORMAT_DICOM',
 } as const;
 
 export type PayloadFormat =
@@ -34,5 +40,12 @@ export type PayloadFormat =
    */
   | 'PAYLOAD_FORMAT_NIFTI'
   | 3
+  /**
+   * One DICOM series: its Part-10 instances in one upload, framed as docs/formats.md ("DICOM") describes. Slices
+   * are ordered along the slice normal, CT values become HU; the Modality attribute routes the request when
+   * `modality` is empty, and geometry and source references carry to NIfTI and DICOM SEG outputs.
+   */
+  | 'PAYLOAD_FORMAT_DICOM'
+  | 4
 
 export type PayloadFormat__Output = typeof PayloadFormat[keyof typeof PayloadFormat]
