@@ -8,7 +8,8 @@ import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SliceKey } from './embedding-store.ts';
 import { PipelineError } from './errors.ts';
 import type { EmbeddingCache } from './segmenter.ts';
-import type { ImageVolume, NetworkName } from './types.ts';
+import type { ImageVolume } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 
 /** An embedding with the budget bytes reserved for it; whoever holds one must put it somewhere or release them. */
 export interface HeldEmbedding {

@@ -8,7 +8,8 @@ import { EMBEDDING_FLOATS, INTERM_FLOATS, type CancelFlag, type NetworkEmbedding
 import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
-import type { NetworkName, StageTimes } from './types.ts';
+import type { StageTimes } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 
 export type SliceKey = `${NetworkName}:${number}`;
 export const sliceKey = (network: NetworkName, z: number): SliceKey => `${network}:${z}`;

@@ -12,7 +12,8 @@ import { LabelAssembler } from './labels.ts';
 import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
 import type { DetailedPlan, ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
-import type { NetworkName, ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
+import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 
 type Box256 = readonly [number, number, number, number];
 

@@ -9,9 +9,10 @@ import { planRequest } from './plan.ts';
 import type { RoutingTable } from './router.ts';
 import { checkServed, DEFAULT_MODELS, fallbackNetwork, servedNetworks, servingRoutingTable, type NetworkModels } from './serving.ts';
 import type { EmbeddingCache, ModelInfo, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
-import type { NetworkName, SegmentationRequest, SegmentationResult } from './types.ts';
+import type { SegmentationRequest, SegmentationResult } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 import { join } from 'node:path';
-import { parameterCount } from '../models/architectures.ts';
+import { parameterCount } from '../models/architecture-check.ts';
 import { readWeightsMetadata } from '../models/checkpoint/weights-metadata.ts';
 import { openRepository, type CompiledModel, type GraphCompiler } from '../models/repository.ts';
 

@@ -3,7 +3,8 @@
 import { PipelineError } from './errors.ts';
 import { networksFor, type RoutingTable } from './router.ts';
 import type { SegmentationPlan } from './segmenter.ts';
-import type { Box2D, Box3D, ImageVolume, NetworkName, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
+import type { Box2D, Box3D, ImageVolume, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 
 export const MAX_OBJECTS = 65_535;
 

@@ -1,7 +1,8 @@
 // The modality router: an explicit, frozen table from imaging modality to network, and the parsing of free-text
 // modality names (challenge file names, DICOM-ish strings) into the table's keys.
 import { PipelineError } from './errors.ts';
-import type { EnsembleMode, Modality, NetworkName } from './types.ts';
+import type { EnsembleMode, Modality } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 
 export type RoutingTable = Readonly<Record<Modality, NetworkName>>;
 

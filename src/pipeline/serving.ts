@@ -4,7 +4,8 @@
 // unknown modality, to the network that is served.
 import { PipelineError } from './errors.ts';
 import { FALLBACK_NETWORK, makeRoutingTable, MODALITIES, type RoutingTable } from './router.ts';
-import type { Modality, NetworkName } from './types.ts';
+import type { Modality } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 
 /** Repository model name serving each network; a network without an entry is not served. */
 export type NetworkModels = Readonly<Partial<Record<NetworkName, string>>>;

@@ -6,7 +6,8 @@ import type { Network as WireNetwork, Network__Output } from '../generated/onesa
 import type { ObjectQuality as WireQuality, ObjectQuality__Output } from '../generated/onesam/v1/ObjectQuality.ts';
 import type { PayloadFormat as WirePayloadFormat } from '../generated/onesam/v1/PayloadFormat.ts';
 import type { VoxelType as WireVoxelType } from '../generated/onesam/v1/VoxelType.ts';
-import type { EnsembleMode, NetworkName, ObjectQuality } from '../pipeline/types.ts';
+import type { EnsembleMode, ObjectQuality } from '../pipeline/types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 import type { PayloadFormat } from '../volume/payload.ts';
 import type { RawDType } from '../volume/raw.ts';
 

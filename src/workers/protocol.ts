@@ -1,7 +1,7 @@
 // Everything that crosses the worker-thread boundary, typed in one place.
 // Embeddings live in SharedArrayBuffers owned by the main thread's EmbeddingStore: a worker writes an encoder
 // output into one and reads it back for decoding, so 4 MiB tensors are never structured-cloned.
-import type { NetworkName } from '../pipeline/types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 import type { PackedError } from './error-transport.ts';
 
 export const EMBEDDING_FLOATS = 256 * 64 * 64;

@@ -10,7 +10,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
-import type { NetworkName } from '../pipeline/types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 import { preprocessSliceInto } from './preprocess.ts';
 import { logitsToMasks } from './postprocess.ts';
 import { ServiceError } from '../errors/service-error.ts';

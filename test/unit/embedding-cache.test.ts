@@ -7,7 +7,8 @@ import { ByteBudget, type Evictor } from '../../src/pipeline/byte-budget.ts';
 import { SessionEmbeddingCache, sessionCacheFor, type HeldEmbedding } from '../../src/pipeline/embedding-cache.ts';
 import { EmbeddingStore, sliceKey, type SliceKey } from '../../src/pipeline/embedding-store.ts';
 import { PipelineError } from '../../src/pipeline/errors.ts';
-import type { NetworkName, StageTimes } from '../../src/pipeline/types.ts';
+import type { StageTimes } from '../../src/pipeline/types.ts';
+import type { NetworkName } from '../../src/models/network-contract.ts';
 import type { WorkerPool } from '../../src/workers/pool.ts';
 import { EMBEDDING_FLOATS, type EncodeResult, type EncodeTask } from '../../src/workers/protocol.ts';
 
