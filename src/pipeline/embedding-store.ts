@@ -9,7 +9,7 @@ import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
 import type { StageTimes } from './types.ts';
-import { NETWORKS, type NetworkName } from '../models/network-contract.ts';
+import { networkRecord, NETWORKS, type NetworkName } from '../models/network-contract.ts';
 
 export type SliceKey = `${NetworkName}:${number}`;
 export const sliceKey = (network: NetworkName, z: number): SliceKey => `${network}:${z}`;
@@ -54,9 +54,9 @@ export class EmbeddingStore implements Evictor {
   private disposed = false;
   private readonly unregister: () => void;
   /** Slices run through an encoder (re-encodes after eviction included). */
-  readonly encoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+  readonly encoded: Record<NetworkName, number> = networkRecord(() => 0);
   /** Slices adopted from the session cache instead of encoded. */
-  readonly reused: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+  readonly reused: Record<NetworkName, number> = networkRecord(() => 0);
   /** Distinct (network, slice) pairs encoded, to tell re-encodes after eviction from first encodes. */
   readonly distinct = new Set<SliceKey>();
 
