@@ -5,39 +5,39 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ARCHITECTURE_NAMES, checkArchitecture, expectedStateDict, isArchitectureName, type ArchitectureName } from '../models/architectures.ts';
+import { checkArchitecture, expectedStateDict } from '../models/architecture-check.ts';
 import { CheckpointError } from '../models/checkpoint/errors.ts';
 import { loadCheckpoint } from '../models/checkpoint/load.ts';
 import { repositoryDtype, writeSafetensors, type StoredTensor } from '../models/checkpoint/safetensors-writer.ts';
 import type { CheckpointDType, StateDict } from '../models/checkpoint/tensor.ts';
 import { formatManifest, MANIFEST_FILE, ModelRepositoryError, validateManifest, type ModelManifest } from '../models/manifest.ts';
+import { isNetworkName, NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 import { openRepository, type CompiledModel, type GraphCompiler } from '../models/repository.ts';
 import { parseFlags, UsageError } from './args.ts';
 
 /** The modalities each network serves in the OneSAM paper's ensemble (Table 3), used when --modalities is absent. */
-export const DEFAULT_MODALITIES: Readonly<Record<ArchitectureName, readonly string[]>> = Object.freeze({
+export const DEFAULT_MODALITIES: Readonly<Record<NetworkName, readonly string[]>> = Object.freeze({
   litemedsam: Object.freeze(['MR', 'US', 'Endoscopy', 'Fundus']),
   onesam: Object.freeze(['CT', 'PET', 'XRay', 'Dermoscopy', 'Microscopy']),
 });
 
 export const WEIGHTS_FILE = 'weights.safetensors';
 
-const USAGE = `usage: onesam import <checkpoint.pth|.safetensors> --arch litemedsam|onesam --out models/<name>
+const USAGE = `usage: onesam import <checkpoint.pth|.safetensors> --arch ${NETWORK_NAMES.join('|')} --out models/<name>
                      [--name N] [--modalities CT,MR] [--description TEXT] [--license TEXT]
                      [--cache-dir DIR] [--force]
 
 Checks every tensor name and shape against the architecture, writes <out>/${WEIGHTS_FILE} and
 <out>/${MANIFEST_FILE}, and compiles the ONNX graphs into the repository cache.
   --name        model name in the repository (default: the folder name of --out)
-  --modalities  comma-separated modalities (default: litemedsam ${DEFAULT_MODALITIES.litemedsam.join(',')};
-                onesam ${DEFAULT_MODALITIES.onesam.join(',')})
+  --modalities  comma-separated modalities (default: ${NETWORK_NAMES.map((n) => `${n} ${DEFAULT_MODALITIES[n].join(',')}`).join(';\n                ')})
   --cache-dir   compiled-graph cache root, as the server's cacheDir (default: <out>/.cache)
   --force       replace a model already in --out
 `;
 
 export interface ImportOptions {
   readonly checkpoint: string;
-  readonly arch: ArchitectureName;
+  readonly arch: NetworkName;
   readonly out: string;
   readonly name?: string;
   readonly modalities?: readonly string[];
@@ -59,7 +59,7 @@ export interface ImportResult {
 }
 
 /** Tensors in the architecture's canonical order, each stored as half if it came as half, else fp32 (integers kept). */
-function storedTensors(sd: StateDict, arch: ArchitectureName): [string, StoredTensor][] {
+function storedTensors(sd: StateDict, arch: NetworkName): [string, StoredTensor][] {
   return expectedStateDict(arch).map(({ key }) => {
     const t = sd.get(key)!;
     return [key, { dtype: repositoryDtype(t), shape: t.shape, data: t.data }];
@@ -123,9 +123,9 @@ export async function importCheckpoint(opts: ImportOptions): Promise<ImportResul
 
 /** The one step left (models/README.md): name the model in the `models` setting of serve and segment. */
 export function serveHint(manifest: ModelManifest, repository: string): string {
-  const other = manifest.architecture === 'litemedsam' ? 'onesam' : 'litemedsam';
+  const others = NETWORK_NAMES.filter((n) => n !== manifest.architecture).map((n) => `"${n}":"<model>"`).join(', ');
   return `to serve it: ONESAM_MODELS_DIR=${repository} ONESAM_MODELS='{"${manifest.architecture}":"${manifest.name}"}' onesam serve ` +
-    `(or onesam segment); add "${other}":"<model>" to serve both networks (a network left out is not served)`;
+    `(or onesam segment); add ${others} to serve both networks (a network left out is not served)`;
 }
 
 function parseModalities(v: string | undefined): string[] | undefined {
@@ -160,8 +160,8 @@ export async function run(args: string[], io: CommandOutput = process): Promise<
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one checkpoint, got ${positionals.length}` : 'missing <checkpoint>');
-    if (!values.arch) throw new UsageError(`--arch is required (${ARCHITECTURE_NAMES.join(' or ')})`);
-    if (!isArchitectureName(values.arch)) throw new UsageError(`--arch must be ${ARCHITECTURE_NAMES.join(' or ')}, got "${values.arch}"`);
+    if (!values.arch) throw new UsageError(`--arch is required (${NETWORK_NAMES.join(' or ')})`);
+    if (!isNetworkName(values.arch)) throw new UsageError(`--arch must be ${NETWORK_NAMES.join(' or ')}, got "${values.arch}"`);
     if (!values.out) throw new UsageError('--out is required (the model folder, e.g. models/litemedsam)');
     const modalities = parseModalities(values.modalities);
     opts = {

@@ -1,4 +1,6 @@
 // The `onesam` command: dispatches to one module per subcommand.
+import { NETWORK_NAMES } from '../models/network-contract.ts';
+
 const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   import: () => import('./import.ts'),
   segment: () => import('./segment.ts'),
@@ -9,11 +11,11 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<numb
 const USAGE = `usage: onesam <command> [options]
 
 commands:
-  import <checkpoint> --arch litemedsam|onesam --out models/<name>   compile a checkpoint into the model repository
-  segment <in.npz> -o <out.npz> [--modality M] [--model route|litemedsam|onesam|fuse] [--json] [--server HOST:PORT]
+  import <checkpoint> --arch ${NETWORK_NAMES.join('|')} --out models/<name>   compile a checkpoint into the model repository
+  segment <in.npz> -o <out.npz> [--modality M] [--model ${['route', ...NETWORK_NAMES, 'fuse'].join('|')}] [--json] [--server HOST:PORT]
   eval --pred DIR --gt DIR [--json]                                   challenge DSC / NSD
   serve [--port 50051] [--metrics-port 9464] [--models DIR]           start the gRPC service
-        [--network-models litemedsam=NAME,onesam=NAME]                 which repository model serves each network
+        [--network-models ${NETWORK_NAMES.map((n) => `${n}=NAME`).join(',')}]                 which repository model serves each network
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -13,9 +13,10 @@ import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../p
 import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { readNpz, writeNpz } from '../volume/npz.ts';
 import { loadConfig } from '../config/load.ts';
+import { NETWORK_NAMES } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, UsageError } from './args.ts';
 
-const MODES: readonly EnsembleMode[] = ['route', 'litemedsam', 'onesam', 'fuse'];
+const MODES: readonly EnsembleMode[] = ['route', ...NETWORK_NAMES, 'fuse'];
 /** As `onesam serve` (sysexits.h EX_CONFIG): a setting is wrong, retrying will not help. */
 const EXIT_CONFIG = 78;
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
@@ -73,7 +74,7 @@ export async function run(args: string[]): Promise<number> {
     return await segment(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--models DIR] [--network-models litemedsam=NAME,onesam=NAME] [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]]\n`);
+      process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--models DIR] [--network-models ${NETWORK_NAMES.map((n) => `${n}=NAME`).join(',')}] [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]]\n`);
       return 2;
     }
     if (e instanceof ConfigError) {

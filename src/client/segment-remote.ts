@@ -9,7 +9,8 @@ import type { RequestHeader } from '../generated/onesam/v1/RequestHeader.ts';
 import type { Summary__Output } from '../generated/onesam/v1/Summary.ts';
 import { ERROR_CODE_KEY } from '../errors/grpc-status.ts';
 import { voxelsToStrokes } from '../protocol/scribble-strokes.ts';
-import type { NetworkName, ObjectPrompt, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
+import type { ObjectPrompt, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
+import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 import { modeToWire, networkFromWire, qualityFromWire } from '../protocol/wire.ts';
 import { SegmentationClient, type ClientOptions } from './client.ts';
 import { rawLabels } from './labels.ts';
@@ -52,7 +53,7 @@ function promptToWire(object: ObjectPrompt, dims: { depth: number; height: numbe
 export function resultFromSummary(summary: Summary__Output, labels: Uint8Array | Uint16Array): SegmentationResult {
   const networks = (list: readonly unknown[]): NetworkName[] => list.map((n) => networkFromWire(n as never)).filter((n): n is NetworkName => n !== undefined);
   const perNetwork = (list: Summary__Output['slicesEncoded']): Record<NetworkName, number> => {
-    const counts: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+    const counts = networkRecord(() => 0);
     for (const s of list) {
       const n = networkFromWire(s.network);
       if (n) counts[n] = s.slices;

@@ -4,6 +4,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { NETWORK_CHOICES } from '../models/network-contract.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { makeRoutingTable } from '../pipeline/router.ts';
 import { servedNetworks, servingRoutingTable, type NetworkModels } from '../pipeline/serving.ts';
@@ -247,7 +248,7 @@ function routing(value: unknown, shown: string, fail: (m: string) => never, path
   }
   if (!isPlainObject(object)) return fail(`must be an object of modality -> network, got ${shown}`);
   for (const [modality, network] of Object.entries(object)) {
-    if (typeof network !== 'string') throw new ConfigError(`${path}.${modality}`, source, `must be "litemedsam" or "onesam", got ${describe(network)}`);
+    if (typeof network !== 'string') throw new ConfigError(`${path}.${modality}`, source, `must be ${NETWORK_CHOICES}, got ${describe(network)}`);
   }
   try {
     makeRoutingTable(object as Record<string, string>, path);

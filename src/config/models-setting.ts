@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, parseManifest } from '../models/manifest.ts';
-import { isNetworkName, NETWORK_NAMES, type NetworkModels } from '../pipeline/serving.ts';
-import type { NetworkName } from '../pipeline/types.ts';
+import { isNetworkName, NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
+import type { NetworkModels } from '../pipeline/serving.ts';
 import { ConfigError } from './errors.ts';
 
 /** Parses and checks the shape of the setting: known networks, non-empty names, at least one network. */

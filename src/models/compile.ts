@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ArchitectureName } from './architectures.ts';
 import type { StateDict } from './checkpoint/tensor.ts';
+import { NETWORKS, type NetworkName } from './network-contract.ts';
 import { buildImageEncoder } from './networks/image-encoder.ts';
 import { buildPromptDecoder } from './networks/prompt-decoder.ts';
 import type { CompiledGraphs, GraphCompiler } from './repository.ts';
@@ -14,22 +14,27 @@ import type { CompiledGraphs, GraphCompiler } from './repository.ts';
 /** Bump when the graphs' interface changes in a way the source fingerprint below cannot see. */
 export const GRAPH_FORMAT_VERSION = 1;
 
-/** Folders (relative to this file) whose code shapes the compiled graphs. */
-const BUILDER_SOURCES = ['networks', 'onnx'];
+/**
+ * Folders and files (relative to this file) whose code shapes the compiled graphs: the builders, and the
+ * architectures and network contract they take their sizes and tensor names from.
+ */
+const BUILDER_SOURCES = ['networks', 'onnx', 'architectures.ts', 'network-contract.ts'];
 
 /** LiteMedSAM: plain TinyViT + SAM decoder; OneSAM: TinyViT with adapters + SAM-HQ decoder (spec section 4). */
-export function compileGraphs(arch: ArchitectureName, weights: StateDict): CompiledGraphs {
-  const onesam = arch === 'onesam';
+export function compileGraphs(arch: NetworkName, weights: StateDict): CompiledGraphs {
+  const network = NETWORKS[arch];
   return {
-    encoder: buildImageEncoder(weights, { adapter: onesam }),
-    decoder: buildPromptDecoder(weights, { hq: onesam }),
+    encoder: buildImageEncoder(weights, { adapter: network.architecture.encoder.adapter !== null }),
+    decoder: buildPromptDecoder(weights, { hq: network.needsInterm }),
   };
 }
 
-async function listSources(dir: string): Promise<string[]> {
+/** The .ts files under `path`, or `path` itself when it names one. */
+async function listSources(path: string): Promise<string[]> {
+  if (path.endsWith('.ts')) return [path];
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
+  for (const e of await readdir(path, { withFileTypes: true })) {
+    const p = join(path, e.name);
     if (e.isDirectory()) out.push(...await listSources(p));
     else if (e.name.endsWith('.ts')) out.push(p);
   }

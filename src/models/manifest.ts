@@ -1,6 +1,6 @@
 // models/<folder>/manifest.json: what a model is (architecture, weights file, modalities it is meant for) and
 // where it came from. Validated strictly (unknown fields rejected) with errors naming the field.
-import { ARCHITECTURE_NAMES, isArchitectureName, type ArchitectureName } from './architectures.ts';
+import { isNetworkName, NETWORK_NAMES, type NetworkName } from './network-contract.ts';
 
 export type ModelRepositoryErrorCode =
   | 'MANIFEST_INVALID'
@@ -24,7 +24,7 @@ export const MODEL_PRECISIONS: readonly ModelPrecision[] = Object.freeze(['fp32'
 export interface ModelManifest {
   /** Repository-unique model name (what configuration and ensureCompiled refer to). */
   readonly name: string;
-  readonly architecture: ArchitectureName;
+  readonly architecture: NetworkName;
   /** Weights file inside the model folder (safetensors written by `onesam import`, or a .pth). */
   readonly weights: string;
   /** Imaging modalities the model is meant for (informative; routing is configured separately). */
@@ -76,7 +76,7 @@ export function validateManifest(raw: unknown, source = MANIFEST_FILE): ModelMan
   if (!NAME_PATTERN.test(name)) invalid(source, 'name', `"${name}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
 
   const architecture = requiredString(obj, 'architecture', source);
-  if (!isArchitectureName(architecture)) invalid(source, 'architecture', `"${architecture}" must be one of ${ARCHITECTURE_NAMES.join(', ')}`);
+  if (!isNetworkName(architecture)) invalid(source, 'architecture', `"${architecture}" must be one of ${NETWORK_NAMES.join(', ')}`);
 
   const weights = requiredString(obj, 'weights', source);
   if (!WEIGHTS_PATTERN.test(weights) || weights === '.' || weights === '..') {

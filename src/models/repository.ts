@@ -16,7 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkArchitecture, type ArchitectureName } from './architectures.ts';
+import { checkArchitecture } from './architecture-check.ts';
+import type { NetworkName } from './network-contract.ts';
 import { CheckpointError } from './checkpoint/errors.ts';
 import { parseCheckpoint } from './checkpoint/load.ts';
 import type { StateDict } from './checkpoint/tensor.ts';
@@ -31,7 +32,7 @@ export interface CompiledGraphs {
   readonly decoder: Uint8Array;
 }
 
-export type CompileGraphs = (arch: ArchitectureName, weights: StateDict) => CompiledGraphs;
+export type CompileGraphs = (arch: NetworkName, weights: StateDict) => CompiledGraphs;
 
 export interface GraphCompiler {
   /** Part of the cache key: graphs built by another version are rebuilt. */
@@ -52,7 +53,7 @@ export interface ModelSummary {
   readonly name: string;
   /** The model's folder. */
   readonly dir: string;
-  readonly architecture?: ArchitectureName;
+  readonly architecture?: NetworkName;
   readonly modalities: readonly string[];
   readonly state: ModelState;
   /** Why the model is unusable, when state is 'error'. */
@@ -95,7 +96,7 @@ const HASH_BLOCK_BYTES = 4 * 1024 * 1024;
 
 interface BuildRecord {
   readonly name: string;
-  readonly architecture: ArchitectureName;
+  readonly architecture: NetworkName;
   readonly weightsSha256: string;
   readonly builderVersion: string;
   readonly encoderBytes: number;

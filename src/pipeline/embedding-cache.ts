@@ -8,7 +8,8 @@ import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SliceKey } from './embedding-store.ts';
 import { PipelineError } from './errors.ts';
 import type { EmbeddingCache } from './segmenter.ts';
-import type { ImageVolume, NetworkName } from './types.ts';
+import type { ImageVolume } from './types.ts';
+import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 
 /** An embedding with the budget bytes reserved for it; whoever holds one must put it somewhere or release them. */
 export interface HeldEmbedding {
@@ -98,7 +99,7 @@ export class SessionEmbeddingCache implements EmbeddingCache, Evictor {
   }
 
   stats(): { readonly slices: Readonly<Record<NetworkName, number>>; readonly bytes: number } {
-    const slices: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+    const slices = networkRecord(() => 0);
     for (const slice of this.held.values()) slices[slice.embedding.network]++;
     return { slices, bytes: this.heldBytes };
   }

@@ -4,11 +4,12 @@
 // With a session cache attached, slices are first taken from it ("adopted": no encode, the cache's budget
 // reservation moves here) and successfully encoded slices are handed to it instead of released.
 import type { WorkerPool } from '../workers/pool.ts';
-import { EMBEDDING_FLOATS, INTERM_FLOATS, type CancelFlag, type NetworkEmbedding, type SliceImage } from '../workers/protocol.ts';
+import type { CancelFlag, NetworkEmbedding, SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
-import type { NetworkName, StageTimes } from './types.ts';
+import type { StageTimes } from './types.ts';
+import { networkRecord, NETWORKS, type NetworkName } from '../models/network-contract.ts';
 
 export type SliceKey = `${NetworkName}:${number}`;
 export const sliceKey = (network: NetworkName, z: number): SliceKey => `${network}:${z}`;
@@ -30,8 +31,6 @@ interface Entry {
 export interface EmbeddingStoreOptions {
   readonly pool: WorkerPool;
   readonly budget: ByteBudget;
-  /** Networks whose decoder needs the HQ intermediate. */
-  readonly needsInterm: ReadonlySet<NetworkName>;
   readonly sliceImage: (z: number) => SliceImage;
   readonly cancel: CancelFlag;
   readonly signal: AbortSignal;
@@ -55,9 +54,9 @@ export class EmbeddingStore implements Evictor {
   private disposed = false;
   private readonly unregister: () => void;
   /** Slices run through an encoder (re-encodes after eviction included). */
-  readonly encoded: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+  readonly encoded: Record<NetworkName, number> = networkRecord(() => 0);
   /** Slices adopted from the session cache instead of encoded. */
-  readonly reused: Record<NetworkName, number> = { litemedsam: 0, onesam: 0 };
+  readonly reused: Record<NetworkName, number> = networkRecord(() => 0);
   /** Distinct (network, slice) pairs encoded, to tell re-encodes after eviction from first encodes. */
   readonly distinct = new Set<SliceKey>();
 
@@ -75,7 +74,7 @@ export class EmbeddingStore implements Evictor {
   }
 
   bytesFor(network: NetworkName): number {
-    return 4 * (EMBEDDING_FLOATS + (this.o.needsInterm.has(network) ? INTERM_FLOATS : 0));
+    return NETWORKS[network].sliceBytes;
   }
 
   /**
@@ -194,10 +193,11 @@ export class EmbeddingStore implements Evictor {
   private start(network: NetworkName, z: number): Entry {
     const key = sliceKey(network, z);
     const bytes = this.bytesFor(network);
+    const contract = NETWORKS[network];
     const embedding: NetworkEmbedding = {
       network,
-      embedding: new SharedArrayBuffer(EMBEDDING_FLOATS * 4),
-      ...(this.o.needsInterm.has(network) ? { interm: new SharedArrayBuffer(INTERM_FLOATS * 4) } : {}),
+      embedding: new SharedArrayBuffer(contract.embeddingFloats * Float32Array.BYTES_PER_ELEMENT),
+      ...(contract.needsInterm ? { interm: new SharedArrayBuffer(contract.intermFloats * Float32Array.BYTES_PER_ELEMENT) } : {}),
     };
     const entry: Entry = {
       network, z, bytes, embedding, pins: 0, lastUse: ++this.clock,

@@ -12,7 +12,7 @@ import { LabelAssembler } from './labels.ts';
 import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
 import type { DetailedPlan, ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
-import type { NetworkName, ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
+import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
 
 type Box256 = readonly [number, number, number, number];
 
@@ -22,7 +22,6 @@ const DECODE_BATCH = 8;
 export interface ExecuteContext {
   readonly pool: WorkerPool;
   readonly budget: ByteBudget;
-  readonly hqNetworks: ReadonlySet<NetworkName>;
 }
 
 class RequestRun {
@@ -50,7 +49,6 @@ class RequestRun {
     this.store = new EmbeddingStore({
       pool: ctx.pool,
       budget: ctx.budget,
-      needsInterm: ctx.hqNetworks,
       sliceImage: (z) => this.sliceImage(z),
       cancel: this.cancel,
       signal: this.abort.signal,

@@ -9,9 +9,10 @@ import { planRequest } from './plan.ts';
 import type { RoutingTable } from './router.ts';
 import { checkServed, DEFAULT_MODELS, fallbackNetwork, servedNetworks, servingRoutingTable, type NetworkModels } from './serving.ts';
 import type { EmbeddingCache, ModelInfo, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
-import type { NetworkName, SegmentationRequest, SegmentationResult } from './types.ts';
+import type { SegmentationRequest, SegmentationResult } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 import { join } from 'node:path';
-import { parameterCount } from '../models/architectures.ts';
+import { parameterCount } from '../models/architecture-check.ts';
 import { readWeightsMetadata } from '../models/checkpoint/weights-metadata.ts';
 import { openRepository, type CompiledModel, type GraphCompiler } from '../models/repository.ts';
 
@@ -82,7 +83,6 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     ...(config.compiler ? { compiler: config.compiler } : {}),
   });
   const models: Partial<Record<NetworkName, WorkerModelPaths>> = {};
-  const hq = new Set<NetworkName>();
   const statuses: NetworkStatus[] = [];
   for (const network of served) {
     const name = names[network]!;
@@ -92,7 +92,6 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     }
     models[network] = { encoderPath: compiled.encoderPath, decoderPath: compiled.decoderPath };
     config.events?.modelCompiled?.(compiled);
-    if (network === 'onesam') hq.add(network);
     statuses.push({ name: network, model: name, ready: false, info: await modelInfo(compiled, join(repo.get(name)!.dir, compiled.manifest.weights)) });
   }
   const pool = new WorkerPool({
@@ -128,7 +127,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
       if (closing) throw new PipelineError('NETWORK_UNAVAILABLE', 'the server is shutting down');
       const plan = planRequest(request, routing, fallback);
       checkServed(plan.networks, served);
-      return executePlan({ pool, budget, hqNetworks: hq }, request, plan, options);
+      return executePlan({ pool, budget }, request, plan, options);
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
     // Once the pool has failed (a replacement thread could not load), no network is ready, and ListModels says why.

@@ -3,7 +3,8 @@
 import { PipelineError } from './errors.ts';
 import { networksFor, type RoutingTable } from './router.ts';
 import type { SegmentationPlan } from './segmenter.ts';
-import type { Box2D, Box3D, ImageVolume, NetworkName, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
+import type { Box2D, Box3D, ImageVolume, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
+import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 
 export const MAX_OBJECTS = 65_535;
 
@@ -137,7 +138,7 @@ export function planRequest(request: SegmentationRequest, routing: RoutingTable,
   const longest = Math.max(0, ...walks.map((w) => w.length));
   for (let step = 0; step < longest; step++) for (const w of walks) if (step < w.length) prefetchOrder.push(w[step]!);
   const distinct = new Set(visits).size;
-  const slicesToEncode = { litemedsam: 0, onesam: 0 };
+  const slicesToEncode = networkRecord(() => 0);
   for (const n of networks) slicesToEncode[n] = distinct;
   return {
     networks,

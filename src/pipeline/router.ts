@@ -1,7 +1,8 @@
 // The modality router: an explicit, frozen table from imaging modality to network, and the parsing of free-text
 // modality names (challenge file names, DICOM-ish strings) into the table's keys.
 import { PipelineError } from './errors.ts';
-import type { EnsembleMode, Modality, NetworkName } from './types.ts';
+import type { EnsembleMode, Modality } from './types.ts';
+import { isNetworkName, NETWORK_CHOICES, NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 
 export type RoutingTable = Readonly<Record<Modality, NetworkName>>;
 
@@ -79,8 +80,8 @@ export function makeRoutingTable(overrides: Readonly<Record<string, string>> = {
   for (const [name, network] of Object.entries(overrides)) {
     const modality = parseModality(name);
     if (!modality) throw new PipelineError('MODALITY_UNKNOWN', `unknown modality "${name}" (known: ${MODALITIES.join(', ')})`, `${field}.${name}`);
-    if (network !== 'litemedsam' && network !== 'onesam') {
-      throw new PipelineError('PROMPT_INVALID', `network must be "litemedsam" or "onesam", got "${network}"`, `${field}.${name}`);
+    if (!isNetworkName(network)) {
+      throw new PipelineError('PROMPT_INVALID', `network must be ${NETWORK_CHOICES}, got "${network}"`, `${field}.${name}`);
     }
     table[modality] = network;
   }
@@ -88,14 +89,13 @@ export function makeRoutingTable(overrides: Readonly<Record<string, string>> = {
 }
 
 /**
- * The networks that run for a request: one, or both for `fuse`. `fallback` is ROUTE's network for an unknown
- * modality (the served one on a single-network server, src/pipeline/serving.ts).
+ * The networks that run for a request: one, or every network for `fuse`. `fallback` is ROUTE's network for an
+ * unknown modality (the served one on a single-network server, src/pipeline/serving.ts).
  */
 export function networksFor(mode: EnsembleMode, modality: Modality | undefined, table: RoutingTable, fallback: NetworkName = FALLBACK_NETWORK): readonly NetworkName[] {
   switch (mode) {
-    case 'litemedsam': return ['litemedsam'];
-    case 'onesam': return ['onesam'];
-    case 'fuse': return ['litemedsam', 'onesam'];
+    case 'fuse': return [...NETWORK_NAMES];
     case 'route': return [modality ? table[modality] : fallback];
+    default: return [mode];
   }
 }

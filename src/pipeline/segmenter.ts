@@ -1,5 +1,6 @@
 // The contract between front ends (CLI, gRPC handlers) and the segmentation pipeline.
-import type { NetworkName, ObjectPrompt, ProgressEvent, SegmentationRequest, SegmentationResult, Modality, EnsembleMode } from './types.ts';
+import type { ObjectPrompt, ProgressEvent, SegmentationRequest, SegmentationResult, Modality, EnsembleMode } from './types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 
 export interface SegmentOptions {
   /** Aborting stops the request's remaining work between slices; in-flight ORT runs finish first. */

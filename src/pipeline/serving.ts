@@ -4,21 +4,16 @@
 // unknown modality, to the network that is served.
 import { PipelineError } from './errors.ts';
 import { FALLBACK_NETWORK, makeRoutingTable, MODALITIES, type RoutingTable } from './router.ts';
-import type { Modality, NetworkName } from './types.ts';
+import type { Modality } from './types.ts';
+import { NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 
 /** Repository model name serving each network; a network without an entry is not served. */
 export type NetworkModels = Readonly<Partial<Record<NetworkName, string>>>;
 
-export const NETWORK_NAMES: readonly NetworkName[] = Object.freeze(['litemedsam', 'onesam']);
-
 /** The embedded demo models (models/README.md), served when nothing else is configured. */
 export const DEFAULT_MODELS: Readonly<Record<NetworkName, string>> = Object.freeze({ litemedsam: 'litemedsam-demo', onesam: 'onesam-demo' });
 
-export function isNetworkName(value: string): value is NetworkName {
-  return (NETWORK_NAMES as readonly string[]).includes(value);
-}
-
-/** The served networks, in the fixed order litemedsam, onesam. */
+/** The served networks, in the contract's fixed order (NETWORK_NAMES). */
 export function servedNetworks(models: NetworkModels): readonly NetworkName[] {
   return NETWORK_NAMES.filter((n) => models[n] !== undefined);
 }

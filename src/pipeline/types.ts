@@ -1,9 +1,9 @@
 // The pipeline's request and result types: what a caller (CLI or gRPC handler) hands in and gets back.
 // Volumes are always (D, H, W) for grey data or (1, H, W, 3) for a 2D RGB image; a 2D grey image is D = 1.
+import type { NetworkName } from '../models/network-contract.ts';
 
-export type NetworkName = 'litemedsam' | 'onesam';
-/** How the network is chosen: by modality table (`route`), forced, or both networks' probabilities averaged. */
-export type EnsembleMode = 'route' | 'litemedsam' | 'onesam' | 'fuse';
+/** How the network is chosen: by modality table (`route`), forced (a network's name), or every network's probabilities averaged. */
+export type EnsembleMode = 'route' | NetworkName | 'fuse';
 
 /** Canonical modality keys of the routing table (see src/pipeline/router.ts). */
 export type Modality =

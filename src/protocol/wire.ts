@@ -2,33 +2,35 @@
 // translate the same way.
 import type { EnsembleMode as WireMode } from '../generated/onesam/v1/EnsembleMode.ts';
 import type { LabelFormat as WireLabelFormat } from '../generated/onesam/v1/LabelFormat.ts';
-import type { Network as WireNetwork, Network__Output } from '../generated/onesam/v1/Network.ts';
+import { Network, type Network as WireNetwork, type Network__Output } from '../generated/onesam/v1/Network.ts';
 import type { ObjectQuality as WireQuality, ObjectQuality__Output } from '../generated/onesam/v1/ObjectQuality.ts';
 import type { PayloadFormat as WirePayloadFormat } from '../generated/onesam/v1/PayloadFormat.ts';
 import type { VoxelType as WireVoxelType } from '../generated/onesam/v1/VoxelType.ts';
-import type { EnsembleMode, NetworkName, ObjectQuality } from '../pipeline/types.ts';
+import type { EnsembleMode, ObjectQuality } from '../pipeline/types.ts';
+import { NETWORK_NAMES, networkRecord, type NetworkName } from '../models/network-contract.ts';
 import type { PayloadFormat } from '../volume/payload.ts';
 import type { RawDType } from '../volume/raw.ts';
 
-const NETWORKS: Readonly<Record<NetworkName, Network__Output>> = Object.freeze({ litemedsam: 'NETWORK_LITEMEDSAM', onesam: 'NETWORK_ONESAM' });
+/** NETWORK_<NAME> for every network. */
+type WireNetworkName = `NETWORK_${Uppercase<NetworkName>}`;
+const NETWORKS: Readonly<Record<NetworkName, WireNetworkName>> = Object.freeze(networkRecord((n) => `NETWORK_${n.toUpperCase()}` as WireNetworkName));
 
 export function networkToWire(name: NetworkName): Network__Output {
+  // Compiles only while the proto has an enum value for every network.
   return NETWORKS[name];
 }
 
+/** A network by its enum name or proto number (the generated Network lists the values in proto order, 0, 1, 2...). */
 export function networkFromWire(value: WireNetwork | undefined): NetworkName | undefined {
-  if (value === 'NETWORK_LITEMEDSAM' || value === 1) return 'litemedsam';
-  if (value === 'NETWORK_ONESAM' || value === 2) return 'onesam';
-  return undefined;
+  const wireName = typeof value === 'number' ? Object.values(Network)[value] : value;
+  return NETWORK_NAMES.find((n) => NETWORKS[n] === wireName);
 }
 
-const MODES: Readonly<Record<string, EnsembleMode>> = Object.freeze({
-  ENSEMBLE_MODE_UNSPECIFIED: 'route', ENSEMBLE_MODE_ROUTE: 'route', ENSEMBLE_MODE_LITEMEDSAM: 'litemedsam',
-  ENSEMBLE_MODE_ONESAM: 'onesam', ENSEMBLE_MODE_FUSE: 'fuse',
-});
-
 export function modeFromWire(value: WireMode | undefined): EnsembleMode | undefined {
-  return MODES[String(value ?? 'ENSEMBLE_MODE_UNSPECIFIED')];
+  const wireName = String(value ?? 'ENSEMBLE_MODE_UNSPECIFIED');
+  if (wireName === 'ENSEMBLE_MODE_UNSPECIFIED' || wireName === 'ENSEMBLE_MODE_ROUTE') return 'route';
+  if (wireName === 'ENSEMBLE_MODE_FUSE') return 'fuse';
+  return NETWORK_NAMES.find((n) => modeToWire(n) === wireName);
 }
 
 export function modeToWire(mode: EnsembleMode): WireMode {

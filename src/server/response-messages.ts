@@ -3,7 +3,8 @@ import type { Accepted } from '../generated/onesam/v1/Accepted.ts';
 import type { Summary } from '../generated/onesam/v1/Summary.ts';
 import type { SegmentationPlan } from '../pipeline/segmenter.ts';
 import type { ObjectResult } from '../generated/onesam/v1/ObjectResult.ts';
-import type { ImageVolume, NetworkName, ObjectSummary, SegmentationResult } from '../pipeline/types.ts';
+import type { ImageVolume, ObjectSummary, SegmentationResult } from '../pipeline/types.ts';
+import { NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 import type { SessionInfo } from '../generated/onesam/v1/SessionInfo.ts';
 import type { ParsedHeader } from './request-header.ts';
 import type { SessionSnapshot } from './session-registry.ts';
@@ -15,11 +16,9 @@ export interface RequestTimes {
   readonly wallMs: number;
 }
 
-const NETWORK_ORDER: readonly NetworkName[] = ['litemedsam', 'onesam'];
-
-/** Per-network counts as the wire's repeated NetworkSlices: networks with a count, in a fixed order. */
+/** Per-network counts as the wire's repeated NetworkSlices: networks with a count, in the contract's fixed order. */
 export const perNetwork = (counts: Readonly<Record<NetworkName, number>>): { network: ReturnType<typeof networkToWire>; slices: number }[] =>
-  NETWORK_ORDER.filter((n) => counts[n] > 0).map((n) => ({ network: networkToWire(n), slices: counts[n] }));
+  NETWORK_NAMES.filter((n) => counts[n] > 0).map((n) => ({ network: networkToWire(n), slices: counts[n] }));
 
 function sessionInfo(session: SessionSnapshot | undefined): { session?: SessionInfo } {
   return session ? { session: { sessionId: session.id, idleSeconds: session.idleSeconds, slicesCached: perNetwork(session.slicesCached) } } : {};

@@ -11,6 +11,7 @@ import type { SegmentResponse } from '../generated/onesam/v1/SegmentResponse.ts'
 import type { Summary } from '../generated/onesam/v1/Summary.ts';
 import { mapError, SERVER_REQUEST_ID_KEY, statusName, toStatusObject } from '../errors/grpc-status.ts';
 import { ServiceError } from '../errors/service-error.ts';
+import { networkRecord } from '../models/network-contract.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorForLog, requestLogger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
@@ -38,8 +39,8 @@ const DEADLINE_TIMER_SLACK_MS = 1_000;
 const NOTHING_SEGMENTED: SegmentationResult = Object.freeze({
   labels: new Uint8Array(0),
   objects: [],
-  slicesEncoded: { litemedsam: 0, onesam: 0 },
-  slicesReused: { litemedsam: 0, onesam: 0 },
+  slicesEncoded: networkRecord(() => 0),
+  slicesReused: networkRecord(() => 0),
   stages: { preprocess: 0, encode: 0, decode: 0, postprocess: 0, assemble: 0, queue: 0 },
   wallMs: 0,
 });

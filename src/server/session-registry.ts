@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors/service-error.ts';
 import type { EmbeddingCache } from '../pipeline/segmenter.ts';
-import type { Modality, NetworkName } from '../pipeline/types.ts';
+import type { Modality } from '../pipeline/types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 import type { DecodedVolume } from '../volume/payload.ts';
 
 export interface SessionLimits {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { PipelineError } from '../pipeline/errors.ts';
-import type { NetworkName } from '../pipeline/types.ts';
+import type { NetworkName } from '../models/network-contract.ts';
 import { unpackError } from './error-transport.ts';
 import {
   WORKER_LOADED,

@@ -1,11 +1,9 @@
 // Everything that crosses the worker-thread boundary, typed in one place.
 // Embeddings live in SharedArrayBuffers owned by the main thread's EmbeddingStore: a worker writes an encoder
-// output into one and reads it back for decoding, so 4 MiB tensors are never structured-cloned.
-import type { NetworkName } from '../pipeline/types.ts';
+// output into one and reads it back for decoding, so 4 MiB tensors are never structured-cloned. Their sizes, and
+// which networks have interm embeddings at all, are the network contract's (src/models/network-contract.ts).
+import type { NetworkName } from '../models/network-contract.ts';
 import type { PackedError } from './error-transport.ts';
-
-export const EMBEDDING_FLOATS = 256 * 64 * 64;
-export const INTERM_FLOATS = 64 * 64 * 160;
 
 /** Model files a worker opens, per network. */
 export interface WorkerModelPaths {
@@ -84,9 +82,9 @@ export interface EncodeTask {
   readonly kind: 'encode';
   readonly network: NetworkName;
   readonly slice: SliceImage;
-  /** Receives image_embeddings (EMBEDDING_FLOATS floats). */
+  /** Receives image_embeddings (the network's embeddingFloats). */
   readonly embedding: SharedArrayBuffer;
-  /** Receives interm_embeddings (INTERM_FLOATS floats); only for networks whose decoder needs it. */
+  /** Receives interm_embeddings (the network's intermFloats); only for networks whose decoder needs them. */
   readonly interm?: SharedArrayBuffer;
   readonly cancel?: CancelFlag;
 }

@@ -10,7 +10,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
-import type { NetworkName } from '../pipeline/types.ts';
+import { IMAGE_ENCODER_IO as ENC, NETWORKS, PROMPT_DECODER_IO as DEC, type NetworkContract, type NetworkName } from '../models/network-contract.ts';
 import { preprocessSliceInto } from './preprocess.ts';
 import { logitsToMasks } from './postprocess.ts';
 import { ServiceError } from '../errors/service-error.ts';
@@ -18,15 +18,16 @@ import { isErrorCode } from '../errors/registry.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { packError } from './error-transport.ts';
 import {
-  EMBEDDING_FLOATS, INTERM_FLOATS, WORKER_LOADED, takeInjectedFault,
-  type DecodeResult, type DecodeTask, type EncodeResult, type EncodeTask, type PingResult, type WorkerInit, type WorkerLoaded,
+  WORKER_LOADED, takeInjectedFault,
+  type DecodePrompts, type DecodeResult, type DecodeTask, type EncodeResult, type EncodeTask, type PingResult, type WorkerInit, type WorkerLoaded,
   type WorkerReply, type WorkerTask,
 } from './protocol.ts';
 
 interface NetworkSessions {
   readonly encoder: ort.InferenceSession;
   readonly decoder: ort.InferenceSession;
-  readonly hq: boolean;
+  /** Tensor shapes and whether the decoder takes interm_embeddings. */
+  readonly contract: NetworkContract;
 }
 
 const init = workerData as WorkerInit;
@@ -48,10 +49,20 @@ function sessionOptions(): ort.InferenceSession.SessionOptions {
 
 const sessions = new Map<NetworkName, NetworkSessions>();
 
-// Per-worker scratch: ORT input buffers reused across tasks (fixed shapes, so no allocation churn).
-const imageScratch = new Float32Array(3 * 256 * 256);
-const embeddingScratch = new Float32Array(EMBEDDING_FLOATS);
-const intermScratch = new Float32Array(INTERM_FLOATS);
+// Per-worker scratch: ORT input buffers reused across tasks (fixed shapes, so no allocation churn), one per input
+// and size, so networks of the same shapes share them.
+const scratchBuffers = new Map<string, Float32Array>();
+
+function scratch(input: 'image' | 'embeddings' | 'interm', shape: readonly number[]): Float32Array {
+  const floats = shape.reduce((a, b) => a * b, 1);
+  const key = `${input}:${floats}`;
+  let buffer = scratchBuffers.get(key);
+  if (!buffer) {
+    buffer = new Float32Array(floats);
+    scratchBuffers.set(key, buffer);
+  }
+  return buffer;
+}
 
 async function loadSessions(): Promise<void> {
   for (const [name, paths] of Object.entries(init.models) as [NetworkName, { encoderPath: string; decoderPath: string }][]) {
@@ -63,7 +74,7 @@ async function loadSessions(): Promise<void> {
       await encoder.release();
       throw err;
     }
-    sessions.set(name, { encoder, decoder, hq: decoder.inputNames.includes('interm_embeddings') });
+    sessions.set(name, { encoder, decoder, contract: NETWORKS[name] });
   }
   for (const net of sessions.values()) await warmUp(net);
 }
@@ -73,15 +84,17 @@ async function loadSessions(): Promise<void> {
  * worker reports ready, not on a client's first slice.
  */
 async function warmUp(net: NetworkSessions): Promise<void> {
-  const enc = await net.encoder.run({ image: new ort.Tensor('float32', imageScratch, [1, 3, 256, 256]) });
+  const frame = net.contract.frameSize;
+  const image = net.contract.imageShape;
+  const enc = await net.encoder.run({ [ENC.input]: new ort.Tensor('float32', scratch('image', image), image) });
   const feeds: Record<string, ort.Tensor> = {
-    image_embeddings: enc['image_embeddings']!,
-    point_coords: new ort.Tensor('float32', new Float32Array(4), [1, 2, 2]),
-    point_labels: new ort.Tensor('float32', Float32Array.of(2, 3), [1, 2]),
-    mask_input: new ort.Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
-    has_mask_input: new ort.Tensor('float32', new Float32Array(1), [1]),
+    [DEC.imageEmbeddings]: enc[ENC.embeddings]!,
+    [DEC.pointCoords]: new ort.Tensor('float32', new Float32Array(4), [1, 2, 2]),
+    [DEC.pointLabels]: new ort.Tensor('float32', Float32Array.of(2, 3), [1, 2]),
+    [DEC.maskInput]: new ort.Tensor('float32', new Float32Array(frame * frame), [1, 1, frame, frame]),
+    [DEC.hasMaskInput]: new ort.Tensor('float32', new Float32Array(1), [1]),
   };
-  if (net.hq) feeds['interm_embeddings'] = enc['interm_embeddings']!;
+  if (net.contract.needsInterm) feeds[DEC.intermEmbeddings] = enc[ENC.interm]!;
   const dec = await net.decoder.run(feeds);
   for (const t of [...Object.values(enc), ...Object.values(dec)]) t.dispose();
 }
@@ -110,59 +123,71 @@ const isCancelled = (flag?: Int32Array): boolean => flag !== undefined && Atomic
 async function encode(task: EncodeTask): Promise<EncodeResult> {
   if (isCancelled(task.cancel)) return { cancelled: true, preprocessMs: 0, encodeMs: 0 };
   const t0 = performance.now();
-  preprocessSliceInto(task.slice, imageScratch);
-  const t1 = performance.now();
   const net = network(task.network);
-  const fetches = task.interm ? ['image_embeddings', 'interm_embeddings'] : ['image_embeddings'];
-  const out = await net.encoder.run({ image: new ort.Tensor('float32', imageScratch, [1, 3, 256, 256]) }, fetches);
-  new Float32Array(task.embedding).set(out['image_embeddings']!.data as Float32Array);
-  if (task.interm) new Float32Array(task.interm).set(out['interm_embeddings']!.data as Float32Array);
+  const shape = net.contract.imageShape;
+  const image = scratch('image', shape);
+  preprocessSliceInto(task.slice, image);
+  const t1 = performance.now();
+  const fetches = task.interm ? [ENC.embeddings, ENC.interm] : [ENC.embeddings];
+  const out = await net.encoder.run({ [ENC.input]: new ort.Tensor('float32', image, shape) }, fetches);
+  new Float32Array(task.embedding).set(out[ENC.embeddings]!.data as Float32Array);
+  if (task.interm) new Float32Array(task.interm).set(out[ENC.interm]!.data as Float32Array);
   for (const t of Object.values(out)) t.dispose();
   return { cancelled: false, preprocessMs: t1 - t0, encodeMs: performance.now() - t1 };
 }
 
-function promptFeeds(task: DecodeTask, batch: number): Record<string, ort.Tensor> {
+/** Prompts in the batch: boxes are 4 coordinates each, masks one frame (frameSize squared) each. */
+function promptCount(prompts: DecodePrompts, frame: number): number {
+  return prompts.kind === 'boxes' ? prompts.boxes256.length / 4 : prompts.masks256.length / (frame * frame);
+}
+
+function promptFeeds(task: DecodeTask, batch: number, frame: number): Record<string, ort.Tensor> {
   if (task.prompts.kind === 'boxes') {
     const coords = new Float32Array(batch * 4);
     coords.set(task.prompts.boxes256);
     const labels = new Float32Array(batch * 2);
     for (let b = 0; b < batch; b++) { labels[2 * b] = 2; labels[2 * b + 1] = 3; }
     return {
-      point_coords: new ort.Tensor('float32', coords, [batch, 2, 2]),
-      point_labels: new ort.Tensor('float32', labels, [batch, 2]),
-      mask_input: new ort.Tensor('float32', new Float32Array(batch * 256 * 256), [batch, 1, 256, 256]),
-      has_mask_input: new ort.Tensor('float32', new Float32Array(batch), [batch]),
+      [DEC.pointCoords]: new ort.Tensor('float32', coords, [batch, 2, 2]),
+      [DEC.pointLabels]: new ort.Tensor('float32', labels, [batch, 2]),
+      [DEC.maskInput]: new ort.Tensor('float32', new Float32Array(batch * frame * frame), [batch, 1, frame, frame]),
+      [DEC.hasMaskInput]: new ort.Tensor('float32', new Float32Array(batch), [batch]),
     };
   }
   return {
-    point_coords: new ort.Tensor('float32', new Float32Array(0), [batch, 0, 2]),
-    point_labels: new ort.Tensor('float32', new Float32Array(0), [batch, 0]),
-    mask_input: new ort.Tensor('float32', Float32Array.from(task.prompts.masks256), [batch, 1, 256, 256]),
-    has_mask_input: new ort.Tensor('float32', new Float32Array(batch).fill(1), [batch]),
+    [DEC.pointCoords]: new ort.Tensor('float32', new Float32Array(0), [batch, 0, 2]),
+    [DEC.pointLabels]: new ort.Tensor('float32', new Float32Array(0), [batch, 0]),
+    [DEC.maskInput]: new ort.Tensor('float32', Float32Array.from(task.prompts.masks256), [batch, 1, frame, frame]),
+    [DEC.hasMaskInput]: new ort.Tensor('float32', new Float32Array(batch).fill(1), [batch]),
   };
 }
 
 async function decode(task: DecodeTask): Promise<DecodeResult> {
   if (isCancelled(task.cancel)) return { cancelled: true, masks: new Uint8Array(0), nextBoxes: [], iou: new Float32Array(0), decodeMs: 0, postprocessMs: 0 };
-  const batch = task.prompts.kind === 'boxes' ? task.prompts.boxes256.length / 4 : task.prompts.masks256.length / 65536;
+  const nets = task.embeddings.map((entry) => network(entry.network));
+  // Every network decodes in the same model frame (the prompts were scaled to it once).
+  const batch = promptCount(task.prompts, nets[0]?.contract.frameSize ?? 0);
   const t0 = performance.now();
   const logits: Float32Array[] = [];
   const ious: Float32Array[] = [];
-  for (const entry of task.embeddings) {
-    const net = network(entry.network);
-    embeddingScratch.set(new Float32Array(entry.embedding));
+  for (const [i, entry] of task.embeddings.entries()) {
+    const net = nets[i]!;
+    const c = net.contract;
+    const embeddings = scratch('embeddings', c.embeddingShape);
+    embeddings.set(new Float32Array(entry.embedding));
     const feeds: Record<string, ort.Tensor> = {
-      image_embeddings: new ort.Tensor('float32', embeddingScratch, [1, 256, 64, 64]),
-      ...promptFeeds(task, batch),
+      [DEC.imageEmbeddings]: new ort.Tensor('float32', embeddings, c.embeddingShape),
+      ...promptFeeds(task, batch, c.frameSize),
     };
-    if (net.hq) {
-      if (!entry.interm) throw new Error(`network ${entry.network} needs interm_embeddings`);
-      intermScratch.set(new Float32Array(entry.interm));
-      feeds['interm_embeddings'] = new ort.Tensor('float32', intermScratch, [1, 64, 64, 160]);
+    if (c.needsInterm) {
+      if (!entry.interm) throw new Error(`network ${entry.network} needs ${DEC.intermEmbeddings}`);
+      const interm = scratch('interm', c.intermShape);
+      interm.set(new Float32Array(entry.interm));
+      feeds[DEC.intermEmbeddings] = new ort.Tensor('float32', interm, c.intermShape);
     }
-    const out = await net.decoder.run(feeds, ['low_res_logits', 'iou_predictions']);
-    logits.push(out['low_res_logits']!.data as Float32Array);
-    ious.push(out['iou_predictions']!.data as Float32Array);
+    const out = await net.decoder.run(feeds, [DEC.lowResLogits, DEC.iouPredictions]);
+    logits.push(out[DEC.lowResLogits]!.data as Float32Array);
+    ious.push(out[DEC.iouPredictions]!.data as Float32Array);
   }
   const t1 = performance.now();
   const { masks, nextBoxes } = logitsToMasks(logits, batch, task);
@@ -233,7 +258,8 @@ async function injectFault(): Promise<void> {
     case 'ort-error': {
       // A genuine onnxruntime run error: an input of the wrong rank.
       const net = sessions.values().next().value!;
-      await net.encoder.run({ image: new ort.Tensor('float32', imageScratch, [3, 256, 256]) });
+      const image = net.contract.imageShape;
+      await net.encoder.run({ [ENC.input]: new ort.Tensor('float32', scratch('image', image), image.slice(1)) });
       break;
     }
   }

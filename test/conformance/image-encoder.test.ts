@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { goldenTensor, maxAbsDiff, weightsOf } from '../helpers/golden.ts';
 import { CheckpointError } from '../../src/models/checkpoint/errors.ts';
-import { buildImageEncoder, buildImageEncoderWithStages, IMAGE_ENCODER_IO } from '../../src/models/networks/image-encoder.ts';
+import { IMAGE_ENCODER_IO } from '../../src/models/network-contract.ts';
+import { buildImageEncoder, buildImageEncoderWithStages } from '../../src/models/networks/image-encoder.ts';
 
 const TOLERANCE = 2e-3;
 const CASES = ['case0', 'case1', 'maskprompt'] as const;

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { goldenTensor, maxAbsDiff, weightsOf } from '../helpers/golden.ts';
 import { CheckpointError } from '../../src/models/checkpoint/errors.ts';
+import { PROMPT_DECODER_IO as IO } from '../../src/models/network-contract.ts';
 import {
   boxesToPointPrompts, buildPromptDecoder, buildPromptDecoderWithProbes, imagePositionalEncoding, POINT_LABEL,
-  PROMPT_DECODER_IO as IO, PROMPT_DECODER_PROBES as PROBES,
+  PROMPT_DECODER_PROBES as PROBES,
 } from '../../src/models/networks/prompt-decoder.ts';
 
 const LOGITS_TOLERANCE = 2e-2;

@@ -8,7 +8,8 @@ import { objectQuality, volumeMl } from '../../src/pipeline/object-quality.ts';
 import { planRequest } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING, type RoutingTable } from '../../src/pipeline/router.ts';
 import type { EmbeddingCache, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from '../../src/pipeline/segmenter.ts';
-import type { NetworkName, SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
+import type { SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
+import type { NetworkName } from '../../src/models/network-contract.ts';
 
 /** The predicted IoU the fake reports for every object. */
 export const FAKE_PREDICTED_IOU = 0.875;

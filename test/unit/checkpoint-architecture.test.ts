@@ -3,15 +3,14 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, test } from 'node:test';
-import {
-  checkArchitecture, detectArchitecture, diffArchitecture, expectedStateDict, parameterCount, type ArchitectureName,
-} from '../../src/models/architectures.ts';
+import { checkArchitecture, detectArchitecture, diffArchitecture, expectedStateDict, parameterCount } from '../../src/models/architecture-check.ts';
 import { CheckpointError } from '../../src/models/checkpoint/errors.ts';
 import { readSafetensors } from '../../src/models/checkpoint/safetensors.ts';
 import type { CheckpointTensor } from '../../src/models/checkpoint/tensor.ts';
+import type { NetworkName } from '../../src/models/network-contract.ts';
 
 const SHARED = new URL('../../../shared/', import.meta.url);
-const demo = new Map<ArchitectureName, Map<string, CheckpointTensor>>();
+const demo = new Map<NetworkName, Map<string, CheckpointTensor>>();
 
 before(async () => {
   demo.set('litemedsam', readSafetensors(await readFile(new URL('reference/weights/litemedsam_demo.safetensors', SHARED))));

@@ -7,11 +7,12 @@ import { ByteBudget, type Evictor } from '../../src/pipeline/byte-budget.ts';
 import { SessionEmbeddingCache, sessionCacheFor, type HeldEmbedding } from '../../src/pipeline/embedding-cache.ts';
 import { EmbeddingStore, sliceKey, type SliceKey } from '../../src/pipeline/embedding-store.ts';
 import { PipelineError } from '../../src/pipeline/errors.ts';
-import type { NetworkName, StageTimes } from '../../src/pipeline/types.ts';
+import type { StageTimes } from '../../src/pipeline/types.ts';
+import { NETWORKS, type NetworkName } from '../../src/models/network-contract.ts';
 import type { WorkerPool } from '../../src/workers/pool.ts';
-import { EMBEDDING_FLOATS, type EncodeResult, type EncodeTask } from '../../src/workers/protocol.ts';
+import type { EncodeResult, EncodeTask } from '../../src/workers/protocol.ts';
 
-const SLICE = 4 * EMBEDDING_FLOATS;
+const SLICE = NETWORKS.litemedsam.sliceBytes;
 
 /** An embedding whose bytes the caller has just acquired from the budget. */
 async function reserved(budget: ByteBudget, network: NetworkName = 'litemedsam'): Promise<HeldEmbedding> {
@@ -180,7 +181,7 @@ function fakePool(workers = 1): FakePool {
 function storeFor(fake: FakePool, budget: ByteBudget, cache: SessionEmbeddingCache | undefined, uses: readonly number[], ready: string[] = []): EmbeddingStore {
   const stages: StageTimes = { preprocess: 0, encode: 0, decode: 0, postprocess: 0, assemble: 0, queue: 0 };
   const store = new EmbeddingStore({
-    pool: fake.pool, budget, needsInterm: new Set(), stages,
+    pool: fake.pool, budget, stages,
     sliceImage: (z) => ({ height: 1, width: 1, channels: 1, pixels: Uint8Array.of(z) }),
     cancel: new Int32Array(new SharedArrayBuffer(4)),
     signal: new AbortController().signal,

@@ -5,7 +5,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import type { ArchitectureName } from '../../src/models/architectures.ts';
+import type { NetworkName } from '../../src/models/network-contract.ts';
 import { CheckpointError } from '../../src/models/checkpoint/errors.ts';
 import type { StateDict } from '../../src/models/checkpoint/tensor.ts';
 import { ModelRepositoryError, validateManifest } from '../../src/models/manifest.ts';
@@ -42,12 +42,12 @@ async function addModel(folder: string, manifest: object | string = MANIFEST, we
 }
 
 /** A compiler whose "graphs" record what they were built from, counting its calls. */
-function fakeCompiler(version = 'fake-1'): GraphCompiler & { calls: { arch: ArchitectureName; keys: number }[] } {
-  const calls: { arch: ArchitectureName; keys: number }[] = [];
+function fakeCompiler(version = 'fake-1'): GraphCompiler & { calls: { arch: NetworkName; keys: number }[] } {
+  const calls: { arch: NetworkName; keys: number }[] = [];
   return {
     version,
     calls,
-    compile(arch: ArchitectureName, weights: StateDict) {
+    compile(arch: NetworkName, weights: StateDict) {
       calls.push({ arch, keys: weights.size });
       const first = weights.get('mask_decoder.iou_token.weight')!.data[0]!;
       return {

@@ -3,6 +3,7 @@
 // (B,H,W,C) so that every Linear is a plain MatMul on the last axis and LayerNorm is the fused op; only the
 // depthwise/spatial convolutions step through NCHW.
 import type { StateDict } from '../checkpoint/tensor.ts';
+import { IMAGE_ENCODER_IO } from '../network-contract.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { conv2d, layerNorm, linear, transpose } from '../onnx/ops.ts';
 import { tinyVitBlock } from './tinyvit/block.ts';
@@ -14,8 +15,6 @@ export interface ImageEncoderOptions {
   /** true for the OneSAM checkpoint: an Adapter_Layer beside every TinyViTBlock's local conv. */
   adapter: boolean;
 }
-
-export const IMAGE_ENCODER_IO = { input: 'image', embeddings: 'image_embeddings', interm: 'interm_embeddings' } as const;
 
 /** LayerNorm2d eps in the SAM neck (nn.LayerNorm elsewhere uses 1e-5). */
 const NECK_LAYER_NORM_EPS = 1e-6;

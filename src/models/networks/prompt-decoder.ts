@@ -2,6 +2,7 @@
 // as ONE ONNX graph per network. A call decodes B prompts against one image embedding; every constant (dense
 // positional encoding, output tokens, label embeddings) is computed here at build time.
 import type { StateDict } from '../checkpoint/tensor.ts';
+import { PROMPT_DECODER_IO } from '../network-contract.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { reshape, transpose } from '../onnx/ops.ts';
 import { EMBED_DIM, GRID, INPUT_SIZE, LOGITS_SIZE, VIT_DIM } from './decoder/config.ts';
@@ -15,17 +16,6 @@ export interface PromptDecoderOptions {
   /** true for the OneSAM checkpoint: MaskDecoderHQ, with the extra `interm_embeddings` input. */
   hq: boolean;
 }
-
-export const PROMPT_DECODER_IO = {
-  imageEmbeddings: 'image_embeddings',
-  intermEmbeddings: 'interm_embeddings',
-  pointCoords: 'point_coords',
-  pointLabels: 'point_labels',
-  maskInput: 'mask_input',
-  hasMaskInput: 'has_mask_input',
-  lowResLogits: 'low_res_logits',
-  iouPredictions: 'iou_predictions',
-} as const;
 
 /** Extra outputs of buildPromptDecoderWithProbes, for comparing the prompt encoder with the reference. */
 export const PROMPT_DECODER_PROBES = {

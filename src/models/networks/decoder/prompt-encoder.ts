@@ -2,7 +2,7 @@
 // plus the constant dense positional encoding of the 64x64 image grid, computed here at build time.
 import type { GraphBuilder } from '../../onnx/graph.ts';
 import { gelu, layerNorm2d, linear, reshape, transpose } from '../../onnx/ops.ts';
-import { EMBED_DIM, GRID, INPUT_SIZE, LAYER_NORM_2D_EPS } from './config.ts';
+import { EMBED_DIM, GRID, INPUT_SIZE, LAYER_NORM_2D_EPS, MASK_IN_CHANS } from './config.ts';
 import { POINT_LABEL } from './point-prompts.ts';
 import type { DecoderWeights } from './weights.ts';
 
@@ -10,7 +10,6 @@ const P = 'prompt_encoder.';
 const PE_FEATURES = EMBED_DIM / 2;
 /** PyTorch multiplies float32 coordinates by the Python float 2*pi, which it rounds to float32 first. */
 const TWO_PI_F32 = Math.fround(2 * Math.PI);
-const MASK_IN_CHANS = 16;
 
 export function gaussianMatrix(w: DecoderWeights): Float32Array {
   return w.f32(`${P}pe_layer.positional_encoding_gaussian_matrix`, [2, PE_FEATURES]);

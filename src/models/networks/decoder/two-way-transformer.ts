@@ -2,7 +2,7 @@
 // Tokens are channels-last throughout: queries (B,T,256), keys (B,4096,256), so every Linear is a MatMul.
 import type { GraphBuilder } from '../../onnx/graph.ts';
 import { layerNorm, linear, relu, reshape, transpose } from '../../onnx/ops.ts';
-import { EMBED_DIM, HEADS, LAYER_NORM_EPS, MLP_DIM, TRANSFORMER_DEPTH } from './config.ts';
+import { ATTENTION_DOWNSAMPLE, EMBED_DIM, HEADS, LAYER_NORM_EPS, MLP_DIM, TRANSFORMER_DEPTH } from './config.ts';
 import type { DecoderWeights } from './weights.ts';
 
 const T = 'mask_decoder.transformer.';
@@ -66,7 +66,7 @@ export function twoWayTransformer(g: GraphBuilder, w: DecoderWeights, tokens: st
 
     let q = add(g, queries, tokens, key);
     let k = add(g, keys, imagePe, key);
-    queries = norm(g, w, add(g, queries, attention(g, w, `${key}.cross_attn_token_to_image`, q, k, keys, 2), key), `${key}.norm2`);
+    queries = norm(g, w, add(g, queries, attention(g, w, `${key}.cross_attn_token_to_image`, q, k, keys, ATTENTION_DOWNSAMPLE), key), `${key}.norm2`);
 
     const hidden = relu(g, project(g, w, queries, `${key}.mlp.lin1`, MLP_DIM, EMBED_DIM));
     queries = norm(g, w, add(g, queries, project(g, w, hidden, `${key}.mlp.lin2`, EMBED_DIM, MLP_DIM), key), `${key}.norm3`);
@@ -74,10 +74,10 @@ export function twoWayTransformer(g: GraphBuilder, w: DecoderWeights, tokens: st
     // Image tokens attend to the prompt tokens: the image side is the query here.
     q = add(g, queries, tokens, key);
     k = add(g, keys, imagePe, key);
-    keys = norm(g, w, add(g, keys, attention(g, w, `${key}.cross_attn_image_to_token`, k, q, queries, 2), key), `${key}.norm4`);
+    keys = norm(g, w, add(g, keys, attention(g, w, `${key}.cross_attn_image_to_token`, k, q, queries, ATTENTION_DOWNSAMPLE), key), `${key}.norm4`);
   }
   const q = add(g, queries, tokens, `${T}final`);
   const k = add(g, keys, imagePe, `${T}final`);
-  queries = add(g, queries, attention(g, w, `${T}final_attn_token_to_image`, q, k, keys, 2), `${T}final`);
+  queries = add(g, queries, attention(g, w, `${T}final_attn_token_to_image`, q, k, keys, ATTENTION_DOWNSAMPLE), `${T}final`);
   return { queries: norm(g, w, queries, `${T}norm_final_attn`), keys };
 }

@@ -1,19 +1,20 @@
 // OneSAM's Adapter_Layer (spec 5.4), which runs beside every TinyViTBlock's depthwise local conv when the
 // checkpoint was trained with adapters: channel attention, a down/up spatial branch, a skip and a LayerNorm.
+import { ONESAM_ARCHITECTURE } from '../../architectures.ts';
 import type { GraphBuilder } from '../../onnx/graph.ts';
 import { conv2d, convTranspose2d, layerNorm, linear, relu, transpose } from '../../onnx/ops.ts';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from './conv-layers.ts';
 import { LAYER_NORM_EPS } from './config.ts';
 import type { EncoderWeights } from './weights.ts';
 
-/** Adapter_Layer's mlp_ratio: hidden width int(dim * 0.25). */
-const ADAPTER_RATIO = 0.25;
+/** Adapter_Layer's sizes (mlp_ratio 0.25: hidden width int(dim * 0.25); 3x3 down, 4x4 up), from the OneSAM architecture. */
+const ADAPTER = ONESAM_ARCHITECTURE.encoder.adapter!;
 /**
  * Adapter(x1) for x1 given both channels-last (B,H,W,C) and NCHW (the block has both at hand).
  * Returns channels-last (B,H,W,C). The skip adds the ORIGINAL x1, not the channel-weighted one.
  */
 export function adapter(g: GraphBuilder, w: EncoderWeights, xNhwc: string, xNchw: string, key: string, dim: number): string {
-  const hidden = Math.floor(dim * ADAPTER_RATIO);
+  const hidden = Math.floor(dim * ADAPTER.hiddenRatio);
   // Channel attention: global average pool -> Linear (no bias) -> ReLU -> Linear (no bias) -> sigmoid.
   let ch = g.op('ReduceMean', [xNhwc, g.i64([1, 2])], { keepdims: 1 }, { name: `${key}.channel` });
   ch = relu(g, linear(g, ch, w.f32(`${key}.channel.0.weight`, [hidden, dim]), [hidden, dim], undefined, `${key}.channel.0`));
@@ -22,10 +23,10 @@ export function adapter(g: GraphBuilder, w: EncoderWeights, xNhwc: string, xNchw
   const weighted = g.op('Mul', [xNchw, ch], {}, { name: `${key}.channel` });
 
   // Spatial branch: Conv3x3 s2 p1 -> ReLU -> ConvTranspose4x4 s2 p1 -> ReLU, back to the input resolution.
-  const convShape = [dim, dim, 3, 3];
+  const convShape = [dim, dim, ADAPTER.spatialKernel, ADAPTER.spatialKernel];
   let sp = conv2d(g, weighted, { weight: w.f32(`${key}.spatial.0.weight`, convShape), weightShape: convShape }, { stride: 2, pad: 1, name: `${key}.spatial.0` });
   sp = relu(g, sp);
-  const upShape = [dim, dim, 4, 4];
+  const upShape = [dim, dim, ADAPTER.upKernel, ADAPTER.upKernel];
   sp = convTranspose2d(g, sp, { weight: w.f32(`${key}.spatial.2.weight`, upShape), weightShape: upShape }, { stride: 2, pad: 1, name: `${key}.spatial.2` });
   sp = relu(g, sp);
 

@@ -1,6 +1,6 @@
 // The TinyViT configuration LiteMedSAM (and OneSAM) use (spec 5.3), and the stage geometry derived from it.
 // Every size here is static; only the batch dimension of the graph is dynamic.
-import { ARCHITECTURES } from '../../architectures.ts';
+import { LITEMEDSAM_ARCHITECTURE, type TinyVitSpec } from '../../architectures.ts';
 
 export interface TinyVitConfig {
   readonly imgSize: number;
@@ -15,20 +15,24 @@ export interface TinyVitConfig {
   readonly neckDim: number;
 }
 
-/** The encoder of the LiteMedSAM architecture spec (the one source of these numbers), at its 256-pixel input. */
-const encoder = ARCHITECTURES.litemedsam.encoder;
-const four = (xs: readonly number[]): readonly [number, number, number, number] => [xs[0]!, xs[1]!, xs[2]!, xs[3]!];
-export const LITEMEDSAM_TINYVIT: TinyVitConfig = Object.freeze({
-  imgSize: 256,
-  inChans: encoder.inChans,
-  embedDims: four(encoder.embedDims),
-  depths: four(encoder.depths),
-  numHeads: four(encoder.numHeads),
-  windowSizes: four(encoder.windowSizes),
-  mlpRatio: encoder.mlpRatio,
-  mbconvExpandRatio: encoder.mbconvExpandRatio,
-  neckDim: encoder.neckDim,
-});
+/** The graph builder's view of an encoder spec (src/models/architectures.ts, the one source of these numbers). */
+export function tinyVitConfig(encoder: TinyVitSpec): TinyVitConfig {
+  const four = (xs: readonly number[]): readonly [number, number, number, number] => [xs[0]!, xs[1]!, xs[2]!, xs[3]!];
+  return Object.freeze({
+    imgSize: encoder.imgSize,
+    inChans: encoder.inChans,
+    embedDims: four(encoder.embedDims),
+    depths: four(encoder.depths),
+    numHeads: four(encoder.numHeads),
+    windowSizes: four(encoder.windowSizes),
+    mlpRatio: encoder.mlpRatio,
+    mbconvExpandRatio: encoder.mbconvExpandRatio,
+    neckDim: encoder.neckDim,
+  });
+}
+
+/** The TinyViT of both networks (OneSAM adds adapters beside its blocks, not other sizes). */
+export const LITEMEDSAM_TINYVIT: TinyVitConfig = tinyVitConfig(LITEMEDSAM_ARCHITECTURE.encoder);
 
 /**
  * MobileSAM keeps the last stages at 64x64 by giving PatchMerging stride 1 when it widens to 320, 448 or 576
