@@ -2,7 +2,8 @@
 // checked against an image, each error a usage error naming the flag or file entry and the bad value.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError } from '../../src/cli/args.ts';
+import { parseFlags, UsageError } from '../../src/cli/args.ts';
+import { attachNegativeBoxValues, PROMPT_FLAGS, readPromptSpecs } from '../../src/cli/segment-prompts.ts';
 import { labelFlagPrompts, parseBoxFlag, parseBoxMmFlag, type PromptSpec } from '../../src/cli/prompt-spec.ts';
 import { parsePromptsFile } from '../../src/cli/prompts-file.ts';
 import { promptObjects, rebasePromptErrors, type DicomPromptMapping } from '../../src/cli/prompt-objects.ts';
@@ -155,5 +156,21 @@ describe('prompts against the image', () => {
       /^--box "1,2,30,40,25": box2d.z: slice 25 is outside the volume \(0..19\)$/);
     const scribble = parsePromptsFile('[{"scribble": {"strokes": [{"points": [{"x": 100, "y": 1, "z": 2}]}]}}]', 's.json');
     usage(() => promptObjects(scribble, { dims: volume, inputName: 'x' }), /^--prompts s.json \[0\]: scribble.strokes\[0\].points\[0\].x: /);
+  });
+});
+
+describe('prompt sources', () => {
+  const tokensOf = (args: string[]) => parseFlags(attachNegativeBoxValues(args), { ...PROMPT_FLAGS, output: { type: 'string', short: 'o' } }).tokens;
+
+  it('reads --box and --box-mm in command-line order, negative millimetres included', async () => {
+    const specs = await readPromptSpecs(undefined, tokensOf(['in.nii', '--box-mm', '-20.5,14,-102,31,60,-102', '--box', '1,2,3,4,0', '-o', 'o.npz', '--box-mm', '5:-1,-2,-3,4,5,6']));
+    assert.deepEqual(specs!.map((s) => [s.label, s.shape.kind]), [[1, 'patient-box'], [2, 'box2d'], [5, 'patient-box']]);
+    assert.deepEqual(attachNegativeBoxValues(['--box', '--json', '--', '--box', '-1']), ['--box', '--json', '--', '--box', '-1']);
+  });
+
+  it('takes flags or a file, not both, and neither means the input decides', async () => {
+    assert.equal(await readPromptSpecs(undefined, tokensOf(['in.npz'])), undefined);
+    await assert.rejects(readPromptSpecs('p.json', tokensOf(['--box', '1,2,3,4'])), /^UsageError: --box \/ --box-mm and --prompts are exclusive/);
+    await assert.rejects(readPromptSpecs('/nonexistent/p.json', []), /^UsageError: --prompts \/nonexistent\/p.json: cannot read it \(ENOENT\)$/);
   });
 });
