@@ -58,11 +58,19 @@ export const REDRAW_MS = 100;
 
 /** Draws the bar on a terminal; every method is a no-op when disabled (not a terminal, or --json). */
 export class TerminalProgress {
-  private counts: ProgressCounts = NO_PROGRESS;
   private lastDraw = -Infinity;
   private drawn = false;
 
-  constructor(private readonly stream: ProgressStream, readonly enabled: boolean, private readonly now: () => number = () => performance.now()) {}
+  /**
+   * `counts`: what is known before the first event (the request's object count: the pipeline reports it only as
+   * objects finish); nothing is drawn until an event comes.
+   */
+  constructor(
+    private readonly stream: ProgressStream,
+    readonly enabled: boolean,
+    private counts: ProgressCounts = NO_PROGRESS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   onEvent = (event: ProgressEvent): void => this.update(countsAfter(this.counts, event));
 

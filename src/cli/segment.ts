@@ -18,7 +18,7 @@ import { detectInputKind } from './input-kind.ts';
 import { parseIntensityFlag } from './intensity-flag.ts';
 import { checkOutputForInput, chooseOutputFormat, encodeOutput } from './output-format.ts';
 import { overlayPng } from './overlay.ts';
-import { TerminalProgress } from './progress.ts';
+import { NO_PROGRESS, TerminalProgress } from './progress.ts';
 import { promptObjects, rebasePromptErrors } from './prompt-objects.ts';
 import { readSegmentInput } from './segment-input.ts';
 import { attachNegativeBoxValues, PROMPT_FLAGS, readPromptSpecs } from './segment-prompts.ts';
@@ -171,7 +171,7 @@ async function segment(args: string[]): Promise<number> {
   if (specs) rebasePromptErrors(() => planRequest(request, DEFAULT_ROUTING), specs);
   else planRequest(request, DEFAULT_ROUTING);
   // On a terminal only: a pipe or a log file gets the result line, not a stream of carriage returns.
-  const progress = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !values.json);
+  const progress = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !values.json, { ...NO_PROGRESS, objectsTotal: objects.length });
   let result: SegmentationResult;
   try {
     if (values.server) {

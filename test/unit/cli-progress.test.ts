@@ -46,7 +46,7 @@ describe('TerminalProgress', () => {
   it('redraws in place at most every 100 ms, always the last state, and clears before other output', () => {
     const out = stream();
     let now = 0;
-    const bar = new TerminalProgress(out, true, () => now);
+    const bar = new TerminalProgress(out, true, { ...NO_PROGRESS, objectsTotal: 1 }, () => now);
     bar.onEvent({ kind: 'encoded', network: 'onesam', slice: 0, reused: false, done: 1, total: 4 });
     now = 50;
     bar.onEvent({ kind: 'encoded', network: 'onesam', slice: 1, reused: false, done: 2, total: 4 });
@@ -55,7 +55,7 @@ describe('TerminalProgress', () => {
     now = 160;
     bar.onWire({ slicesEncoded: 4, slicesTotal: 4, objectsDone: 1, objectsTotal: 1 });
     const draws = out.text.split('\r').filter(Boolean);
-    assert.deepEqual(draws.map((d) => /slices \d+\/\d+  objects \d+\/\d+/.exec(d)![0]), ['slices 1/4  objects 0/0', 'slices 3/4  objects 0/1', 'slices 4/4  objects 1/1']);
+    assert.deepEqual(draws.map((d) => /slices \d+\/\d+  objects \d+\/\d+/.exec(d)![0]), ['slices 1/4  objects 0/1', 'slices 3/4  objects 0/1', 'slices 4/4  objects 1/1']);
     assert.ok(draws.every((d) => d.endsWith('\x1b[K')));
     bar.clear();
     assert.ok(out.text.endsWith('\r\x1b[K'));
@@ -66,7 +66,7 @@ describe('TerminalProgress', () => {
 
   it('writes nothing when disabled (not a terminal, or --json)', () => {
     const out = stream();
-    const bar = new TerminalProgress(out, false, () => 1000);
+    const bar = new TerminalProgress(out, false, NO_PROGRESS, () => 1000);
     bar.onWire({ slicesEncoded: 1, slicesTotal: 2, objectsDone: 0, objectsTotal: 1 });
     bar.clear();
     assert.equal(out.text, '');
