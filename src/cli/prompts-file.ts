@@ -1,4 +1,4 @@
-// `--prompts prompts.json`: the proto's Prompt list as JSON (docs/api.md, "Prompts from a file"), so a prompt a
+// `--prompts prompts.json`: the proto's Prompt list as JSON (README, "Command line", with an example), so a prompt a
 // person writes for the command line is the one a client sends. Field names are the proto's (`x_min`) or their
 // proto3 JSON form (`xMin`). Unknown fields are refused rather than ignored: a misspelt `z_mni` would otherwise
 // turn a 3D box into an error far from its cause, or a segment label into the default.

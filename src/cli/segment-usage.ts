@@ -9,7 +9,7 @@ export const SEGMENT_USAGE = `usage: onesam segment <input> -o <output> [options
   --box [L:]x0,y0,z0,x1,y1,z1    a box over slices z0..z1 (both included); --box repeats, labels 1..N in order
                                  unless L: gives one
   --box-mm [L:]xa,ya,za,xb,yb,zb two corners in patient millimetres (DICOM inputs)
-  --prompts FILE.json            the proto's Prompt list (docs/api.md); instead of --box
+  --prompts FILE.json            the proto's Prompt list as JSON (README, Command line); instead of --box
   --intensity asis|ct[:level,width]|percentile[:low,high]
                                  how a NIfTI's values become 0..255 (default asis, as the server)
   --overlay FILE.png             a picture: the slices with a mask or a prompt, outlines and boxes
