@@ -8,9 +8,10 @@ export class UsageError extends Error {
   }
 }
 
+/** The values, the positionals, and the tokens in command-line order (for repeatable flags whose order matters). */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = true) {
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs({ args, options, allowPositionals, strict: true, tokens: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

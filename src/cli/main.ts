@@ -12,7 +12,8 @@ const USAGE = `usage: onesam <command> [options]
 
 commands:
   import <checkpoint> --arch ${NETWORK_NAMES.join('|')} --out models/<name>   compile a checkpoint into the model repository
-  segment <in.npz> -o <out.npz> [--modality M] [--model ${['route', ...NETWORK_NAMES, 'fuse'].join('|')}] [--json] [--server HOST:PORT]
+  segment <in.npz|in.nii.gz> -o <out.npz|.nii.gz|.raw> [--box ...|--prompts FILE.json] [--intensity P]
+          [--overlay FILE.png] [--modality M] [--model ${['route', ...NETWORK_NAMES, 'fuse'].join('|')}] [--json] [--server HOST:PORT]
   eval --pred DIR --gt DIR [--json]                                   challenge DSC / NSD
   serve [--port 50051] [--metrics-port 9464] [--models DIR]           start the gRPC service
         [--network-models ${NETWORK_NAMES.map((n) => `${n}=NAME`).join(',')}]                 which repository model serves each network

@@ -1,9 +1,10 @@
-// `onesam segment <in.npz> -o <out.npz>`: a challenge case through the pipeline, in-process or over gRPC.
+// `onesam segment <input> -o <output>`: a challenge npz or a NIfTI file through the pipeline, in-process or over
+// gRPC, with prompts from flags, a file or the npz itself, labels in the format the output's name asks for, a
+// progress bar on a terminal and, on request, a picture of the result.
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { challengeCase } from '../volume/challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -11,10 +12,18 @@ import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipelin
 import { planRequest } from '../pipeline/plan.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
-import { readNpz, writeNpz } from '../volume/npz.ts';
 import { loadConfig } from '../config/load.ts';
 import { NETWORK_NAMES } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, UsageError } from './args.ts';
+import { detectInputKind } from './input-kind.ts';
+import { parseIntensityFlag } from './intensity-flag.ts';
+import { checkOutputForInput, chooseOutputFormat, encodeOutput } from './output-format.ts';
+import { overlayPng } from './overlay.ts';
+import { NO_PROGRESS, TerminalProgress } from './progress.ts';
+import { promptObjects, rebasePromptErrors } from './prompt-objects.ts';
+import { readSegmentInput } from './segment-input.ts';
+import { attachNegativeBoxValues, PROMPT_FLAGS, readPromptSpecs } from './segment-prompts.ts';
+import { SEGMENT_USAGE } from './segment-usage.ts';
 
 const MODES: readonly EnsembleMode[] = ['route', ...NETWORK_NAMES, 'fuse'];
 /** As `onesam serve` (sysexits.h EX_CONFIG): a setting is wrong, retrying will not help. */
@@ -44,6 +53,10 @@ export interface SegmentSummary {
   readonly mode: EnsembleMode;
   readonly shape: readonly number[];
   readonly labelDtype: 'uint8' | 'uint16';
+  /** The output's format (`raw`: little-endian labels of `shape` and `labelDtype`, nothing else). */
+  readonly format?: string;
+  /** The slices the --overlay picture shows, when one was asked for. */
+  readonly overlaySlices?: readonly number[];
   readonly objects: readonly ObjectLine[];
   readonly slicesEncoded: Readonly<Record<string, number>>;
   readonly stagesMs: Readonly<Record<string, number>>;
@@ -74,7 +87,7 @@ export async function run(args: string[]): Promise<number> {
     return await segment(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`onesam segment: ${e.message}\nusage: onesam segment <in.npz> -o <out.npz> [--modality M] [--model ${MODES.join('|')}] [--json] [--models DIR] [--network-models ${NETWORK_NAMES.map((n) => `${n}=NAME`).join(',')}] [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM]]\n`);
+      process.stderr.write(`onesam segment: ${e.message}\n${SEGMENT_USAGE}`);
       return 2;
     }
     if (e instanceof ConfigError) {
@@ -102,8 +115,12 @@ async function clientTls(values: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-
 }
 
 async function segment(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const { values, positionals, tokens } = parseFlags(attachNegativeBoxValues(args), {
     output: { type: 'string', short: 'o' },
+    format: { type: 'string' },
+    ...PROMPT_FLAGS,
+    intensity: { type: 'string' },
+    overlay: { type: 'string' },
     modality: { type: 'string' },
     model: { type: 'string', default: 'route' },
     json: { type: 'boolean', default: false },
@@ -118,12 +135,16 @@ async function segment(args: string[]): Promise<number> {
     'tls-key': { type: 'string' },
     'tls-server-name': { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('expected exactly one input .npz file');
-  if (!values.output) throw new UsageError('missing -o <out.npz>');
+  if (positionals.length !== 1) throw new UsageError('expected exactly one input: a .npz or .nii / .nii.gz file');
+  if (!values.output) throw new UsageError('missing -o <output> (.npz, .nii.gz, .nii or .raw)');
+  const format = chooseOutputFormat(values.output, values.format);
+  if (values.overlay !== undefined && !values.overlay.toLowerCase().endsWith('.png')) throw new UsageError(`--overlay writes a PNG picture: name it .png, got "${values.overlay}"`);
   const mode = values.model as EnsembleMode;
   if (!MODES.includes(mode)) throw new UsageError(`--model must be one of ${MODES.join(', ')}, got "${values.model}"`);
   const prompt = values.prompt as 'auto' | 'boxes' | 'scribbles';
   if (!['auto', 'boxes', 'scribbles'].includes(prompt)) throw new UsageError(`--prompt must be auto, boxes or scribbles, got "${values.prompt}"`);
+  const intensity = parseIntensityFlag(values.intensity);
+  const specs = await readPromptSpecs(values.prompts, tokens);
   const input = positionals[0]!;
   const modality = values.modality !== undefined ? parseModality(values.modality) : modalityFromFileName(input);
   if (values.modality !== undefined && !modality) throw new UsageError(`unknown modality "${values.modality}"`);
@@ -132,45 +153,68 @@ async function segment(args: string[]): Promise<number> {
   const settings = values.server ? undefined : pipelineSettings(process.env, { models: values.models, 'network-models': values['network-models'] });
 
   const t0 = performance.now();
-  // The same decoded-size limits as the server's, so a bomb is refused here too instead of filling memory.
-  const arrays = readNpz(new Uint8Array(await readFile(input)), input, { limits: decodeLimitsFromEnvironment(process.env) });
-  const kase = challengeCase(arrays, input, prompt);
+  const kind = await detectInputKind(input);
+  checkOutputForInput(format, kind);
+  const source = await readSegmentInput(input, kind, {
+    intensity, limits: decodeLimitsFromEnvironment(process.env), promptsGiven: specs !== undefined, npzPrompt: prompt,
+  });
+  const objects = specs
+    ? promptObjects(specs, { dims: source.image, inputName: source.description, ...(source.dicom ? { dicom: source.dicom } : {}) })
+    : source.fileObjects;
+  if (!objects) throw new UsageError(`${source.description} carries no prompts: give --box or --prompts`);
   // A random id, never the file name: challenge and PACS exports name files after the patient, and the id travels
   // to the server (and once went into its logs verbatim).
   const request: SegmentationRequest = {
-    requestId: randomUUID(), image: kase.image, objects: kase.objects, mode, ...(modality ? { modality } : {}),
+    requestId: randomUUID(), image: source.image, objects, mode, ...(modality ? { modality } : {}),
   };
-  // Validate prompts against the image before loading any model: bad input fails fast with the field named.
-  planRequest(request, DEFAULT_ROUTING);
+  // Validate prompts against the image before loading any model: bad input fails fast with the field named (the
+  // flag or file entry, for prompts the person gave).
+  if (specs) rebasePromptErrors(() => planRequest(request, DEFAULT_ROUTING), specs);
+  else planRequest(request, DEFAULT_ROUTING);
+  // On a terminal only: a pipe or a log file gets the result line, not a stream of carriage returns.
+  const progress = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !values.json, { ...NO_PROGRESS, objectsTotal: objects.length });
   let result: SegmentationResult;
-  if (values.server) {
-    const { segmentRemote } = await import('../client/segment-remote.ts');
-    result = await segmentRemote(values.server, request, await clientTls(values));
-  } else {
-    const workers = positiveInt(values.workers, '--workers');
-    const threads = positiveInt(values.threads, '--threads');
-    const segmenter = await createSegmenter({
-      ...settings!,
-      ...(workers ? { workers } : {}), ...(threads ? { intraOpThreads: threads } : {}),
-    });
-    try {
-      result = await segmenter.segment(request);
-    } finally {
-      await segmenter.close();
+  try {
+    if (values.server) {
+      const { segmentRemote } = await import('../client/segment-remote.ts');
+      result = await segmentRemote(values.server, request, {
+        ...(await clientTls(values)), ...(source.upload ? { upload: source.upload } : {}), onProgress: progress.onWire,
+      });
+    } else {
+      const workers = positiveInt(values.workers, '--workers');
+      const threads = positiveInt(values.threads, '--threads');
+      const segmenter = await createSegmenter({
+        ...settings!,
+        ...(workers ? { workers } : {}), ...(threads ? { intraOpThreads: threads } : {}),
+      });
+      try {
+        result = await segmenter.segment(request, { onProgress: progress.onEvent });
+      } finally {
+        await segmenter.close();
+      }
     }
+  } finally {
+    progress.clear();
   }
-  const { depth, height, width } = kase.image;
-  const shape = kase.is3D ? [depth, height, width] : [height, width];
-  const segs = result.labels instanceof Uint16Array
-    ? { dtype: 'uint16' as const, shape, data: result.labels }
-    : { dtype: 'uint8' as const, shape, data: result.labels };
-  await writeFile(values.output, writeNpz(new Map([['segs', segs]]), { compress: true }));
-  const summary = summarize(basename(input), request, result, shape, performance.now() - t0);
+  const shape = [...source.geometry.labelShape];
+  await writeFile(values.output, encodeOutput(result.labels, source.geometry, format));
+  let overlaySlices: readonly number[] | undefined;
+  if (values.overlay !== undefined) {
+    const { png, montage } = overlayPng({ image: request.image, labels: result.labels, objects: request.objects });
+    await writeFile(values.overlay, png);
+    overlaySlices = montage.slices;
+  }
+  const summary: SegmentSummary = {
+    ...summarize(basename(input), request, result, shape, performance.now() - t0),
+    format: format.name,
+    ...(overlaySlices ? { overlaySlices } : {}),
+  };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     process.stdout.write(`${summary.case}: ${summary.objects.length} objects, networks ${[...new Set(summary.objects.flatMap((o) => o.networks))].join('+') || '-'}, ` +
-      `slices encoded ${Object.entries(summary.slicesEncoded).map(([k, v]) => `${k}=${v}`).join(' ')}, ${summary.wallMs} ms -> ${values.output}\n`);
+      `slices encoded ${Object.entries(summary.slicesEncoded).map(([k, v]) => `${k}=${v}`).join(' ')}, ${summary.wallMs} ms -> ${values.output}` +
+      `${format.name === 'raw' ? ` (${summary.labelDtype} little-endian, shape ${shape.join('x')})` : ''}${values.overlay !== undefined ? `, overlay ${values.overlay}` : ''}\n`);
     for (const o of summary.objects.filter((line) => line.quality !== 'OK')) {
       process.stdout.write(`  label ${o.label}: ${o.quality} (predicted IoU mean ${o.predictedIouMean.toFixed(2)}, min ${o.predictedIouMin.toFixed(2)})\n`);
     }

@@ -1,9 +1,12 @@
 // `onesam segment --server HOST:PORT`: the same pipeline request, sent over gRPC. The image goes as raw uint8
-// voxels with as-is intensity (it is already prepared), prompts as header prompts (scribble voxel sets as one
-// stroke per row run, which the server draws back exactly), labels come back raw, so the result is the one the
-// in-process pipeline returns.
+// voxels with as-is intensity (it is already prepared), or, for a file the server reads itself (NIfTI), as that
+// file with its format and intensity preparation; prompts as header prompts (scribble voxel sets as one stroke per
+// row run, which the server draws back exactly), labels come back raw, so the result is the one the in-process
+// pipeline returns.
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
+import type { IntensityPreparation as WireIntensity } from '../generated/onesam/v1/IntensityPreparation.ts';
+import type { Progress__Output } from '../generated/onesam/v1/Progress.ts';
 import type { Prompt } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader } from '../generated/onesam/v1/RequestHeader.ts';
 import type { Summary__Output } from '../generated/onesam/v1/Summary.ts';
@@ -11,7 +14,9 @@ import { ERROR_CODE_KEY } from '../errors/grpc-status.ts';
 import { voxelsToStrokes } from '../protocol/scribble-strokes.ts';
 import type { ObjectPrompt, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
-import { modeToWire, networkFromWire, qualityFromWire } from '../protocol/wire.ts';
+import { modeToWire, networkFromWire, payloadFormatToWire, qualityFromWire } from '../protocol/wire.ts';
+import type { IntensityPreparation } from '../volume/intensity.ts';
+import type { PayloadFormat } from '../volume/payload.ts';
 import { SegmentationClient, type ClientOptions } from './client.ts';
 import { rawLabels } from './labels.ts';
 
@@ -23,19 +28,44 @@ export class RemoteError extends Error {
   }
 }
 
-export function requestHeader(request: SegmentationRequest): Omit<RequestHeader, 'payloadBytes'> {
+/** A file sent as it is, for the server to decode as the caller did (`request.image` is what it decodes to). */
+export interface RemoteUpload {
+  readonly format: PayloadFormat;
+  readonly bytes: Uint8Array;
+  readonly intensity: IntensityPreparation;
+}
+
+export interface RemoteOptions extends ClientOptions {
+  /** Send this file instead of the prepared voxels. */
+  readonly upload?: RemoteUpload;
+  /** Each Progress message as it arrives. */
+  readonly onProgress?: (progress: Progress__Output) => void;
+}
+
+export function requestHeader(request: SegmentationRequest, upload?: RemoteUpload): Omit<RequestHeader, 'payloadBytes'> {
   const { image } = request;
   const shape = image.channels === 3 ? [image.height, image.width, 3] : image.depth > 1 ? [image.depth, image.height, image.width] : [image.height, image.width];
   return {
     requestId: request.requestId,
     modality: request.modality ?? '',
-    format: 'PAYLOAD_FORMAT_RAW',
-    raw: { shape, dtype: 'VOXEL_TYPE_UINT8', spacing: image.spacing ? [...image.spacing] : [] },
-    intensity: { asis: {} },
+    ...(upload
+      ? { format: payloadFormatToWire(upload.format), intensity: intensityToWire(upload.intensity) }
+      : { format: 'PAYLOAD_FORMAT_RAW', raw: { shape, dtype: 'VOXEL_TYPE_UINT8', spacing: image.spacing ? [...image.spacing] : [] }, intensity: { asis: {} } }),
     prompts: request.objects.map((o) => promptToWire(o, image)),
     network: modeToWire(request.mode),
     output: { format: 'LABEL_FORMAT_RAW', gzip: false, forceUint16: false },
   };
+}
+
+function intensityToWire(prep: IntensityPreparation): WireIntensity {
+  switch (prep.kind) {
+    case 'asis':
+      return { asis: {} };
+    case 'ct-window':
+      return { ctWindow: { ...(prep.level !== undefined ? { level: prep.level } : {}), ...(prep.width !== undefined ? { width: prep.width } : {}) } };
+    case 'percentile':
+      return { percentile: { ...(prep.low !== undefined ? { low: prep.low } : {}), ...(prep.high !== undefined ? { high: prep.high } : {}) } };
+  }
 }
 
 function promptToWire(object: ObjectPrompt, dims: { depth: number; height: number; width: number }): Prompt {
@@ -90,11 +120,15 @@ export function resultFromSummary(summary: Summary__Output, labels: Uint8Array |
  * the wire is a fresh random UUID whatever `request.requestId` holds: callers name requests after their input
  * files, and file names of medical images often carry the patient's name or record number.
  */
-export async function segmentRemote(server: string, request: SegmentationRequest, options: ClientOptions = {}): Promise<SegmentationResult> {
-  const token = options.token ?? process.env['ONESAM_AUTH_TOKEN'];
-  const client = new SegmentationClient(server, { ...options, ...(token ? { token } : {}) });
+export async function segmentRemote(server: string, request: SegmentationRequest, options: RemoteOptions = {}): Promise<SegmentationResult> {
+  const { upload, onProgress, ...clientOptions } = options;
+  const token = clientOptions.token ?? process.env['ONESAM_AUTH_TOKEN'];
+  const client = new SegmentationClient(server, { ...clientOptions, ...(token ? { token } : {}) });
   try {
-    const outcome = await client.segment({ header: { ...requestHeader(request), requestId: randomUUID() }, payload: request.image.data });
+    const outcome = await client.segment(
+      { header: { ...requestHeader(request, upload), requestId: randomUUID() }, payload: upload ? upload.bytes : request.image.data },
+      onProgress ? { onProgress } : {},
+    );
     return resultFromSummary(outcome.summary, rawLabels(outcome.labels, outcome.summary));
   } catch (err) {
     const e = err as grpc.ServiceError;
