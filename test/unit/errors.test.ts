@@ -6,7 +6,7 @@ import { ERROR_CODE_KEY, ERROR_FIELD_KEY, mapError, toStatusObject } from '../..
 import { ERROR_REGISTRY } from '../../src/errors/registry.ts';
 import { ServiceError } from '../../src/errors/service-error.ts';
 import { PipelineError } from '../../src/pipeline/errors.ts';
-import { VolumeError, VOLUME_ERRORS } from '../../src/volume/errors.ts';
+import { VolumeError } from '../../src/volume/errors.ts';
 
 const DOC = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -33,10 +33,6 @@ test('docs/errors.md lists exactly the registry codes, with their status and log
 
 test('every registry status is a real gRPC status', () => {
   for (const [code, info] of Object.entries(ERROR_REGISTRY)) assert.equal(typeof status[info.status], 'number', code);
-});
-
-test('the registry takes the payload layer statuses from src/volume/errors.ts', () => {
-  for (const [code, info] of Object.entries(VOLUME_ERRORS)) assert.equal(ERROR_REGISTRY[code as keyof typeof VOLUME_ERRORS].status, info.status, code);
 });
 
 test('a pipeline prompt error is INVALID_ARGUMENT with its field path', () => {
