@@ -4,7 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { challengeCase } from '../volume/challenge.ts';
-import { PipelineError } from '../pipeline/errors.ts';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
 import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
@@ -205,5 +204,3 @@ export function decodeLimitsFromEnvironment(env: Readonly<Record<string, string 
   const { config } = loadConfig({ env: Object.fromEntries(names.map((n) => [n, env[n]])) });
   return decodeLimits({ maxDecodedBytes: config.maxPayloadBytes, maxVoxels: config.maxVoxels });
 }
-
-export { PipelineError };

@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { PipelineError } from '../pipeline/errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { NetworkName } from '../pipeline/types.ts';
 import { unpackError } from './error-transport.ts';
 import {
@@ -312,8 +312,8 @@ export class WorkerPool {
     if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private unavailable(): PipelineError {
-    return new PipelineError('NETWORK_UNAVAILABLE', 'the networks are unavailable on this server (its worker threads failed); see the server log');
+  private unavailable(): CodedError {
+    return new CodedError('NETWORK_UNAVAILABLE', 'the networks are unavailable on this server (its worker threads failed); see the server log');
   }
 
   /** Resolves once no thread is still loading its sessions (every live thread has reported WorkerLoaded). */
