@@ -68,7 +68,7 @@ const SERVICE_ERRORS = {
   },
   QUEUE_FULL: {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
-    description: 'the worker threads refused more tasks (piscina "Task queue is at limit")',
+    description: 'piscina\'s own task queue in a thread pool is at its bound and refused more tasks; retry later',
   },
   SESSION_NOT_FOUND: {
     status: 'NOT_FOUND', logLevel: 'info',

@@ -8,6 +8,7 @@ import { Piscina } from 'piscina';
 import type { DecodedVolume, DecodeOptions, PayloadHeader } from '../volume/payload.ts';
 import { ownBuffer, type CodecReply, type CodecTask, type EncodedLabels, type LabelEncoding } from './codec-protocol.ts';
 import { unpackError } from './error-transport.ts';
+import { piscinaQueueFull } from './piscina-queue.ts';
 
 /** What the Segment handler needs: payload bytes to a pipeline image, label volume to the client's format. */
 export interface PayloadCodec {
@@ -80,6 +81,8 @@ export class CodecPool implements PayloadCodec {
 
   private async run<T>(task: CodecTask, transferList: ArrayBuffer[]): Promise<T> {
     if (this.closed) throw new Error('the codec pool is closed');
+    const refused = piscinaQueueFull(this.piscina);
+    if (refused) throw refused;
     this.running++;
     try {
       const reply = (await this.piscina.run(task, { transferList })) as CodecReply<T>;

@@ -174,7 +174,7 @@ test('npz-borne prompts that do not fit the image point into the npz', async () 
 test('pipeline failures keep their status; an unexpected error is INTERNAL with a generic message', async () => {
   const cases: [() => unknown, Expected][] = [
     [() => new CodedError('MEMORY_BUDGET_EXCEEDED', 'needs 3 GiB of embeddings, the budget is 1 GiB'), { status: EXHAUSTED, code: 'MEMORY_BUDGET_EXCEEDED', message: /budget is 1 GiB/ }],
-    [() => new Error('Task queue is at limit'), { status: EXHAUSTED, code: 'QUEUE_FULL' }],
+    [() => new CodedError('QUEUE_FULL', 'the worker queue is full; retry later'), { status: EXHAUSTED, code: 'QUEUE_FULL', message: /^the worker queue is full; retry later$/ }],
     [() => Object.assign(new Error('the worker pool queue is full (8 tasks waiting)'), { code: 'POOL_SATURATED' }), { status: EXHAUSTED, code: 'POOL_SATURATED' }],
     [() => new CodedError('NETWORK_UNAVAILABLE', 'onesam is not loaded'), { status: grpc.status.UNAVAILABLE, code: 'NETWORK_UNAVAILABLE' }],
     [() => new CodedError('LABELS_INVALID', 'do not fit', 'labels'), { status: INVALID, code: 'LABELS_INVALID' }],

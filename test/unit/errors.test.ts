@@ -78,9 +78,10 @@ test('volume errors keep their status: size problems RESOURCE_EXHAUSTED, format 
 });
 
 test('overload maps to RESOURCE_EXHAUSTED: piscina queue, pool saturation, memory budget, concurrency', () => {
-  const piscina = mapError(new Error('Task queue is at limit'));
+  const piscina = mapError(new CodedError('QUEUE_FULL', 'the worker queue is full; retry later'));
   assert.equal(piscina.status, status.RESOURCE_EXHAUSTED);
   assert.equal(piscina.code, 'QUEUE_FULL');
+  assert.equal(piscina.details, 'the worker queue is full; retry later');
   const pool = Object.assign(new Error('the worker pool queue is full (10 tasks waiting)'), { code: 'POOL_SATURATED' });
   assert.equal(mapError(pool).status, status.RESOURCE_EXHAUSTED);
   assert.equal(mapError(new CodedError('MEMORY_BUDGET_EXCEEDED', 'needs 2 GiB')).status, status.RESOURCE_EXHAUSTED);
