@@ -17,7 +17,7 @@ export class CodedError extends Error {
     this.name = 'CodedError';
   }
 
-  /** The same error at `prefix` + its field (`prompts[2]` under `header` is `header.prompts[2]`; no field: `prefix`). */
+  /** The same error at `prefix` + its field (`prompts[2]` under `header`: `header.prompts[2]`; no field: `prefix`). */
   under(prefix: string): CodedError {
     return this.at(this.field ? fieldUnder(prefix, this.field) : prefix);
   }

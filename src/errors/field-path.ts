@@ -2,7 +2,7 @@
 // `npz.boxes[0]`, `routing.MR`. They are kept apart from the detail and composed from segments, so a layer that
 // hands an error on under another path builds the new path; it never cuts the old one out of a message.
 
-/** `path` placed under `prefix`: `header` + `prompts[2]` is `header.prompts[2]`; an index (`[2]`) attaches without a dot. */
+/** `path` under `prefix`: `header` + `prompts[2]` is `header.prompts[2]`; an index (`[2]`) attaches without a dot. */
 export function fieldUnder(prefix: string, path: string): string {
   if (prefix === '') return path;
   if (path === '') return prefix;

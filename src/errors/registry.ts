@@ -160,7 +160,7 @@ const PIPELINE_ERRORS = {
   },
 } as const satisfies Record<string, ErrorInfo>;
 
-/** Codes the payload layer (src/volume) raises while decoding payloads and encoding label volumes: all client-side problems. */
+/** Codes the payload layer (src/volume) raises decoding payloads and encoding label volumes: all client mistakes. */
 const VOLUME_ERRORS = {
   PAYLOAD_FORMAT: {
     status: 'INVALID_ARGUMENT', logLevel: 'info',

@@ -1,8 +1,8 @@
 // The codec pool: a small piscina pool, separate from the onnxruntime workers, that decodes payloads and encodes
 // label volumes. Decoding a 512x512x300 CT (gunzip, dtype conversion, percentiles) takes about a second of CPU; on
 // the main thread that second froze health checks, metrics scrapes and every other stream. The payload goes in
-// and the prepared image comes back by transfer, so the main thread copies nothing; errors come back as the same
-// classes with the same codes and fields (error-transport.ts), so clients see exactly the statuses they saw before.
+// and the prepared image comes back by transfer, so the main thread copies nothing; coded errors come back with the
+// same codes, fields and details (error-transport.ts), so clients see exactly the statuses they saw before.
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { DecodedVolume, DecodeOptions, PayloadHeader } from '../volume/payload.ts';

@@ -1,5 +1,5 @@
-// Errors crossing a worker-thread boundary keep their class, stable code, field and message, so the one error
-// mapping answers exactly as it would for the error thrown in the main thread. Each error goes through
+// Errors crossing a worker-thread boundary keep their class, stable code, field, detail and message, so the one
+// error mapping answers exactly as it would for the error thrown in the main thread. Each error goes through
 // structuredClone, the algorithm postMessage uses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
