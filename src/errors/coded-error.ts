@@ -2,8 +2,8 @@
 // admission), the pipeline's (prompts, image, routing, memory) and the payload layer's (decoding, labels). It
 // keeps apart a stable code from the registry, the path of the request field at fault and the detail; `message`
 // is composed from them ("field: detail"), the text clients and logs read. A layer that hands an error on under
-// another path (pipeline `prompts[2]` -> `header.prompts[2]`) composes a new field with under() or rebased().
-import { fieldUnder, rebaseField, withField } from './field-path.ts';
+// another path (pipeline `prompts[2]` -> `header.prompts[2]`) composes the new path with rebased() or fieldUnder().
+import { rebaseField, withField } from './field-path.ts';
 import type { ErrorCode } from './registry.ts';
 
 export class CodedError extends Error {
@@ -17,18 +17,12 @@ export class CodedError extends Error {
     this.name = 'CodedError';
   }
 
-  /** The same error at `prefix` + its field (`prompts[2]` under `header`: `header.prompts[2]`; no field: `prefix`). */
-  under(prefix: string): CodedError {
-    return this.at(this.field ? fieldUnder(prefix, this.field) : prefix);
-  }
-
-  /** The same error with its field's leading segment `from` replaced by `to`; itself when its field is elsewhere. */
+  /**
+   * The same error with its field's leading segment `from` replaced by `to` (`prompts[2].box2d`, `prompts` ->
+   * `header.prompts`: `header.prompts[2].box2d`); this error itself when its field is elsewhere.
+   */
   rebased(from: string, to: string): CodedError {
     const field = this.field ? rebaseField(this.field, from, to) : undefined;
-    return field === undefined ? this : this.at(field);
-  }
-
-  private at(field: string): CodedError {
-    return new CodedError(this.code, this.detail, field);
+    return field === undefined ? this : new CodedError(this.code, this.detail, field);
   }
 }

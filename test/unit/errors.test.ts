@@ -43,10 +43,10 @@ test('a coded error keeps code, field path and detail apart; its message is "fie
 
 test('a field path is composed under another, never cut out of the message', () => {
   const error = new CodedError('PROMPT_INVALID', 'lies outside the image', 'prompts[2].box2d');
-  const header = error.under('header');
+  const header = error.rebased('prompts', 'header.prompts');
   assert.deepEqual([header.code, header.field, header.detail], ['PROMPT_INVALID', 'header.prompts[2].box2d', 'lies outside the image']);
   assert.equal(header.message, 'header.prompts[2].box2d: lies outside the image');
-  assert.equal(new CodedError('PROMPT_INVALID', 'is empty').under('npz.scribbles').field, 'npz.scribbles');
+  assert.equal(fieldUnder('npz', 'boxes[0].box3d'), 'npz.boxes[0].box3d');
   assert.equal(fieldUnder('npz.boxes', '[0].box3d'), 'npz.boxes[0].box3d');
   const npz = error.rebased('prompts', 'npz.boxes');
   assert.equal(npz.message, 'npz.boxes[2].box2d: lies outside the image');
