@@ -2,7 +2,7 @@
 // coordinates, and the pipeline's own checks (ranges, slice indices) reported against the flag or file entry they
 // came from, as usage errors. Patient-millimetre boxes and slices named by SOP Instance UID need a DICOM series'
 // geometry: the input supplies a DicomPromptMapping, and without one they are refused.
-import { PipelineError } from '../pipeline/errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { Box2D, Box3D, ObjectPrompt } from '../pipeline/types.ts';
 import { strokesToVoxels, type VolumeDims } from '../protocol/scribble-strokes.ts';
 import { UsageError } from './args.ts';
@@ -75,7 +75,7 @@ function toPipelinePrompt(spec: PromptSpec, target: PromptTarget): ObjectPrompt[
 }
 
 /**
- * Runs a check of the pipeline's (planRequest, strokesToVoxels) and turns its PipelineError about prompt i into a
+ * Runs a check of the pipeline's (planRequest, strokesToVoxels) and turns its coded PROMPT_INVALID error about prompt i into a
  * UsageError naming the person's words for prompt i: `--box "1,2,300,4,5": box2d: ... extends past the image`.
  * A scribble's own check names the field `scribble...` and is reported against the single spec given.
  */
@@ -83,8 +83,8 @@ export function rebasePromptErrors<T>(check: () => T, specs: readonly PromptSpec
   try {
     return check();
   } catch (e) {
-    if (!(e instanceof PipelineError) || e.code !== 'PROMPT_INVALID' || !e.field) throw e;
-    const message = e.message.slice(e.field.length + 2);
+    if (!(e instanceof CodedError) || e.code !== 'PROMPT_INVALID' || !e.field) throw e;
+    const message = e.detail;
     const indexed = /^prompts\[(\d+)\]\.?(.*)$/.exec(e.field);
     if (indexed) {
       const spec = specs[Number(indexed[1])];

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
 import { challengeCase, type ChallengeCase } from '../volume/challenge.ts';
-import { VolumeError } from '../volume/errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import type { DecodeLimits } from '../volume/limits.ts';
 import { readNpz, type NdArray } from '../volume/npz.ts';
@@ -95,9 +95,9 @@ async function readNiftiFile(path: string, options: InputOptions): Promise<Segme
     return { kind: 'nifti', description: 'a NIfTI input', image: decoded.image, geometry: decoded.geometry, upload: { format: 'nifti', bytes, intensity } };
   } catch (e) {
     // The decoder names the wire field; here the person typed a flag.
-    if (e instanceof VolumeError && e.field.startsWith('header.intensity')) {
+    if (e instanceof CodedError && e.field?.startsWith('header.intensity')) {
       const field = e.field.replace('header.intensity', '--intensity');
-      throw new VolumeError(e.code, field, `${e.message.slice(e.field.length + 2)} (--intensity ct[:level,width] or percentile[:low,high])`);
+      throw new CodedError(e.code, `${e.detail} (--intensity ct[:level,width] or percentile[:low,high])`, field);
     }
     throw e;
   }

@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PipelineError } from '../pipeline/errors.ts';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
 import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
@@ -250,5 +249,3 @@ export function decodeLimitsFromEnvironment(env: Readonly<Record<string, string 
   const { config } = loadConfig({ env: Object.fromEntries(names.map((n) => [n, env[n]])) });
   return decodeLimits({ maxDecodedBytes: config.maxPayloadBytes, maxVoxels: config.maxVoxels });
 }
-
-export { PipelineError };

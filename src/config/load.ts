@@ -4,8 +4,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { CodedError } from '../errors/coded-error.ts';
 import { NETWORK_CHOICES } from '../models/network-contract.ts';
-import { PipelineError } from '../pipeline/errors.ts';
 import { makeRoutingTable } from '../pipeline/router.ts';
 import { servedNetworks, servingRoutingTable, type NetworkModels } from '../pipeline/serving.ts';
 import { ConfigError } from './errors.ts';
@@ -102,7 +102,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
   try {
     servingRoutingTable(routing, servedNetworks(models));
   } catch (err) {
-    if (err instanceof PipelineError && err.field) throw new ConfigError(err.field, source('routing'), err.message.slice(err.field.length + 2));
+    if (err instanceof CodedError && err.field) throw new ConfigError(err.field, source('routing'), err.detail);
     throw err;
   }
   const maxConcurrentRequests = get<number>('maxConcurrentRequests') ?? DEFAULTS.maxConcurrentRequests;
@@ -253,7 +253,7 @@ function routing(value: unknown, shown: string, fail: (m: string) => never, path
   try {
     makeRoutingTable(object as Record<string, string>, path);
   } catch (err) {
-    if (err instanceof PipelineError && err.field) throw new ConfigError(err.field, source, err.message.slice(err.field.length + 2));
+    if (err instanceof CodedError && err.field) throw new ConfigError(err.field, source, err.detail);
     throw err;
   }
   return { ...(object as Record<string, string>) };

@@ -12,8 +12,6 @@ export const REQUEST_ID_KEY = 'onesam-request-id';
 /** Response header of every Segment call: the server's own id for it, the one its log lines carry. */
 export const SERVER_REQUEST_ID_KEY = 'onesam-server-request-id';
 
-/** piscina's message when its own task queue is full (node-stack-notes: map to RESOURCE_EXHAUSTED). */
-const PISCINA_QUEUE_FULL = 'Task queue is at limit';
 /** Longest client message we send; longer ones are cut (a hostile field value must not bloat trailers). */
 const MAX_DETAILS = 1024;
 
@@ -63,7 +61,6 @@ function classify(error: unknown): { code: ErrorCode; message: string; field?: s
     return { code: e.code, message, ...(typeof e.field === 'string' ? { field: e.field } : {}) };
   }
   if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return { code: 'REQUEST_CANCELLED', message: 'request cancelled' };
-  if (message.includes(PISCINA_QUEUE_FULL)) return { code: 'QUEUE_FULL', message: 'the worker queue is full; retry later' };
   return undefined;
 }
 

@@ -1,9 +1,7 @@
 // The error registry: every stable error code a client can see, the gRPC status it travels as and the level it is
-// logged at. Codes raised by the pipeline (PipelineError) and the payload layer (VolumeError) are listed here too,
-// so this file is the one place that decides how any failure looks on the wire. docs/errors.md lists exactly
-// these codes (a test keeps them in step).
-import type { PipelineErrorCode } from '../pipeline/errors.ts';
-import { VOLUME_ERRORS, type VolumeErrorCode } from '../volume/errors.ts';
+// logged at. The codes the server, the pipeline and the payload layer raise are all listed here, so this file is
+// the one place that decides how any failure looks on the wire; the layers import their codes from it (it imports
+// nothing of ours). docs/errors.md lists exactly these codes (a test keeps them in step).
 
 /** gRPC status names we answer with (a subset of grpc.status). */
 export type StatusName =
@@ -70,7 +68,7 @@ const SERVICE_ERRORS = {
   },
   QUEUE_FULL: {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
-    description: 'the worker threads refused more tasks (piscina "Task queue is at limit")',
+    description: 'piscina\'s own task queue in a thread pool is at its bound and refused more tasks; retry later',
   },
   SESSION_NOT_FOUND: {
     status: 'NOT_FOUND', logLevel: 'info',
@@ -130,7 +128,7 @@ const SERVICE_ERRORS = {
   },
 } as const satisfies Record<string, ErrorInfo>;
 
-/** The pipeline's codes (src/pipeline/errors.ts); `satisfies` fails the build when the pipeline adds one. */
+/** Codes the pipeline raises for requests it cannot serve (prompts, image shape, routing, memory, networks). */
 const PIPELINE_ERRORS = {
   PROMPT_INVALID: {
     status: 'INVALID_ARGUMENT', logLevel: 'info',
@@ -160,16 +158,41 @@ const PIPELINE_ERRORS = {
     status: 'RESOURCE_EXHAUSTED', logLevel: 'warn',
     description: 'the request needs more embedding memory than the configured budget allows',
   },
-} as const satisfies Record<PipelineErrorCode, ErrorInfo>;
+} as const satisfies Record<string, ErrorInfo>;
 
-/** The payload layer's codes carry their status in src/volume/errors.ts; they are all client-side problems. */
-const VOLUME = Object.fromEntries(
-  Object.entries(VOLUME_ERRORS).map(([code, info]) => [code, { status: info.status, logLevel: 'info', description: info.description }]),
-) as Record<VolumeErrorCode, ErrorInfo>;
+/** Codes the payload layer (src/volume) raises decoding payloads and encoding label volumes: all client mistakes. */
+const VOLUME_ERRORS = {
+  PAYLOAD_FORMAT: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the payload or its header does not describe a volume we can read (unknown format, bad shape or dtype, missing npz key)',
+  },
+  PAYLOAD_SIZE_MISMATCH: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the payload byte length differs from what the declared shape and dtype need',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'info',
+    description: 'the payload would decode to more than the server allows: more voxels than maxVoxels, more decoded bytes than maxPayloadBytes, or more working memory than 4 x maxPayloadBytes; refused from its own headers before it is inflated, or as soon as inflating passes what they declare',
+  },
+  NIFTI_UNSUPPORTED: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'a valid NIfTI file using a feature we do not read (datatype, 4D series, header/image pair)',
+  },
+  INTENSITY_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the intensity preparation parameters are invalid or cannot be applied to these voxels',
+  },
+  LABELS_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the label volume does not fit the geometry or the requested output format',
+  },
+} as const satisfies Record<string, ErrorInfo>;
 
-export const ERROR_REGISTRY: Readonly<Record<ErrorCode, ErrorInfo>> = Object.freeze({ ...SERVICE_ERRORS, ...PIPELINE_ERRORS, ...VOLUME });
+export const ERROR_REGISTRY: Readonly<Record<ErrorCode, ErrorInfo>> = Object.freeze({ ...SERVICE_ERRORS, ...PIPELINE_ERRORS, ...VOLUME_ERRORS });
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
+export type PipelineErrorCode = keyof typeof PIPELINE_ERRORS;
+export type VolumeErrorCode = keyof typeof VOLUME_ERRORS;
 export type ErrorCode = ServiceErrorCode | PipelineErrorCode | VolumeErrorCode;
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -3,7 +3,7 @@
 // nobody is using right now; those are re-encoded if needed again. Session caches (embeddings kept between
 // requests on one image) are evicted first, least recently used cache first: they only save future work, while a
 // request store's idle embeddings are still planned for the request in flight.
-import { PipelineError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 
 export interface Evictor {
   /** Frees up to `bytes` of unpinned cached data; returns the bytes released (via budget.release). */
@@ -81,7 +81,7 @@ export class ByteBudget {
   /** Takes bytes, evicting idle embeddings (session caches, then the caller's own, then others') or waiting for releases. */
   acquire(bytes: number, signal?: AbortSignal, preferred?: Evictor): Promise<void> {
     if (bytes > this.limit) {
-      return Promise.reject(new PipelineError('MEMORY_BUDGET_EXCEEDED', `one slice needs ${bytes} bytes of embeddings, more than the whole budget of ${this.limit}`));
+      return Promise.reject(new CodedError('MEMORY_BUDGET_EXCEEDED', `one slice needs ${bytes} bytes of embeddings, more than the whole budget of ${this.limit}`));
     }
     if (this.waiters.length === 0 && this.fits(bytes, preferred)) {
       this.take(bytes);
@@ -92,7 +92,7 @@ export class ByteBudget {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) {
           this.waiters.splice(i, 1);
-          reject(new PipelineError('REQUEST_CANCELLED', 'request cancelled while waiting for embedding memory'));
+          reject(new CodedError('REQUEST_CANCELLED', 'request cancelled while waiting for embedding memory'));
           this.serve();
         }
       };

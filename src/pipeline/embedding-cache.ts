@@ -3,10 +3,10 @@
 // The cache owns the budget reservation of every embedding it holds: a request's store hands an embedding over
 // with its bytes still acquired, and takes it back the same way, so the bytes are counted exactly once. Cached
 // embeddings are the first thing the budget evicts (see ByteBudget), least recently used first.
+import { CodedError } from '../errors/coded-error.ts';
 import type { NetworkEmbedding } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SliceKey } from './embedding-store.ts';
-import { PipelineError } from './errors.ts';
 import type { EmbeddingCache } from './segmenter.ts';
 import type { ImageVolume } from './types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
@@ -42,7 +42,7 @@ export class SessionEmbeddingCache implements EmbeddingCache, Evictor {
     const shape = `${image.depth}x${image.height}x${image.width}x${image.channels}`;
     this.imageShape ??= shape;
     if (shape !== this.imageShape) {
-      throw new PipelineError('IMAGE_INVALID', `image is ${shape}, but the session's embedding cache holds slices of a ${this.imageShape} image`, 'image');
+      throw new CodedError('IMAGE_INVALID', `image is ${shape}, but the session's embedding cache holds slices of a ${this.imageShape} image`, 'image');
     }
   }
 

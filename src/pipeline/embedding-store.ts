@@ -3,11 +3,11 @@
 // Prefetching encodes planned slices ahead of the walks while budget and pool capacity allow.
 // With a session cache attached, slices are first taken from it ("adopted": no encode, the cache's budget
 // reservation moves here) and successfully encoded slices are handed to it instead of released.
+import { CodedError } from '../errors/coded-error.ts';
 import type { WorkerPool } from '../workers/pool.ts';
 import type { CancelFlag, NetworkEmbedding, SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SessionEmbeddingCache } from './embedding-cache.ts';
-import { PipelineError } from './errors.ts';
 import type { StageTimes } from './types.ts';
 import { networkRecord, NETWORKS, type NetworkName } from '../models/network-contract.ts';
 
@@ -93,7 +93,7 @@ export class EmbeddingStore implements Evictor {
       if (reserved > 0) await this.o.budget.acquire(reserved, this.o.signal, this);
       if (this.disposed) {
         this.o.budget.release(reserved);
-        throw new PipelineError('REQUEST_CANCELLED', 'request finished while waiting for embedding memory');
+        throw new CodedError('REQUEST_CANCELLED', 'request finished while waiting for embedding memory');
       }
       // From here on synchronous: nothing can be evicted between this check and the pins below.
       const evicted = networks.some((n) => !missing.includes(n) && !this.entries.has(sliceKey(n, z)));
@@ -212,7 +212,7 @@ export class EmbeddingStore implements Evictor {
     }).then((r) => {
       this.settledEntries.add(entry);
       queueMicrotask(() => this.o.budget.reconsider());
-      if (r.cancelled) throw new PipelineError('REQUEST_CANCELLED', 'encode skipped: request cancelled');
+      if (r.cancelled) throw new CodedError('REQUEST_CANCELLED', 'encode skipped: request cancelled');
       entry.complete = true;
       this.o.stages.preprocess += r.preprocessMs;
       this.o.stages.encode += r.encodeMs;

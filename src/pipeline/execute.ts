@@ -1,12 +1,12 @@
 // Runs a planned request: the walks of every object over a shared, budgeted embedding store, and the label
 // assembly. Objects and both directions of a 3D walk run concurrently; within a walk slices are sequential,
 // because each slice's box comes from the previous slice's mask.
+import { CodedError } from '../errors/coded-error.ts';
 import type { WorkerPool } from '../workers/pool.ts';
 import type { DecodePrompts, DecodeResult, SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget } from './byte-budget.ts';
 import { sessionCacheFor } from './embedding-cache.ts';
 import { EmbeddingStore, sliceKey } from './embedding-store.ts';
-import { PipelineError } from './errors.ts';
 import { scribbleMask256, resizedSize, scaleBoxTo256 } from './geometry.ts';
 import { LabelAssembler } from './labels.ts';
 import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
@@ -79,7 +79,7 @@ class RequestRun {
   }
 
   checkCancelled(): void {
-    if (this.abort.signal.aborted) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+    if (this.abort.signal.aborted) throw new CodedError('REQUEST_CANCELLED', 'request cancelled');
   }
 
   /** Decodes prompts on slice z with every network of the plan (fused when two), pinning embeddings meanwhile. */
@@ -93,7 +93,7 @@ class RequestRun {
         kind: 'decode', embeddings, prompts, ...this.size, cancel: this.cancel,
         ...(propagateLabels ? { propagateLabels } : {}),
       });
-      if (result.cancelled) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+      if (result.cancelled) throw new CodedError('REQUEST_CANCELLED', 'request cancelled');
       this.stages.decode += result.decodeMs;
       this.stages.postprocess += result.postprocessMs;
       this.stages.queue += Math.max(0, performance.now() - submitted - result.decodeMs - result.postprocessMs);
@@ -229,7 +229,7 @@ class RequestRun {
 }
 
 function isCancellation(error: unknown): boolean {
-  return error instanceof PipelineError && error.code === 'REQUEST_CANCELLED';
+  return error instanceof CodedError && error.code === 'REQUEST_CANCELLED';
 }
 
 export async function executePlan(ctx: ExecuteContext, request: SegmentationRequest, plan: DetailedPlan, options: SegmentOptions = {}): Promise<SegmentationResult> {
@@ -259,7 +259,7 @@ export async function executePlan(ctx: ExecuteContext, request: SegmentationRequ
     }
     for (const [z, objects] of boxes2d) walks.push(run.runBoxes2D(z, objects));
     await run.settleAll(walks);
-    if (options.signal?.aborted) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+    if (options.signal?.aborted) throw new CodedError('REQUEST_CANCELLED', 'request cancelled');
     const t1 = performance.now();
     const assembled = run.labels.finish();
     run.stages.assemble += performance.now() - t1;

@@ -1,9 +1,9 @@
 // The pipeline's composition: model repository -> compiled graphs -> worker pool -> Segmenter.
+import { CodedError } from '../errors/coded-error.ts';
 import { WorkerPool, type PoolEvents } from '../workers/pool.ts';
 import type { WorkerModelPaths } from '../workers/protocol.ts';
 import { ByteBudget } from './byte-budget.ts';
 import { SessionEmbeddingCache } from './embedding-cache.ts';
-import { PipelineError } from './errors.ts';
 import { executePlan } from './execute.ts';
 import { planRequest } from './plan.ts';
 import type { RoutingTable } from './router.ts';
@@ -75,7 +75,7 @@ async function modelInfo(compiled: CompiledModel, weightsPath: string): Promise<
 export async function createSegmenter(config: PipelineConfig): Promise<PipelineSegmenter> {
   const names = config.models ?? DEFAULT_MODELS;
   const served = servedNetworks(names);
-  if (served.length === 0) throw new PipelineError('NETWORK_UNAVAILABLE', 'no network to serve: the models setting is empty', 'models');
+  if (served.length === 0) throw new CodedError('NETWORK_UNAVAILABLE', 'no network to serve: the models setting is empty', 'models');
   const routing = servingRoutingTable(config.routing ?? {}, served);
   const fallback = fallbackNetwork(served);
   const repo = await openRepository(config.modelsDir, {
@@ -88,7 +88,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     const name = names[network]!;
     const compiled = await repo.ensureCompiled(name);
     if (compiled.manifest.architecture !== network) {
-      throw new PipelineError('NETWORK_UNAVAILABLE', `model ${name} is a ${compiled.manifest.architecture} network, not ${network}`, `models.${network}`);
+      throw new CodedError('NETWORK_UNAVAILABLE', `model ${name} is a ${compiled.manifest.architecture} network, not ${network}`, `models.${network}`);
     }
     models[network] = { encoderPath: compiled.encoderPath, decoderPath: compiled.decoderPath };
     config.events?.modelCompiled?.(compiled);
@@ -124,7 +124,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
       return plan;
     },
     async segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult> {
-      if (closing) throw new PipelineError('NETWORK_UNAVAILABLE', 'the server is shutting down');
+      if (closing) throw new CodedError('NETWORK_UNAVAILABLE', 'the server is shutting down');
       const plan = planRequest(request, routing, fallback);
       checkServed(plan.networks, served);
       return executePlan({ pool, budget }, request, plan, options);
@@ -143,4 +143,3 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
 }
 
 export type { Segmenter, SegmentationPlan } from './segmenter.ts';
-export { PipelineError } from './errors.ts';

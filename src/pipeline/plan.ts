@@ -1,6 +1,6 @@
 // Validation of a request against its image, and the plan: which network(s) segment each object, and which
 // (network, slice) pairs the walks will visit, in order. The plan is computed before any encoding.
-import { PipelineError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import { networksFor, type RoutingTable } from './router.ts';
 import type { SegmentationPlan } from './segmenter.ts';
 import type { Box2D, Box3D, ImageVolume, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
@@ -31,41 +31,41 @@ export interface DetailedPlan extends SegmentationPlan {
 function checkImage(image: ImageVolume): void {
   const { depth, height, width, channels, data } = image;
   for (const [name, v] of [['depth', depth], ['height', height], ['width', width]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new PipelineError('IMAGE_INVALID', `must be a positive integer, got ${v}`, `image.${name}`);
+    if (!Number.isInteger(v) || v < 1) throw new CodedError('IMAGE_INVALID', `must be a positive integer, got ${v}`, `image.${name}`);
   }
-  if (channels !== 1 && channels !== 3) throw new PipelineError('IMAGE_INVALID', `must be 1 or 3, got ${String(channels)}`, 'image.channels');
-  if (channels === 3 && depth !== 1) throw new PipelineError('IMAGE_INVALID', 'RGB images must be 2D (depth 1)', 'image.channels');
+  if (channels !== 1 && channels !== 3) throw new CodedError('IMAGE_INVALID', `must be 1 or 3, got ${String(channels)}`, 'image.channels');
+  if (channels === 3 && depth !== 1) throw new CodedError('IMAGE_INVALID', 'RGB images must be 2D (depth 1)', 'image.channels');
   const expected = depth * height * width * channels;
   if (data.length !== expected) {
-    throw new PipelineError('IMAGE_INVALID', `holds ${data.length} bytes, but ${depth}x${height}x${width}x${channels} needs ${expected}`, 'image.data');
+    throw new CodedError('IMAGE_INVALID', `holds ${data.length} bytes, but ${depth}x${height}x${width}x${channels} needs ${expected}`, 'image.data');
   }
 }
 
 function checkNumber(v: number, field: string): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new PipelineError('PROMPT_INVALID', `must be a finite number, got ${String(v)}`, field);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new CodedError('PROMPT_INVALID', `must be a finite number, got ${String(v)}`, field);
 }
 
 function checkXY(box: { x0: number; y0: number; x1: number; y1: number }, image: ImageVolume, field: string): void {
   for (const k of ['x0', 'y0', 'x1', 'y1'] as const) checkNumber(box[k], `${field}.${k}`);
-  if (box.x0 < 0 || box.y0 < 0) throw new PipelineError('PROMPT_INVALID', `box [${box.x0}, ${box.y0}, ${box.x1}, ${box.y1}] starts outside the image`, field);
+  if (box.x0 < 0 || box.y0 < 0) throw new CodedError('PROMPT_INVALID', `box [${box.x0}, ${box.y0}, ${box.x1}, ${box.y1}] starts outside the image`, field);
   if (box.x1 > image.width || box.y1 > image.height) {
-    throw new PipelineError('PROMPT_INVALID', `box [${box.x0}, ${box.y0}, ${box.x1}, ${box.y1}] extends past the image (width ${image.width}, height ${image.height})`, field);
+    throw new CodedError('PROMPT_INVALID', `box [${box.x0}, ${box.y0}, ${box.x1}, ${box.y1}] extends past the image (width ${image.width}, height ${image.height})`, field);
   }
-  if (!(box.x0 < box.x1)) throw new PipelineError('PROMPT_INVALID', `x_min ${box.x0} must be less than x_max ${box.x1}`, field);
-  if (!(box.y0 < box.y1)) throw new PipelineError('PROMPT_INVALID', `y_min ${box.y0} must be less than y_max ${box.y1}`, field);
+  if (!(box.x0 < box.x1)) throw new CodedError('PROMPT_INVALID', `x_min ${box.x0} must be less than x_max ${box.x1}`, field);
+  if (!(box.y0 < box.y1)) throw new CodedError('PROMPT_INVALID', `y_min ${box.y0} must be less than y_max ${box.y1}`, field);
 }
 
 function describeWork(object: ObjectPrompt, ordinal: number, image: ImageVolume, field: string): ObjectWork {
   const { label, prompt } = object;
   if (!Number.isInteger(label) || label < 1 || label > 65_535) {
-    throw new PipelineError('PROMPT_INVALID', `label must be an integer in 1..65535, got ${label}`, `${field}.label`);
+    throw new CodedError('PROMPT_INVALID', `label must be an integer in 1..65535, got ${label}`, `${field}.label`);
   }
   switch (prompt.kind) {
     case 'box2d': {
       checkXY(prompt, image, `${field}.box2d`);
       const z = prompt.z ?? 0;
-      if (prompt.z === undefined && image.depth > 1) throw new PipelineError('PROMPT_INVALID', `a 2D box on a ${image.depth}-slice volume needs its slice index z`, `${field}.box2d.z`);
-      if (!Number.isInteger(z) || z < 0 || z >= image.depth) throw new PipelineError('PROMPT_INVALID', `slice ${z} is outside the volume (0..${image.depth - 1})`, `${field}.box2d.z`);
+      if (prompt.z === undefined && image.depth > 1) throw new CodedError('PROMPT_INVALID', `a 2D box on a ${image.depth}-slice volume needs its slice index z`, `${field}.box2d.z`);
+      if (!Number.isInteger(z) || z < 0 || z >= image.depth) throw new CodedError('PROMPT_INVALID', `slice ${z} is outside the volume (0..${image.depth - 1})`, `${field}.box2d.z`);
       return { kind: 'box2d', ordinal, label, box: prompt, z };
     }
     case 'box3d': return describeBox3D(prompt, ordinal, label, image, `${field}.box3d`);
@@ -77,9 +77,9 @@ function describeBox3D(box: Box3D, ordinal: number, label: number, image: ImageV
   checkXY(box, image, field);
   checkNumber(box.z0, `${field}.z0`);
   checkNumber(box.z1, `${field}.z1`);
-  if (!Number.isInteger(box.z0) || !Number.isInteger(box.z1)) throw new PipelineError('PROMPT_INVALID', `z_min and z_max must be slice indices, got ${box.z0} and ${box.z1}`, field);
-  if (!(box.z0 < box.z1)) throw new PipelineError('PROMPT_INVALID', `z_min ${box.z0} must be less than z_max ${box.z1}`, field);
-  if (box.z0 < 0 || box.z1 > image.depth - 1) throw new PipelineError('PROMPT_INVALID', `slices ${box.z0}..${box.z1} are outside the volume (0..${image.depth - 1})`, field);
+  if (!Number.isInteger(box.z0) || !Number.isInteger(box.z1)) throw new CodedError('PROMPT_INVALID', `z_min and z_max must be slice indices, got ${box.z0} and ${box.z1}`, field);
+  if (!(box.z0 < box.z1)) throw new CodedError('PROMPT_INVALID', `z_min ${box.z0} must be less than z_max ${box.z1}`, field);
+  if (box.z0 < 0 || box.z1 > image.depth - 1) throw new CodedError('PROMPT_INVALID', `slices ${box.z0}..${box.z1} are outside the volume (0..${image.depth - 1})`, field);
   const zmid = middleSlice(box.z0, box.z1);
   // [LM] head: upward zmid+1 .. min(z1, D-1) inclusive, downward zmid-1 .. z0 inclusive (also when z0 == 0).
   const up: number[] = [];
@@ -92,10 +92,10 @@ function describeBox3D(box: Box3D, ordinal: number, label: number, image: ImageV
 function describeScribble(scribble: Scribble, ordinal: number, label: number, image: ImageVolume, field: string): ObjectWork {
   const plane = image.height * image.width;
   const total = plane * image.depth;
-  if (scribble.voxels.length === 0) throw new PipelineError('PROMPT_INVALID', 'scribble has no voxels', field);
+  if (scribble.voxels.length === 0) throw new CodedError('PROMPT_INVALID', 'scribble has no voxels', field);
   const bySlice = new Map<number, number[]>();
   for (const v of scribble.voxels) {
-    if (v >= total) throw new PipelineError('PROMPT_INVALID', `voxel index ${v} is outside the image (${total} voxels)`, `${field}.voxels`);
+    if (v >= total) throw new CodedError('PROMPT_INVALID', `voxel index ${v} is outside the image (${total} voxels)`, `${field}.voxels`);
     const z = Math.floor(v / plane);
     let list = bySlice.get(z);
     if (!list) bySlice.set(z, (list = []));
@@ -122,7 +122,7 @@ export function objectVisits(work: ObjectWork): { all: number[]; walks: number[]
 export function planRequest(request: SegmentationRequest, routing: RoutingTable, fallback?: NetworkName): DetailedPlan {
   checkImage(request.image);
   if (request.objects.length > MAX_OBJECTS) {
-    throw new PipelineError('PROMPT_INVALID', `${request.objects.length} objects exceed the limit of ${MAX_OBJECTS}`, 'prompts');
+    throw new CodedError('PROMPT_INVALID', `${request.objects.length} objects exceed the limit of ${MAX_OBJECTS}`, 'prompts');
   }
   const networks = networksFor(request.mode, request.modality, routing, fallback);
   const work = request.objects.map((o, i) => describeWork(o, i + 1, request.image, `prompts[${i}]`));

@@ -1,6 +1,6 @@
 // The modality router: an explicit, frozen table from imaging modality to network, and the parsing of free-text
 // modality names (challenge file names, DICOM-ish strings) into the table's keys.
-import { PipelineError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { EnsembleMode, Modality } from './types.ts';
 import { isNetworkName, NETWORK_CHOICES, NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 
@@ -79,9 +79,9 @@ export function makeRoutingTable(overrides: Readonly<Record<string, string>> = {
   const table: Record<Modality, NetworkName> = { ...DEFAULT_ROUTING };
   for (const [name, network] of Object.entries(overrides)) {
     const modality = parseModality(name);
-    if (!modality) throw new PipelineError('MODALITY_UNKNOWN', `unknown modality "${name}" (known: ${MODALITIES.join(', ')})`, `${field}.${name}`);
+    if (!modality) throw new CodedError('MODALITY_UNKNOWN', `unknown modality "${name}" (known: ${MODALITIES.join(', ')})`, `${field}.${name}`);
     if (!isNetworkName(network)) {
-      throw new PipelineError('PROMPT_INVALID', `network must be ${NETWORK_CHOICES}, got "${network}"`, `${field}.${name}`);
+      throw new CodedError('PROMPT_INVALID', `network must be ${NETWORK_CHOICES}, got "${network}"`, `${field}.${name}`);
     }
     table[modality] = network;
   }

@@ -61,7 +61,7 @@ export interface NetworkStatus {
 }
 
 export interface Segmenter {
-  /** Validates the request against the image and returns the plan; throws a PipelineError for bad prompts. */
+  /** Validates the request against the image and returns the plan; throws a CodedError for bad prompts. */
   plan(request: SegmentationRequest): SegmentationPlan;
   segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult>;
   /** A new, empty embedding cache for one image, to pass to segment() of every request on that image. */

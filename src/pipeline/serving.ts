@@ -2,7 +2,7 @@
 // follows from it. A network left out of the setting is not loaded at all, which saves its sessions in every
 // worker (170-300 MiB with the demo networks, bench/README.md); ROUTE then sends every modality, and requests of
 // unknown modality, to the network that is served.
-import { PipelineError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import { FALLBACK_NETWORK, makeRoutingTable, MODALITIES, type RoutingTable } from './router.ts';
 import type { Modality } from './types.ts';
 import { NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
@@ -33,7 +33,7 @@ export function servingRoutingTable(overrides: Readonly<Record<string, string>>,
   const only = served[0]!;
   for (const [name, network] of Object.entries(overrides)) {
     if (network !== only) {
-      throw new PipelineError('NETWORK_NOT_SERVED', `routes to ${network}, which the models setting does not serve (it serves only ${only})`, `${field}.${name}`);
+      throw new CodedError('NETWORK_NOT_SERVED', `routes to ${network}, which the models setting does not serve (it serves only ${only})`, `${field}.${name}`);
     }
   }
   const single = {} as Record<Modality, NetworkName>;
@@ -45,7 +45,7 @@ export function servingRoutingTable(overrides: Readonly<Record<string, string>>,
 export function checkServed(needed: readonly NetworkName[], served: readonly NetworkName[]): void {
   const missing = needed.filter((n) => !served.includes(n));
   if (missing.length > 0) {
-    throw new PipelineError('NETWORK_NOT_SERVED',
+    throw new CodedError('NETWORK_NOT_SERVED',
       `this server does not run ${missing.join(' or ')} (its models setting serves only ${served.join(', ')}); use ROUTE or ${served.map((n) => n.toUpperCase()).join(', ')}`, 'network');
   }
 }

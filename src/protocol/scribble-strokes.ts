@@ -3,7 +3,7 @@
 // slice all its points share; a single-point stroke marks one voxel. The inverse, used by clients that hold a
 // scribble as a voxel set (the challenge npz), writes each row run as a two-point stroke, which draws back exactly
 // the same voxels.
-import { PipelineError } from '../pipeline/errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 
 export interface StrokePoint {
   readonly x: number;
@@ -27,7 +27,7 @@ export const MAX_DRAWN_PIXELS = 1 << 24;
  * path of the scribble, for errors (`prompts[3].scribble`).
  */
 export function strokesToVoxels(strokes: readonly Stroke[], dims: VolumeDims, field: string): Uint32Array {
-  if (strokes.length === 0) throw new PipelineError('PROMPT_INVALID', 'needs at least one stroke', `${field}.strokes`);
+  if (strokes.length === 0) throw new CodedError('PROMPT_INVALID', 'needs at least one stroke', `${field}.strokes`);
   const plane = dims.height * dims.width;
   let drawn = new Uint32Array(1024);
   let count = 0;
@@ -42,11 +42,11 @@ export function strokesToVoxels(strokes: readonly Stroke[], dims: VolumeDims, fi
   let budget = MAX_DRAWN_PIXELS;
   strokes.forEach((stroke, s) => {
     const path = `${field}.strokes[${s}].points`;
-    if (stroke.length === 0) throw new PipelineError('PROMPT_INVALID', 'needs at least one point', path);
+    if (stroke.length === 0) throw new CodedError('PROMPT_INVALID', 'needs at least one point', path);
     stroke.forEach((p, i) => checkPoint(p, dims, `${path}[${i}]`));
     const z = stroke[0]!.z;
     stroke.forEach((p, i) => {
-      if (p.z !== z) throw new PipelineError('PROMPT_INVALID', `a stroke lies on one slice: ${p.z} differs from its first point's ${z}`, `${path}[${i}].z`);
+      if (p.z !== z) throw new CodedError('PROMPT_INVALID', `a stroke lies on one slice: ${p.z} differs from its first point's ${z}`, `${path}[${i}].z`);
     });
     if (stroke.length === 1) {
       if (--budget < 0) throw tooMuch(field);
@@ -90,13 +90,13 @@ function checkPoint(p: StrokePoint, dims: VolumeDims, path: string): void {
   const axes = [['x', p.x, dims.width], ['y', p.y, dims.height], ['z', p.z, dims.depth]] as const;
   for (const [axis, value, size] of axes) {
     if (!Number.isInteger(value) || value < 0 || value >= size) {
-      throw new PipelineError('PROMPT_INVALID', `must be an integer pixel index in 0..${size - 1}, got ${value}`, `${path}.${axis}`);
+      throw new CodedError('PROMPT_INVALID', `must be an integer pixel index in 0..${size - 1}, got ${value}`, `${path}.${axis}`);
     }
   }
 }
 
-function tooMuch(field: string): PipelineError {
-  return new PipelineError('PROMPT_INVALID', `the strokes draw more than ${MAX_DRAWN_PIXELS} pixels`, `${field}.strokes`);
+function tooMuch(field: string): CodedError {
+  return new CodedError('PROMPT_INVALID', `the strokes draw more than ${MAX_DRAWN_PIXELS} pixels`, `${field}.strokes`);
 }
 
 /** Bresenham's line from (x0, y0) to (x1, y1), both ends included, 8-connected, integer arithmetic only. */

@@ -2,8 +2,8 @@
 // are exempt: Kubernetes' gRPC probes cannot send metadata.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { CodedError } from '../errors/coded-error.ts';
 import { mapError, toStatusObject } from '../errors/grpc-status.ts';
-import { ServiceError } from '../errors/service-error.ts';
 
 const EXEMPT_PREFIX = '/grpc.health.v1.Health/';
 
@@ -28,7 +28,7 @@ export function bearerTokenInterceptor(token: string, onReject: (path: string) =
               return;
             }
             onReject(method.path);
-            const mapped = mapError(new ServiceError('UNAUTHENTICATED', 'this server requires `authorization: Bearer <token>` metadata'));
+            const mapped = mapError(new CodedError('UNAUTHENTICATED', 'this server requires `authorization: Bearer <token>` metadata'));
             call.sendStatus(toStatusObject(mapped));
           },
         });

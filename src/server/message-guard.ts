@@ -20,8 +20,8 @@
 //   it. A RESOURCE_EXHAUSTED without our code reaching it came from grpc-js's receive path: the server sets no send
 //   limit, and every status our handlers send carries its code.
 import * as grpc from '@grpc/grpc-js';
+import { CodedError } from '../errors/coded-error.ts';
 import { ERROR_CODE_KEY, mapError, toStatusObject, type MappedError } from '../errors/grpc-status.ts';
-import { ServiceError } from '../errors/service-error.ts';
 
 /** What a tolerant deserializer returns for bytes the real one rejects; never seen by a handler. */
 const UNDECODABLE: unique symbol = Symbol('undecodable request message');
@@ -31,7 +31,7 @@ export type RefusalListener = (path: string, error: MappedError) => void;
 
 export class MessageGuard {
   /** Calls the guard ended, by their metadata (the one object a handler and the interceptor both see). */
-  private readonly refusals = new WeakMap<grpc.Metadata, ServiceError>();
+  private readonly refusals = new WeakMap<grpc.Metadata, CodedError>();
 
   constructor(private readonly maxMessageBytes: number, private readonly onRefused: RefusalListener) {}
 
@@ -55,7 +55,7 @@ export class MessageGuard {
    * The error the guard ended this call with, if it did: a handler that sees 'cancelled' asks here whether the
    * server, not the client, ended its call.
    */
-  refusal(metadata: grpc.Metadata): ServiceError | undefined {
+  refusal(metadata: grpc.Metadata): CodedError | undefined {
     return this.refusals.get(metadata);
   }
 
@@ -64,7 +64,7 @@ export class MessageGuard {
     let metadata: grpc.Metadata | undefined;
     let refused = false;
     const sendStatus = call.sendStatus.bind(call);
-    const refuse = (error: ServiceError): void => {
+    const refuse = (error: CodedError): void => {
       if (refused) return;
       refused = true;
       if (metadata) this.refusals.set(metadata, error);
@@ -74,7 +74,7 @@ export class MessageGuard {
     };
     call.sendStatus = (status) => {
       if (status.code === grpc.status.RESOURCE_EXHAUSTED && !status.metadata?.get(ERROR_CODE_KEY).length) {
-        refuse(new ServiceError('MESSAGE_TOO_LARGE', `a request message is larger than the server accepts (maxMessageBytes ${this.maxMessageBytes}); send the payload in chunks of about 1 MiB`));
+        refuse(new CodedError('MESSAGE_TOO_LARGE', `a request message is larger than the server accepts (maxMessageBytes ${this.maxMessageBytes}); send the payload in chunks of about 1 MiB`));
       } else {
         sendStatus(status);
       }
@@ -88,7 +88,7 @@ export class MessageGuard {
           },
           onReceiveMessage: (message, proceed) => {
             if (message === UNDECODABLE) {
-              refuse(new ServiceError('MESSAGE_UNDECODABLE', `a request message is not a valid ${requestTypeOf(method.path)} (protobuf decoding failed)`));
+              refuse(new CodedError('MESSAGE_UNDECODABLE', `a request message is not a valid ${requestTypeOf(method.path)} (protobuf decoding failed)`));
             } else {
               proceed(message);
             }

@@ -15,8 +15,8 @@
 //   chunk, then the grace) + declared / minBytesPerSecond. Before the first chunk only the idle limit applies, so a
 //   client that sends a header and nothing else is reported as idle, not slow.
 // Time the reader spends paused for a saturated pool is the server's doing and counts for neither.
+import { CodedError } from '../errors/coded-error.ts';
 import type { SegmentRequest__Output } from '../generated/onesam/v1/SegmentRequest.ts';
-import { ServiceError } from '../errors/service-error.ts';
 import { sleep, unlessAborted, withinTime } from './abortable.ts';
 
 export interface MessageSource {
@@ -41,7 +41,7 @@ export interface UploadTiming {
 
 /** Waits at most `idleMs` for the next message; `awaiting` names it in the error ("a header", "the half-close"). */
 export function nextMessage(source: MessageSource, idleMs: number, signal: AbortSignal, awaiting: string): Promise<IteratorResult<SegmentRequest__Output>> {
-  return withinTime(source.next(), idleMs, () => new ServiceError('UPLOAD_IDLE_TIMEOUT', `no message arrived for ${idleMs} ms while waiting for ${awaiting} (uploadIdleTimeoutMs)`), signal);
+  return withinTime(source.next(), idleMs, () => new CodedError('UPLOAD_IDLE_TIMEOUT', `no message arrived for ${idleMs} ms while waiting for ${awaiting} (uploadIdleTimeoutMs)`), signal);
 }
 
 /** How often a paused reader looks at the pool again. */
@@ -61,21 +61,21 @@ export async function readPayload(source: MessageSource, declaredBytes: number, 
     clock ??= new UploadClock();
     const message = next.value;
     if (message.message === 'header') {
-      throw new ServiceError('STREAM_INVALID', 'a second header arrived; a stream carries one request', 'header');
+      throw new CodedError('STREAM_INVALID', 'a second header arrived; a stream carries one request', 'header');
     }
     if (message.message !== 'chunk' || !message.chunk) {
-      throw new ServiceError('STREAM_INVALID', 'a message carried neither a header nor a chunk');
+      throw new CodedError('STREAM_INVALID', 'a message carried neither a header nor a chunk');
     }
     const data = message.chunk.data;
     received += data.length;
     options.onBytes?.(data.length);
     if (received > declaredBytes) {
-      throw new ServiceError('PAYLOAD_EXCEEDS_DECLARED', `the chunks carried more than the ${declaredBytes} bytes declared in header.payload_bytes`, 'chunk');
+      throw new CodedError('PAYLOAD_EXCEEDS_DECLARED', `the chunks carried more than the ${declaredBytes} bytes declared in header.payload_bytes`, 'chunk');
     }
     payload.set(data, received - data.length);
   }
   if (received < declaredBytes) {
-    throw new ServiceError('PAYLOAD_INCOMPLETE', `the stream ended after ${received} of the ${declaredBytes} bytes declared in header.payload_bytes`, 'chunk');
+    throw new CodedError('PAYLOAD_INCOMPLETE', `the stream ended after ${received} of the ${declaredBytes} bytes declared in header.payload_bytes`, 'chunk');
   }
   return payload;
 }
@@ -107,10 +107,10 @@ class UploadClock {
 function timedNext(source: MessageSource, timing: UploadTiming, clock: UploadClock | undefined, received: number, declared: number, signal: AbortSignal): Promise<IteratorResult<SegmentRequest__Output>> {
   const rateMs = clock && timing.minBytesPerSecond > 0 ? timing.idleMs + (received / timing.minBytesPerSecond) * 1000 - clock.activeMs : Infinity;
   if (timing.idleMs <= rateMs) {
-    return withinTime(source.next(), timing.idleMs, () => new ServiceError('UPLOAD_IDLE_TIMEOUT', `no message arrived for ${timing.idleMs} ms after ${received} of the ${declared} bytes declared (uploadIdleTimeoutMs)`), signal);
+    return withinTime(source.next(), timing.idleMs, () => new CodedError('UPLOAD_IDLE_TIMEOUT', `no message arrived for ${timing.idleMs} ms after ${received} of the ${declared} bytes declared (uploadIdleTimeoutMs)`), signal);
   }
   return withinTime(source.next(), rateMs, () => {
     const seconds = clock!.activeMs / 1000;
-    return new ServiceError('UPLOAD_TOO_SLOW', `the upload averaged ${Math.floor(received / seconds)} bytes/s, below the ${timing.minBytesPerSecond} accepted (uploadMinBytesPerSecond): ${received} of the ${declared} bytes declared in ${seconds.toFixed(1)} s`);
+    return new CodedError('UPLOAD_TOO_SLOW', `the upload averaged ${Math.floor(received / seconds)} bytes/s, below the ${timing.minBytesPerSecond} accepted (uploadMinBytesPerSecond): ${received} of the ${declared} bytes declared in ${seconds.toFixed(1)} s`);
   }, signal);
 }

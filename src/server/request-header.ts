@@ -1,10 +1,9 @@
 // The request header, checked field by field before any payload byte is read: a client mistake here costs one
 // message, not a 500 MiB upload. Errors name the field as the proto spells it (`header.raw.dtype`). Prompts are
 // checked for shape here and turned into pipeline prompts once the image size is known (scribble strokes need it).
+import { CodedError } from '../errors/coded-error.ts';
 import type { Prompt__Output } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader.ts';
-import { ServiceError } from '../errors/service-error.ts';
-import { PipelineError } from '../pipeline/errors.ts';
 import { MODALITIES, parseModality } from '../pipeline/router.ts';
 import { strokesToVoxels, type VolumeDims } from '../protocol/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
@@ -43,8 +42,8 @@ export interface HeaderLimits {
   readonly maxVoxels?: number;
 }
 
-function invalid(field: string, message: string): ServiceError {
-  return new ServiceError('HEADER_INVALID', message, field);
+function invalid(field: string, message: string): CodedError {
+  return new CodedError('HEADER_INVALID', message, field);
 }
 
 export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits, newRequestId: () => string): ParsedHeader {
@@ -99,7 +98,7 @@ function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): Volum
   const payloadBytes = header.payloadBytes;
   if (!Number.isSafeInteger(payloadBytes) || payloadBytes <= 0) throw invalid('header.payload_bytes', `must be the payload size in bytes (> 0), got ${payloadBytes}`);
   if (payloadBytes > limits.maxPayloadBytes) {
-    throw new ServiceError('PAYLOAD_LIMIT_EXCEEDED', `${payloadBytes} bytes exceed this server's limit of ${limits.maxPayloadBytes}`, 'header.payload_bytes');
+    throw new CodedError('PAYLOAD_LIMIT_EXCEEDED', `${payloadBytes} bytes exceed this server's limit of ${limits.maxPayloadBytes}`, 'header.payload_bytes');
   }
   // A raw header fully describes its payload: a shape over the limits, or one that disagrees with payload_bytes,
   // is refused now with the codes the decoder would give, not after the client sent every byte.
@@ -144,7 +143,7 @@ function intensityFromWire(header: RequestHeader__Output): IntensityPreparation 
 /** Structure only (a kind is set, numbers are finite); ranges against the image are the pipeline's to check. */
 function checkPromptShape(prompt: Prompt__Output, field: string): void {
   const finite = (value: number, name: string): void => {
-    if (!Number.isFinite(value)) throw new PipelineError('PROMPT_INVALID', `must be a finite number, got ${value}`, `${field}.${name}`);
+    if (!Number.isFinite(value)) throw new CodedError('PROMPT_INVALID', `must be a finite number, got ${value}`, `${field}.${name}`);
   };
   switch (prompt.kind) {
     case 'box2d': {
@@ -160,7 +159,7 @@ function checkPromptShape(prompt: Prompt__Output, field: string): void {
     case 'scribble':
       return;
     default:
-      throw new PipelineError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', field);
+      throw new CodedError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', field);
   }
 }
 
@@ -185,7 +184,7 @@ export function promptsToObjects(prompts: readonly Prompt__Output[], dims: Volum
         return { label: p.label, prompt: { kind: 'scribble', voxels: strokesToVoxels(strokes, dims, `header.prompts[${i}].scribble`) } };
       }
       default:
-        throw new PipelineError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', `header.prompts[${i}]`);
+        throw new CodedError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', `header.prompts[${i}]`);
     }
   });
 }

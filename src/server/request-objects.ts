@@ -2,7 +2,7 @@
 // payload (boxes first, then scribbles, as the challenge files and `onesam segment` choose). Pipeline errors name
 // prompts as `prompts[i]`; here they are re-based onto where the prompt came from (`header.prompts[i]`,
 // `npz.boxes[i]`), so the field path in the client's error points into what the client sent.
-import { PipelineError } from '../pipeline/errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { ObjectPrompt } from '../pipeline/types.ts';
 import type { DecodedVolume } from '../volume/payload.ts';
 import { promptsToObjects, type ParsedHeader } from './request-header.ts';
@@ -13,7 +13,7 @@ export function chooseObjects(header: ParsedHeader, decoded: DecodedVolume): { o
   if (header.prompts.length > 0) return { objects: promptsToObjects(header.prompts, decoded.image), source: 'header' };
   if (decoded.boxes && decoded.boxes.length > 0) return { objects: decoded.boxes, source: 'boxes' };
   if (decoded.scribbles && decoded.scribbles.length > 0) return { objects: decoded.scribbles, source: 'scribbles' };
-  throw new PipelineError('PROMPT_INVALID', 'no prompts: send them in the header, or an npz payload with boxes or scribbles', 'header.prompts');
+  throw new CodedError('PROMPT_INVALID', 'no prompts: send them in the header, or an npz payload with boxes or scribbles', 'header.prompts');
 }
 
 export function rebasePromptErrors<T>(run: () => T, source: PromptSource): T {
@@ -27,8 +27,6 @@ export function rebasePromptErrors<T>(run: () => T, source: PromptSource): T {
 }
 
 function rebase(err: unknown, source: PromptSource): unknown {
-  if (!(err instanceof PipelineError) || !err.field || !err.field.startsWith('prompts')) return err;
-  const rest = err.field.slice('prompts'.length);
-  const field = source === 'header' ? `header.prompts${rest}` : `npz.${source}${rest}`;
-  return new PipelineError(err.code, err.message.slice(err.field.length + 2), field);
+  if (!(err instanceof CodedError)) return err;
+  return err.rebased('prompts', source === 'header' ? 'header.prompts' : `npz.${source}`);
 }

@@ -8,7 +8,7 @@
 // progress message is waiting), not from when the labels are ready: a client that does not read progress for
 // that long is not reading, and stopping it early saves the rest of its computation.
 import type { EventEmitter } from 'node:events';
-import { ServiceError } from '../errors/service-error.ts';
+import { CodedError } from '../errors/coded-error.ts';
 
 export interface WritableCall<T> extends EventEmitter {
   write(message: T): boolean;
@@ -18,7 +18,7 @@ export interface StallOptions {
   /** How long the stream may stay blocked on 'drain' (responseStallTimeoutMs). */
   readonly stallMs: number;
   /** Called once, with RESPONSE_STALLED, when it stayed blocked that long; the caller aborts `signal`. */
-  readonly onStall: (error: ServiceError) => void;
+  readonly onStall: (error: CodedError) => void;
 }
 
 export class ResponseWriter<T> {
@@ -59,7 +59,7 @@ export class ResponseWriter<T> {
     this.blocked = new Promise<void>((resolve) => {
       const stall = this.stall;
       const stallTimer = stall && setTimeout(() => {
-        stall.onStall(new ServiceError('RESPONSE_STALLED', `the client read no response for ${stall.stallMs} ms (responseStallTimeoutMs)`));
+        stall.onStall(new CodedError('RESPONSE_STALLED', `the client read no response for ${stall.stallMs} ms (responseStallTimeoutMs)`));
       }, stall.stallMs);
       const done = (): void => {
         clearTimeout(stallTimer);

@@ -6,11 +6,11 @@
 // event loop that serves health checks and the other streams.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { CodedError } from '../errors/coded-error.ts';
 import type { SegmentRequest__Output } from '../generated/onesam/v1/SegmentRequest.ts';
 import type { SegmentResponse } from '../generated/onesam/v1/SegmentResponse.ts';
 import type { Summary } from '../generated/onesam/v1/Summary.ts';
 import { mapError, SERVER_REQUEST_ID_KEY, statusName, toStatusObject } from '../errors/grpc-status.ts';
-import { ServiceError } from '../errors/service-error.ts';
 import { networkRecord } from '../models/network-contract.ts';
 import type { Logger } from '../observability/logger.ts';
 import { errorForLog, requestLogger } from '../observability/logger.ts';
@@ -61,7 +61,7 @@ export interface SegmentHandlerDeps {
    * Whether the message guard (src/server/message-guard.ts) ended this call, and with what: it then sent, logged
    * and counted the status itself, and the 'cancelled' that follows is not the client's.
    */
-  readonly refusal?: (metadata: grpc.Metadata) => ServiceError | undefined;
+  readonly refusal?: (metadata: grpc.Metadata) => CodedError | undefined;
 }
 
 export interface StallTimeouts {
@@ -126,21 +126,21 @@ class SegmentCall {
     this.outcome = reason;
     if (reason === 'deadline') {
       this.statusSent = true;
-      this.abort.abort(new ServiceError('DEADLINE_EXCEEDED', 'the call deadline passed'));
+      this.abort.abort(new CodedError('DEADLINE_EXCEEDED', 'the call deadline passed'));
     } else {
       this.deps.metrics.cancelled.inc({ method: 'Segment' });
-      this.abort.abort(new ServiceError('REQUEST_CANCELLED', 'the client cancelled the call'));
+      this.abort.abort(new CodedError('REQUEST_CANCELLED', 'the client cancelled the call'));
     }
   }
 
   /** Stops the request for a reason of the server's own (a stalled client): that reason becomes its status. */
-  private abortWith(reason: ServiceError): void {
+  private abortWith(reason: CodedError): void {
     if (this.statusSent || this.outcome || this.abort.signal.aborted) return;
     this.abort.abort(reason);
   }
 
   /** The message guard ended the call: its status is out, logged and counted; only the work is left to stop. */
-  private refused(reason: ServiceError): void {
+  private refused(reason: CodedError): void {
     if (this.statusSent || this.outcome) return;
     this.statusSent = true;
     this.endedAs = statusName(mapError(reason).status);
@@ -152,7 +152,7 @@ class SegmentCall {
    * as a status (not an RST_STREAM when the server closes), logged and counted like any failure. Its pipeline
    * stops between slices; run() releases the slot once it has settled, and the drain waits for that.
    */
-  private interrupt(reason: ServiceError): void {
+  private interrupt(reason: CodedError): void {
     if (this.statusSent || this.outcome) return;
     this.fail(reason);
   }
@@ -169,7 +169,7 @@ class SegmentCall {
     } catch (err) {
       // A pipeline stopped by abortWith() throws its own REQUEST_CANCELLED: the abort's reason is the real cause.
       const reason: unknown = this.abort.signal.reason;
-      status = this.fail(reason instanceof ServiceError && !this.outcome ? reason : err);
+      status = this.fail(reason instanceof CodedError && !this.outcome ? reason : err);
     } finally {
       stopInterrupts();
       // A call interrupted by the drain may still return normally when the abort came after its last check.
@@ -189,9 +189,9 @@ class SegmentCall {
     const signal = this.abort.signal;
     const messages = this.call.iterator({ destroyOnReturn: false }) as AsyncIterator<SegmentRequest__Output>;
     const first = await nextMessage(messages, timeouts.uploadIdleTimeoutMs, signal, 'the header');
-    if (first.done) throw new ServiceError('STREAM_INVALID', 'the stream ended before a header');
+    if (first.done) throw new CodedError('STREAM_INVALID', 'the stream ended before a header');
     if (first.value.message !== 'header' || !first.value.header) {
-      throw new ServiceError('STREAM_INVALID', 'the first message must be a header', 'header');
+      throw new CodedError('STREAM_INVALID', 'the first message must be a header', 'header');
     }
     if (first.value.header.requestId !== '') {
       this.log = requestLogger(this.deps.logger, this.requestId, 'Segment', first.value.header.requestId);
@@ -297,7 +297,7 @@ class SegmentCall {
       this.lease = this.deps.sessions.acquire(header.source.sessionId);
       this.log = this.log.child({ sessionId: this.lease.session.id });
       const next = await nextMessage(messages, timeouts.uploadIdleTimeoutMs, signal, 'the half-close after a session header');
-      if (!next.done) throw new ServiceError('STREAM_INVALID', 'no chunk may follow a header that names a session (header.session_id): the session holds the volume', 'chunk');
+      if (!next.done) throw new CodedError('STREAM_INVALID', 'no chunk may follow a header that names a session (header.session_id): the session holds the volume', 'chunk');
       await admission.compute(signal);
       return this.lease.session.volume;
     }

@@ -9,8 +9,8 @@
 // the compute slots are taken waits for one (keeping its upload slot), rather than throwing its upload away.
 // Memory is admitted apart from the slots: once its header declares the payload size, an upload reserves that many
 // bytes in the upload memory budget (upload-budget.ts) until its raw payload is gone.
+import { CodedError } from '../errors/coded-error.ts';
 import { unlessAborted } from './abortable.ts';
-import { ServiceError } from '../errors/service-error.ts';
 import type { RoutingTable } from '../pipeline/router.ts';
 import type { Segmenter } from '../pipeline/segmenter.ts';
 import type { ServiceHealth } from './health.ts';
@@ -59,7 +59,7 @@ export class ServiceState {
   private computeWaiters: ComputeTicket[] = [];
   private idleWaiters: (() => void)[] = [];
   /** How each running Segment call ends itself at once (whileRunning), for the end of the drain's grace period. */
-  private readonly interrupters = new Set<(reason: ServiceError) => void>();
+  private readonly interrupters = new Set<(reason: CodedError) => void>();
   /** Raw payload bytes of the uploads in flight (onesam_upload_reserved_bytes). */
   readonly uploadMemory: UploadMemoryBudget;
 
@@ -133,21 +133,21 @@ export class ServiceState {
   admit(): Admission {
     switch (this.currentPhase) {
       case 'loading':
-        throw new ServiceError('MODELS_LOADING', 'the networks are still loading; retry when health reports SERVING');
+        throw new CodedError('MODELS_LOADING', 'the networks are still loading; retry when health reports SERVING');
       case 'draining':
       case 'stopped':
-        throw new ServiceError('SHUTTING_DOWN', 'the server is shutting down');
+        throw new CodedError('SHUTTING_DOWN', 'the server is shutting down');
       case 'failed':
-        throw new ServiceError('NETWORK_UNAVAILABLE', 'the networks failed to load; see the server log');
+        throw new CodedError('NETWORK_UNAVAILABLE', 'the networks failed to load; see the server log');
       case 'serving':
         break;
     }
     const { maxConcurrentRequests, maxConcurrentUploads } = this.limits;
     if (this.computingCount >= maxConcurrentRequests) {
-      throw new ServiceError('TOO_MANY_REQUESTS', `the server is already running ${this.computingCount} requests (limit maxConcurrentRequests ${maxConcurrentRequests}); retry later`);
+      throw new CodedError('TOO_MANY_REQUESTS', `the server is already running ${this.computingCount} requests (limit maxConcurrentRequests ${maxConcurrentRequests}); retry later`);
     }
     if (this.uploadingCount >= maxConcurrentUploads) {
-      throw new ServiceError('TOO_MANY_REQUESTS', `the server is already receiving ${this.uploadingCount} uploads (limit maxConcurrentUploads ${maxConcurrentUploads}); retry later`);
+      throw new CodedError('TOO_MANY_REQUESTS', `the server is already receiving ${this.uploadingCount} uploads (limit maxConcurrentUploads ${maxConcurrentUploads}); retry later`);
     }
     this.active++;
     this.uploadingCount++;
@@ -222,7 +222,7 @@ export class ServiceState {
    * Registers how a running Segment call ends itself when the drain's grace period is over (interruptAll); the
    * returned function unregisters it once the call has finished.
    */
-  whileRunning(interrupt: (reason: ServiceError) => void): () => void {
+  whileRunning(interrupt: (reason: CodedError) => void): () => void {
     this.interrupters.add(interrupt);
     return () => this.interrupters.delete(interrupt);
   }
@@ -233,7 +233,7 @@ export class ServiceState {
    * resolves once their work has settled.
    */
   interruptAll(): number {
-    const reason = new ServiceError('SHUTDOWN_INTERRUPTED', 'the server is shutting down and its grace period ended before this request finished; retry on another replica');
+    const reason = new CodedError('SHUTDOWN_INTERRUPTED', 'the server is shutting down and its grace period ended before this request finished; retry on another replica');
     const running = [...this.interrupters];
     for (const interrupt of running) interrupt(reason);
     return running.length;

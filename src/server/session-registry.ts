@@ -5,7 +5,7 @@
 // `idleMs` is dropped; so is the least recently used idle one when a new session needs its room. A session with a
 // request running is never dropped under that request: close() and expiry take effect when it finishes.
 import { randomUUID } from 'node:crypto';
-import { ServiceError } from '../errors/service-error.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { EmbeddingCache } from '../pipeline/segmenter.ts';
 import type { Modality } from '../pipeline/types.ts';
 import type { NetworkName } from '../models/network-contract.ts';
@@ -88,13 +88,13 @@ export class SessionRegistry {
     this.checkEnabled('header.keep_session');
     const bytes = volumeBytes(volume);
     if (bytes > this.limits.maxBytes) {
-      throw new ServiceError('SESSION_LIMIT', `the volume needs ${bytes} bytes, more than all sessions may hold (sessionMemoryBytes ${this.limits.maxBytes})`, 'header.keep_session');
+      throw new CodedError('SESSION_LIMIT', `the volume needs ${bytes} bytes, more than all sessions may hold (sessionMemoryBytes ${this.limits.maxBytes})`, 'header.keep_session');
     }
     this.expire();
     while (this.held.size >= this.limits.maxSessions || this.bytesHeld + bytes > this.limits.maxBytes) {
       const victim = this.leastRecentlyUsedIdle();
       if (!victim) {
-        throw new ServiceError('SESSION_LIMIT', `no room for another session: ${this.held.size} held (maxSessions ${this.limits.maxSessions}), ${this.bytesHeld} bytes (sessionMemoryBytes ${this.limits.maxBytes}), all with requests running`, 'header.keep_session');
+        throw new CodedError('SESSION_LIMIT', `no room for another session: ${this.held.size} held (maxSessions ${this.limits.maxSessions}), ${this.bytesHeld} bytes (sessionMemoryBytes ${this.limits.maxBytes}), all with requests running`, 'header.keep_session');
       }
       this.drop(victim, 'evicted');
     }
@@ -140,7 +140,7 @@ export class SessionRegistry {
   }
 
   private checkEnabled(field: string): void {
-    if (this.limits.maxSessions <= 0) throw new ServiceError('SESSIONS_DISABLED', 'sessions are turned off on this server (maxSessions 0)', field);
+    if (this.limits.maxSessions <= 0) throw new CodedError('SESSIONS_DISABLED', 'sessions are turned off on this server (maxSessions 0)', field);
   }
 
   private lease(entry: Held): SessionLease {
@@ -175,8 +175,8 @@ export class SessionRegistry {
   }
 }
 
-function notFound(id: string, field: string): ServiceError {
-  return new ServiceError('SESSION_NOT_FOUND', `session "${id.slice(0, 64)}" is not held by this server (closed, expired or dropped for room); upload the volume again`, field);
+function notFound(id: string, field: string): CodedError {
+  return new CodedError('SESSION_NOT_FOUND', `session "${id.slice(0, 64)}" is not held by this server (closed, expired or dropped for room); upload the volume again`, field);
 }
 
 /** What a kept volume costs: its voxels plus any npz-borne scribble voxel lists. */

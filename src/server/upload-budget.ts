@@ -10,7 +10,7 @@
 // right after its header, before most of its payload is on the wire, and retries later or on another replica,
 // which is what gateways and gRPC retry policies do with RESOURCE_EXHAUSTED. A waiting upload would hold its upload
 // slot and its connection's flow-control window for a time nobody can bound.
-import { ServiceError } from '../errors/service-error.ts';
+import { CodedError } from '../errors/coded-error.ts';
 
 /** The bytes one upload holds in the budget. */
 export interface UploadReservation {
@@ -39,7 +39,7 @@ export class UploadMemoryBudget {
   /** Reserves `bytes` for one upload, or throws UPLOAD_MEMORY_EXHAUSTED when they do not fit beside the others. */
   reserve(bytes: number): UploadReservation {
     if (this.reserved + bytes > this.limitBytes) {
-      throw new ServiceError('UPLOAD_MEMORY_EXHAUSTED',
+      throw new CodedError('UPLOAD_MEMORY_EXHAUSTED',
         `the uploads in flight hold ${this.reserved} of the ${this.limitBytes} bytes of upload memory (uploadMemoryBytes) and this one declares ${bytes}; retry later`);
     }
     this.reserved += bytes;

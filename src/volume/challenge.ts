@@ -1,6 +1,6 @@
 // The CVPR 2024 "MedSAM on Laptop" npz layout: `imgs` (H,W,3) for 2D or (D,H,W) for 3D uint8, `boxes` (N,4) or
 // (N,6), optional `spacing` and `scribbles` (label map: k = object k, 1000 = background). Turned into a request.
-import { PipelineError } from '../pipeline/errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
 
 export interface NdArrayLike {
@@ -22,7 +22,7 @@ const MAX_SCRIBBLE_LABEL = 65_535;
 
 function need(arrays: ReadonlyMap<string, NdArrayLike>, key: string): NdArrayLike {
   const a = arrays.get(key);
-  if (!a) throw new PipelineError('IMAGE_INVALID', `missing key "${key}" (found: ${[...arrays.keys()].join(', ') || 'none'})`, key);
+  if (!a) throw new CodedError('IMAGE_INVALID', `missing key "${key}" (found: ${[...arrays.keys()].join(', ') || 'none'})`, key);
   return a;
 }
 
@@ -32,14 +32,14 @@ function need(arrays: ReadonlyMap<string, NdArrayLike>, key: string): NdArrayLik
  */
 export function challengeCase(arrays: ReadonlyMap<string, NdArrayLike>, fileName: string, prompt: 'auto' | 'boxes' | 'scribbles' = 'auto'): ChallengeCase {
   const imgs = need(arrays, 'imgs');
-  if (imgs.dtype !== 'uint8') throw new PipelineError('IMAGE_INVALID', `must be uint8 (values 0..255), got ${imgs.dtype}`, 'imgs');
+  if (imgs.dtype !== 'uint8') throw new CodedError('IMAGE_INVALID', `must be uint8 (values 0..255), got ${imgs.dtype}`, 'imgs');
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
   const shape = imgs.shape;
   const is3D = base.startsWith('3D') || (!base.startsWith('2D') && shape.length === 3 && shape[2] !== 3);
   let image: ImageVolume;
   const data = imgs.data instanceof Uint8Array ? imgs.data : Uint8Array.from(imgs.data as ArrayLike<number>);
   if (is3D) {
-    if (shape.length !== 3) throw new PipelineError('IMAGE_INVALID', `a 3D case needs shape (D,H,W), got (${shape.join(',')})`, 'imgs');
+    if (shape.length !== 3) throw new CodedError('IMAGE_INVALID', `a 3D case needs shape (D,H,W), got (${shape.join(',')})`, 'imgs');
     const spacing = arrays.get('spacing');
     image = {
       depth: shape[0]!, height: shape[1]!, width: shape[2]!, channels: 1, data,
@@ -51,7 +51,7 @@ export function challengeCase(arrays: ReadonlyMap<string, NdArrayLike>, fileName
   } else if (shape.length === 2) {
     image = { depth: 1, height: shape[0]!, width: shape[1]!, channels: 1, data };
   } else {
-    throw new PipelineError('IMAGE_INVALID', `a 2D case needs shape (H,W,3) or (H,W), got (${shape.join(',')})`, 'imgs');
+    throw new CodedError('IMAGE_INVALID', `a 2D case needs shape (H,W,3) or (H,W), got (${shape.join(',')})`, 'imgs');
   }
   const useScribbles = prompt === 'scribbles' || (prompt === 'auto' && !arrays.has('boxes') && arrays.has('scribbles'));
   const objects = useScribbles ? scribbleObjects(need(arrays, 'scribbles'), image) : boxObjects(need(arrays, 'boxes'), is3D);
@@ -60,10 +60,10 @@ export function challengeCase(arrays: ReadonlyMap<string, NdArrayLike>, fileName
 
 function boxObjects(boxes: NdArrayLike, is3D: boolean): ObjectPrompt[] {
   const width = is3D ? 6 : 4;
-  if (!/^(u?int\d+|float\d+)$/.test(boxes.dtype)) throw new PipelineError('PROMPT_INVALID', `must be numeric, got ${boxes.dtype}`, 'boxes');
+  if (!/^(u?int\d+|float\d+)$/.test(boxes.dtype)) throw new CodedError('PROMPT_INVALID', `must be numeric, got ${boxes.dtype}`, 'boxes');
   const shape = boxes.shape;
   const rowsOk = (shape.length === 2 && shape[1] === width) || (shape.length === 1 && shape[0] === width) || (shape.length === 2 && shape[0] === 0);
-  if (!rowsOk) throw new PipelineError('PROMPT_INVALID', `a ${is3D ? '3D' : '2D'} case needs boxes of shape (N,${width}), got (${shape.join(',')})`, 'boxes');
+  if (!rowsOk) throw new CodedError('PROMPT_INVALID', `a ${is3D ? '3D' : '2D'} case needs boxes of shape (N,${width}), got (${shape.join(',')})`, 'boxes');
   const values = Array.from(boxes.data, Number);
   const n = values.length / width;
   const out: ObjectPrompt[] = [];
@@ -81,7 +81,7 @@ function scribbleObjects(scribbles: NdArrayLike, image: ImageVolume): ObjectProm
   const plane = image.height * image.width;
   const expected = image.depth * plane;
   if (scribbles.data.length !== expected) {
-    throw new PipelineError('PROMPT_INVALID', `shape (${scribbles.shape.join(',')}) does not match the image (${image.depth > 1 ? `${image.depth},` : ''}${image.height},${image.width})`, 'scribbles');
+    throw new CodedError('PROMPT_INVALID', `shape (${scribbles.shape.join(',')}) does not match the image (${image.depth > 1 ? `${image.depth},` : ''}${image.height},${image.width})`, 'scribbles');
   }
   // Two passes over typed arrays: count each label's voxels, then fill lists of exactly that size. A scribble map
   // may cover most of a 512^3 volume from a few hundred compressed bytes; growing JS arrays of indices cost about
@@ -90,7 +90,7 @@ function scribbleObjects(scribbles: NdArrayLike, image: ImageVolume): ObjectProm
   for (let i = 0; i < expected; i++) {
     const v = Number(scribbles.data[i]);
     if (v === 0 || v === BACKGROUND_SCRIBBLE) continue;
-    if (!Number.isInteger(v) || v < 0 || v > MAX_SCRIBBLE_LABEL) throw new PipelineError('PROMPT_INVALID', `label ${v} at voxel ${i} is not an integer in 1..${MAX_SCRIBBLE_LABEL}`, 'scribbles');
+    if (!Number.isInteger(v) || v < 0 || v > MAX_SCRIBBLE_LABEL) throw new CodedError('PROMPT_INVALID', `label ${v} at voxel ${i} is not an integer in 1..${MAX_SCRIBBLE_LABEL}`, 'scribbles');
     counts[v]!++;
   }
   const byLabel: (Uint32Array | undefined)[] = [];

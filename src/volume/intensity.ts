@@ -10,7 +10,7 @@
 //   - `np.uint8(x)` truncates toward zero (x is already in [0, 255]), it does not round.
 // Where the reference would divide 0 by 0 (every voxel equal after clipping) it produces NaN; we define the result as
 // all zeros.
-import { VolumeError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 
 /** The voxel arrays formats decode to, in the input's own dtype (before any preparation). */
 export type VoxelArray =
@@ -70,21 +70,21 @@ export function prepareIntensity(voxels: VoxelArray, prep: IntensityPreparation,
     case 'ct-window': {
       const level = prep.level ?? CT_WINDOW_DEFAULT.level;
       const width = prep.width ?? CT_WINDOW_DEFAULT.width;
-      if (!Number.isFinite(level)) throw new VolumeError('INTENSITY_INVALID', `${field}.level`, `must be a finite number, got ${level}`);
-      if (!(Number.isFinite(width) && width > 0)) throw new VolumeError('INTENSITY_INVALID', `${field}.width`, `must be a finite number > 0, got ${width}`);
+      if (!Number.isFinite(level)) throw new CodedError('INTENSITY_INVALID', `must be a finite number, got ${level}`, `${field}.level`);
+      if (!(Number.isFinite(width) && width > 0)) throw new CodedError('INTENSITY_INVALID', `must be a finite number > 0, got ${width}`, `${field}.width`);
       return ctWindow(voxels, level, width);
     }
     case 'percentile': {
       const low = prep.low ?? PERCENTILE_DEFAULT.low;
       const high = prep.high ?? PERCENTILE_DEFAULT.high;
-      if (!(low >= 0 && low <= 100)) throw new VolumeError('INTENSITY_INVALID', `${field}.low`, `must be a percentile in [0, 100], got ${low}`);
-      if (!(high >= 0 && high <= 100)) throw new VolumeError('INTENSITY_INVALID', `${field}.high`, `must be a percentile in [0, 100], got ${high}`);
-      if (!(low < high)) throw new VolumeError('INTENSITY_INVALID', `${field}.low`, `must be below high (${high}), got ${low}`);
+      if (!(low >= 0 && low <= 100)) throw new CodedError('INTENSITY_INVALID', `must be a percentile in [0, 100], got ${low}`, `${field}.low`);
+      if (!(high >= 0 && high <= 100)) throw new CodedError('INTENSITY_INVALID', `must be a percentile in [0, 100], got ${high}`, `${field}.high`);
+      if (!(low < high)) throw new CodedError('INTENSITY_INVALID', `must be below high (${high}), got ${low}`, `${field}.low`);
       return percentileWindow(voxels, low, high);
     }
     default: {
       const kind: unknown = (prep as { kind?: unknown }).kind;
-      throw new VolumeError('INTENSITY_INVALID', `${field}.kind`, `must be one of asis, ct-window, percentile; got ${String(kind)}`);
+      throw new CodedError('INTENSITY_INVALID', `must be one of asis, ct-window, percentile; got ${String(kind)}`, `${field}.kind`);
     }
   }
 }
@@ -100,10 +100,10 @@ export function asIsUint8(voxels: VoxelArray): Uint8Array {
   for (let i = 0; i < voxels.length; i++) {
     const v = voxels[i]!;
     if (!(v >= 0 && v <= 255 && Number.isInteger(v))) {
-      throw new VolumeError(
+      throw new CodedError(
         'INTENSITY_INVALID',
-        'header.intensity.kind',
         `asis needs voxels that are integers in 0..255, but voxel ${i} is ${v}; use ct-window or percentile for this data`,
+        'header.intensity.kind',
       );
     }
     out[i] = v;
@@ -127,7 +127,7 @@ export function percentileWindow(voxels: VoxelArray, low: number, high: number):
   const positive = PositiveVoxels.of(voxels);
   if (positive.count === 0) {
     // The reference fails here too (np.percentile of an empty array raises): nothing defines the window.
-    throw new VolumeError('INTENSITY_INVALID', 'header.intensity.kind', 'percentile needs at least one voxel > 0, and this volume has none');
+    throw new CodedError('INTENSITY_INVALID', 'percentile needs at least one voxel > 0, and this volume has none', 'header.intensity.kind');
   }
   const round = arithmeticFor(voxels);
   return clipAndRescale(voxels, positive.percentile(low, round), positive.percentile(high, round), round, true);
@@ -137,7 +137,7 @@ function requireFinite(voxels: VoxelArray): void {
   if (!(voxels instanceof Float32Array || voxels instanceof Float64Array)) return;
   for (let i = 0; i < voxels.length; i++) {
     if (!Number.isFinite(voxels[i]!)) {
-      throw new VolumeError('INTENSITY_INVALID', 'payload', `voxel ${i} is ${voxels[i]}; only finite values can be windowed`);
+      throw new CodedError('INTENSITY_INVALID', `voxel ${i} is ${voxels[i]}; only finite values can be windowed`, 'payload');
     }
   }
 }

@@ -13,7 +13,7 @@
 //   the header. Without it, a 1 MiB .nii.gz of uint8 zeros with scl_inter 1 and percentile preparation passes both
 //   limits above and allocates 18 bytes per voxel (a float64 scaled copy, a float64 copy for the percentiles).
 //   It is not a setting of its own: WORKING_BYTES_PER_DECODED_BYTE times maxDecodedBytes, plus WORKING_BYTES_FLOOR.
-import { VolumeError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 
 export interface DecodeLimits {
   /** Decoded data in its stored dtype, per payload (all npz members together). */
@@ -77,12 +77,12 @@ export function decodeLimits(partial: Partial<DecodeLimits> = {}): DecodeLimits 
 export function checkArraySize(limits: DecodeLimits, field: string, shape: readonly number[], voxels: number, bytesPerVoxel: number, decodedSoFar = 0): void {
   const described = `[${shape.join(', ')}]`;
   if (!(voxels <= limits.maxVoxels)) {
-    throw new VolumeError('PAYLOAD_TOO_LARGE', field, `shape ${described} is ${voxels} voxels, more than the maximum of ${limits.maxVoxels} (maxVoxels)`);
+    throw new CodedError('PAYLOAD_TOO_LARGE', `shape ${described} is ${voxels} voxels, more than the maximum of ${limits.maxVoxels} (maxVoxels)`, field);
   }
   const bytes = voxels * bytesPerVoxel;
   if (!(decodedSoFar + bytes <= limits.maxDecodedBytes)) {
     const others = decodedSoFar > 0 ? ` (with ${decodedSoFar} bytes decoded before it)` : '';
-    throw new VolumeError('PAYLOAD_TOO_LARGE', field, `shape ${described} decodes to ${bytes} bytes${others}, more than the maximum of ${limits.maxDecodedBytes} (maxDecodedBytes)`);
+    throw new CodedError('PAYLOAD_TOO_LARGE', `shape ${described} decodes to ${bytes} bytes${others}, more than the maximum of ${limits.maxDecodedBytes} (maxDecodedBytes)`, field);
   }
 }
 
@@ -91,6 +91,6 @@ export function checkWorkingBytes(limits: DecodeLimits, field: string, parts: Re
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
   if (!(total <= limits.maxWorkingBytes)) {
     const listed = Object.entries(parts).filter(([, n]) => n > 0).map(([name, n]) => `${name} ${n}`).join(', ');
-    throw new VolumeError('PAYLOAD_TOO_LARGE', field, `decoding needs ${total} bytes of buffers (${listed}), more than the maximum of ${limits.maxWorkingBytes} (maxWorkingBytes)`);
+    throw new CodedError('PAYLOAD_TOO_LARGE', `decoding needs ${total} bytes of buffers (${listed}), more than the maximum of ${limits.maxWorkingBytes} (maxWorkingBytes)`, field);
   }
 }

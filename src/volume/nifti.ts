@@ -9,7 +9,7 @@
 // header line up voxel for voxel in any viewer. The affine and the axis codes it implies are reported in the
 // geometry for clients that want to map prompts from world or display coordinates themselves.
 import { gzipSync } from 'node:zlib';
-import { VolumeError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import { inflateBounded, inflatedPrefix, InflateLimitError } from './inflate.ts';
 import { VOXEL_BYTES, type VoxelArray, type VoxelType } from './intensity.ts';
 import { checkArraySize, checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
@@ -116,13 +116,13 @@ export function openNifti(input: Uint8Array, options: NiftiReadOptions = {}): Ni
 
   const dim = Array.from({ length: 8 }, (_, i) => header.int(layout.dim + i * layout.dimBytes, layout.dimBytes));
   const ndim = dim[0]!;
-  if (!(ndim >= 1 && ndim <= 7)) throw new VolumeError('PAYLOAD_FORMAT', 'payload.nifti.dim[0]', `must be 1..7, got ${ndim}`);
+  if (!(ndim >= 1 && ndim <= 7)) throw new CodedError('PAYLOAD_FORMAT', `must be 1..7, got ${ndim}`, 'payload.nifti.dim[0]');
   for (let i = 1; i <= ndim; i++) {
-    if (!(dim[i]! >= 1)) throw new VolumeError('PAYLOAD_FORMAT', `payload.nifti.dim[${i}]`, `must be >= 1, got ${dim[i]}`);
+    if (!(dim[i]! >= 1)) throw new CodedError('PAYLOAD_FORMAT', `must be >= 1, got ${dim[i]}`, `payload.nifti.dim[${i}]`);
   }
   for (let i = 4; i <= ndim; i++) {
     if (dim[i] !== 1) {
-      throw new VolumeError('NIFTI_UNSUPPORTED', `payload.nifti.dim[${i}]`, `is ${dim[i]}: only single 2D/3D volumes are segmented, not 4D series`);
+      throw new CodedError('NIFTI_UNSUPPORTED', `is ${dim[i]}: only single 2D/3D volumes are segmented, not 4D series`, `payload.nifti.dim[${i}]`);
     }
   }
   const nx = dim[1]!;
@@ -132,11 +132,11 @@ export function openNifti(input: Uint8Array, options: NiftiReadOptions = {}): Ni
   const datatype = header.int(layout.datatype, 2);
   const type = DATATYPES[datatype];
   if (!type) {
-    throw new VolumeError('NIFTI_UNSUPPORTED', 'payload.nifti.datatype', `code ${datatype} is not supported; use uint8, int8, int16, uint16, int32, uint32, float32 or float64`);
+    throw new CodedError('NIFTI_UNSUPPORTED', `code ${datatype} is not supported; use uint8, int8, int16, uint16, int32, uint32, float32 or float64`, 'payload.nifti.datatype');
   }
   const voxOffset = header.voxOffset();
   if (!(Number.isInteger(voxOffset) && voxOffset >= layout.size)) {
-    throw new VolumeError('PAYLOAD_FORMAT', 'payload.nifti.vox_offset', `must be an integer >= ${layout.size} (the header size), got ${voxOffset}`);
+    throw new CodedError('PAYLOAD_FORMAT', `must be an integer >= ${layout.size} (the header size), got ${voxOffset}`, 'payload.nifti.vox_offset');
   }
   const count = nx * ny * nz;
   // Limits before anything that depends on the sizes: dims multiply to any number a hostile header wants.
@@ -145,10 +145,10 @@ export function openNifti(input: Uint8Array, options: NiftiReadOptions = {}): Ni
   const fileBytes = voxOffset + dataBytes;
   if (gzip) {
     if (voxOffset - layout.dataStart > MAX_NIFTI_EXTENSION_BYTES) {
-      throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload.nifti.vox_offset', `is ${voxOffset}: extensions over ${MAX_NIFTI_EXTENSION_BYTES} bytes are not read`);
+      throw new CodedError('PAYLOAD_TOO_LARGE', `is ${voxOffset}: extensions over ${MAX_NIFTI_EXTENSION_BYTES} bytes are not read`, 'payload.nifti.vox_offset');
     }
     if (fileBytes > limits.maxDecodedBytes) {
-      throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload', `decompresses to ${fileBytes} bytes (vox_offset ${voxOffset} + ${nx}x${ny}x${nz} ${type.name}), more than the maximum of ${limits.maxDecodedBytes} (maxDecodedBytes)`);
+      throw new CodedError('PAYLOAD_TOO_LARGE', `decompresses to ${fileBytes} bytes (vox_offset ${voxOffset} + ${nx}x${ny}x${nz} ${type.name}), more than the maximum of ${limits.maxDecodedBytes} (maxDecodedBytes)`, 'payload');
     }
   } else if (fileBytes > bytes.byteLength) {
     throw truncated(nx, ny, nz, type.name, voxOffset, fileBytes, bytes.byteLength);
@@ -179,7 +179,7 @@ export function openNifti(input: Uint8Array, options: NiftiReadOptions = {}): Ni
             return inflateBounded('gzip', bytes, fileBytes);
           } catch (err) {
             if (err instanceof InflateLimitError) {
-              throw new VolumeError('PAYLOAD_TOO_LARGE', 'payload', `decompresses to more than the ${fileBytes} bytes its header describes (vox_offset ${voxOffset} + ${nx}x${ny}x${nz} ${type.name})`);
+              throw new CodedError('PAYLOAD_TOO_LARGE', `decompresses to more than the ${fileBytes} bytes its header describes (vox_offset ${voxOffset} + ${nx}x${ny}x${nz} ${type.name})`, 'payload');
             }
             throw err;
           }
@@ -217,11 +217,11 @@ export function readNifti(input: Uint8Array, options: NiftiReadOptions = {}): Ni
   return source.read();
 }
 
-function truncated(nx: number, ny: number, nz: number, type: string, voxOffset: number, needed: number, have: number): VolumeError {
-  return new VolumeError(
+function truncated(nx: number, ny: number, nz: number, type: string, voxOffset: number, needed: number, have: number): CodedError {
+  return new CodedError(
     'PAYLOAD_SIZE_MISMATCH',
-    'payload',
     `NIfTI of ${nx}x${ny}x${nz} ${type} needs ${needed} bytes (vox_offset ${voxOffset}), the file has ${have}: truncated`,
+    'payload',
   );
 }
 
@@ -230,8 +230,8 @@ function gunzipOrRefuse(step: () => Uint8Array): Uint8Array {
   try {
     return step();
   } catch (err) {
-    if (err instanceof VolumeError) throw err;
-    throw new VolumeError('PAYLOAD_FORMAT', 'payload', `starts with the gzip magic but is not valid gzip (${(err as Error).message})`);
+    if (err instanceof CodedError) throw err;
+    throw new CodedError('PAYLOAD_FORMAT', `starts with the gzip magic but is not valid gzip (${(err as Error).message})`, 'payload');
   }
 }
 
@@ -244,25 +244,25 @@ class NiftiHeaderReader {
 
   constructor(file: Uint8Array) {
     if (file.byteLength < LAYOUT[1].size) {
-      throw new VolumeError('PAYLOAD_FORMAT', 'payload', `${file.byteLength} bytes is too short for a NIfTI header (348 bytes)`);
+      throw new CodedError('PAYLOAD_FORMAT', `${file.byteLength} bytes is too short for a NIfTI header (348 bytes)`, 'payload');
     }
     this.view = new DataView(file.buffer, file.byteOffset, file.byteLength);
     const le = this.view.getInt32(0, true);
     const be = this.view.getInt32(0, false);
     if (le === 348 || be === 348) this.version = 1;
     else if (le === 540 || be === 540) this.version = 2;
-    else throw new VolumeError('PAYLOAD_FORMAT', 'payload', `is not a NIfTI file: sizeof_hdr is ${le}, expected 348 or 540`);
+    else throw new CodedError('PAYLOAD_FORMAT', `is not a NIfTI file: sizeof_hdr is ${le}, expected 348 or 540`, 'payload');
     this.littleEndian = le === 348 || le === 540;
     this.layout = LAYOUT[this.version];
     if (file.byteLength < this.layout.size) {
-      throw new VolumeError('PAYLOAD_FORMAT', 'payload', `${file.byteLength} bytes is too short for a NIfTI-2 header (540 bytes)`);
+      throw new CodedError('PAYLOAD_FORMAT', `${file.byteLength} bytes is too short for a NIfTI-2 header (540 bytes)`, 'payload');
     }
     const magic = String.fromCharCode(...file.subarray(this.layout.magic, this.layout.magic + 3));
     if (magic === `ni${this.version}`) {
-      throw new VolumeError('NIFTI_UNSUPPORTED', 'payload.nifti.magic', `is "ni${this.version}" (header and image in separate files); send a single-file .nii or .nii.gz`);
+      throw new CodedError('NIFTI_UNSUPPORTED', `is "ni${this.version}" (header and image in separate files); send a single-file .nii or .nii.gz`, 'payload.nifti.magic');
     }
     if (magic !== `n+${this.version}`) {
-      throw new VolumeError('PAYLOAD_FORMAT', 'payload.nifti.magic', `must be "n+${this.version}", got ${JSON.stringify(magic)}`);
+      throw new CodedError('PAYLOAD_FORMAT', `must be "n+${this.version}", got ${JSON.stringify(magic)}`, 'payload.nifti.magic');
     }
   }
 
@@ -427,7 +427,7 @@ export function writeNiftiLabels(labels: Uint8Array | Uint16Array, geometry: Nif
   const nifti = geometry.kind === 'nifti' ? geometry : niftiGeometryForArray(geometry);
   const [nz, ny, nx] = nifti.labelShape;
   if (labels.length !== nx * ny * nz) {
-    throw new VolumeError('LABELS_INVALID', 'labels', `has ${labels.length} voxels but the geometry is ${nz}x${ny}x${nx}`);
+    throw new CodedError('LABELS_INVALID', `has ${labels.length} voxels but the geometry is ${nz}x${ny}x${nx}`, 'labels');
   }
   const L = LAYOUT[nifti.version];
   const le = nifti.littleEndian;

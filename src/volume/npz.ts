@@ -8,7 +8,7 @@
 // with zlib stopping at exactly that size. The sizes the zip records, in the central directory or the local
 // header, are never trusted for either.
 import { zipSync, type Zippable } from 'fflate';
-import { VolumeError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import { inflateBounded, inflatedPrefix, InflateLimitError } from './inflate.ts';
 import { checkArraySize, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.ts';
 import { NpyError, npyArray, npyDataStart, NPY_PREAMBLE_BYTES, readNpyHeader, writeNpy, type NdArray, type NpyLayout } from './npy.ts';
@@ -32,7 +32,7 @@ const DEFLATED = 8;
 export const MAX_NPZ_MEMBERS = 256;
 
 export interface ReadNpzOptions {
-  /** Size limits on the arrays (default DEFAULT_DECODE_LIMITS); exceeding one is a VolumeError PAYLOAD_TOO_LARGE. */
+  /** Size limits on the arrays (default DEFAULT_DECODE_LIMITS); exceeding one is a CodedError PAYLOAD_TOO_LARGE. */
   readonly limits?: DecodeLimits;
   /** Read only these keys; other members are skipped without being inflated (np.load is lazy the same way). */
   readonly keys?: readonly string[];
@@ -43,7 +43,7 @@ export interface ReadNpzOptions {
 /**
  * Decode an .npz archive into its arrays, in archive order. `name` (usually the file path) appears in errors.
  * Members that are not .npy files are skipped, as np.load does not treat them as arrays. Format errors are
- * NpyErrors; an array over the limits is a VolumeError PAYLOAD_TOO_LARGE naming `<name>.<key>`, raised before
+ * NpyErrors; an array over the limits is a CodedError PAYLOAD_TOO_LARGE naming `<name>.<key>`, raised before
  * its data is inflated or allocated.
  */
 export function readNpz(bytes: Uint8Array, name: string, options: ReadNpzOptions = {}): Map<string, NdArray> {
@@ -68,7 +68,7 @@ function readMember(zip: ZipReader, entry: ZipEntry, name: string, field: string
   const data = zip.memberData(entry);
   const check = (layout: NpyLayout): void => {
     if (!(layout.count <= maxElements)) {
-      throw new VolumeError('PAYLOAD_TOO_LARGE', field, `shape [${layout.shape.join(', ')}] has ${layout.count} elements, more than the ${maxElements} this array may hold`);
+      throw new CodedError('PAYLOAD_TOO_LARGE', `shape [${layout.shape.join(', ')}] has ${layout.count} elements, more than the ${maxElements} this array may hold`, field);
     }
     checkArraySize(limits, field, layout.shape, layout.count, layout.itemSize, decodedSoFar);
   };
@@ -81,7 +81,7 @@ function readMember(zip: ZipReader, entry: ZipEntry, name: string, field: string
     try {
       return what();
     } catch (err) {
-      if (err instanceof NpyError || err instanceof VolumeError) throw err;
+      if (err instanceof NpyError || err instanceof CodedError) throw err;
       throw new NpyError('NPZ_CORRUPT', `${zip.name}: corrupt .npz archive: ${entry.name}: ${(err as Error).message}`);
     }
   };
@@ -96,7 +96,7 @@ function readMember(zip: ZipReader, entry: ZipEntry, name: string, field: string
       return inflateBounded('deflate-raw', data, fileBytes);
     } catch (err) {
       if (err instanceof InflateLimitError) {
-        throw new VolumeError('PAYLOAD_TOO_LARGE', field, `inflates to more than the ${fileBytes} bytes its .npy header declares (shape [${layout.shape.join(', ')}] ${layout.dtype})`);
+        throw new CodedError('PAYLOAD_TOO_LARGE', `inflates to more than the ${fileBytes} bytes its .npy header declares (shape [${layout.shape.join(', ')}] ${layout.dtype})`, field);
       }
       throw err;
     }
@@ -160,7 +160,7 @@ class ZipReader {
       offset = this.uint64(zip64 + 48);
     }
     if (count > MAX_NPZ_MEMBERS) {
-      throw new VolumeError('PAYLOAD_TOO_LARGE', this.name, `the archive lists ${count} members, more than the ${MAX_NPZ_MEMBERS} we read`);
+      throw new CodedError('PAYLOAD_TOO_LARGE', `the archive lists ${count} members, more than the ${MAX_NPZ_MEMBERS} we read`, this.name);
     }
     if (offset + size > eocd) this.corrupt('the central directory lies outside the archive');
     const entries: ZipEntry[] = [];

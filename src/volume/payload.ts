@@ -2,11 +2,11 @@
 // npz, a NIfTI file) into the pipeline's 8-bit ImageVolume plus the geometry needed to send labels back in the
 // input's own frame, and turns a label volume into the requested output format.
 import { gzipSync } from 'node:zlib';
+import { CodedError } from '../errors/coded-error.ts';
+import { fieldUnder } from '../errors/field-path.ts';
 import { challengeCase, type NdArrayLike } from './challenge.ts';
-import { PipelineError } from '../pipeline/errors.ts';
 import { MAX_OBJECTS } from '../pipeline/plan.ts';
 import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
-import { VolumeError } from './errors.ts';
 import { preparationBytes, prepareIntensity, type IntensityPreparation, type VoxelArray, type VoxelType } from './intensity.ts';
 import { checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
 import { openNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
@@ -53,12 +53,12 @@ export function decodePayload(header: PayloadHeader, bytes: Uint8Array, options:
     case 'nifti':
       return decodeNifti(bytes, intensity, limits);
     default:
-      throw new VolumeError('PAYLOAD_FORMAT', 'header.format', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(header.format)}`);
+      throw new CodedError('PAYLOAD_FORMAT', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(header.format)}`, 'header.format');
   }
 }
 
 function decodeRaw(header: PayloadHeader, bytes: Uint8Array, intensity: IntensityPreparation, limits: DecodeLimits): DecodedVolume {
-  if (!header.raw) throw new VolumeError('PAYLOAD_FORMAT', 'header.raw', 'is required for the raw format (shape and dtype)');
+  if (!header.raw) throw new CodedError('PAYLOAD_FORMAT', 'is required for the raw format (shape and dtype)', 'header.raw');
   const spacing = validateSpacing(header.raw.spacing, 'header.raw.spacing');
   const { voxels, layout } = readRawVoxels(header.raw, bytes, 'header.raw', limits);
   checkWorkingBytes(limits, 'payload', { copy: voxels.buffer === bytes.buffer ? 0 : voxels.byteLength, preparation: preparationBytes(voxelTypeOf(voxels), voxels.length, intensity) });
@@ -84,12 +84,12 @@ function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation, limits: D
   try {
     arrays = readNpz(bytes, 'npz', { limits, keys: NPZ_KEYS, maxElements: NPZ_MAX_ELEMENTS });
   } catch (err) {
-    if (err instanceof VolumeError) throw err;
+    if (err instanceof CodedError) throw err;
     // readNpz's messages name the archive as "npz" or the member as "npz[key]".
-    throw new VolumeError('PAYLOAD_FORMAT', 'payload', `is not a readable npz (${(err as Error).message})`);
+    throw new CodedError('PAYLOAD_FORMAT', `is not a readable npz (${(err as Error).message})`, 'payload');
   }
   const imgs = arrays.get('imgs');
-  if (!imgs) throw new VolumeError('PAYLOAD_FORMAT', 'npz.imgs', `is missing (keys: ${[...arrays.keys()].join(', ') || 'none'})`);
+  if (!imgs) throw new CodedError('PAYLOAD_FORMAT', `is missing (keys: ${[...arrays.keys()].join(', ') || 'none'})`, 'npz.imgs');
   const layout = arrayLayout(imgs.shape, 'npz.imgs.shape');
   const voxels = voxelArrayOf(imgs, 'npz.imgs');
   // The members are already decoded (within maxDecodedBytes); the preparation's buffers come on top of them.
@@ -111,10 +111,8 @@ function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation, limits: D
     try {
       return challengeCase(prepared, 'payload.npz', kind).objects;
     } catch (err) {
-      if (err instanceof PipelineError) {
-        const field = `npz.${err.field ?? kind}`;
-        throw new VolumeError('PAYLOAD_FORMAT', field, err.field ? err.message.slice(err.field.length + 2) : err.message);
-      }
+      // The reader's complaints (IMAGE_INVALID, PROMPT_INVALID naming `boxes[0]`) are format problems of this npz.
+      if (err instanceof CodedError) throw new CodedError('PAYLOAD_FORMAT', err.detail, fieldUnder('npz', err.field ?? kind));
       throw err;
     }
   };
@@ -140,7 +138,7 @@ function decodeNifti(bytes: Uint8Array, intensity: IntensityPreparation, limits:
 
 function prepare(voxels: VoxelArray, layout: ArrayLayout, intensity: IntensityPreparation): Uint8Array {
   if (layout.channels === 3 && intensity.kind !== 'asis') {
-    throw new VolumeError('INTENSITY_INVALID', 'header.intensity.kind', `an RGB image takes only asis, got ${intensity.kind}`);
+    throw new CodedError('INTENSITY_INVALID', `an RGB image takes only asis, got ${intensity.kind}`, 'header.intensity.kind');
   }
   return prepareIntensity(voxels, intensity, 'header.intensity');
 }
@@ -162,7 +160,7 @@ function voxelTypeOf(voxels: VoxelArray): VoxelType {
 function voxelArrayOf(array: NdArrayLike, field: string): VoxelArray {
   const Ctor = NPZ_DTYPES[array.dtype];
   if (!Ctor || !(array.data instanceof Ctor)) {
-    throw new VolumeError('PAYLOAD_FORMAT', `${field}.dtype`, `must be one of ${Object.keys(NPZ_DTYPES).join(', ')}, got ${array.dtype}`);
+    throw new CodedError('PAYLOAD_FORMAT', `must be one of ${Object.keys(NPZ_DTYPES).join(', ')}, got ${array.dtype}`, `${field}.dtype`);
   }
   return array.data as VoxelArray;
 }
@@ -180,7 +178,7 @@ export function encodeLabels(labels: Uint8Array | Uint16Array, geometry: VolumeG
   const shape = geometry.labelShape;
   const count = shape.reduce((a, b) => a * b, 1);
   if (labels.length !== count) {
-    throw new VolumeError('LABELS_INVALID', 'labels', `has ${labels.length} voxels but the input's label shape [${shape.join(', ')}] has ${count}`);
+    throw new CodedError('LABELS_INVALID', `has ${labels.length} voxels but the input's label shape [${shape.join(', ')}] has ${count}`, 'labels');
   }
   switch (format) {
     case 'raw': {
@@ -196,6 +194,6 @@ export function encodeLabels(labels: Uint8Array | Uint16Array, geometry: VolumeG
     case 'nifti':
       return writeNiftiLabels(labels, geometry, gzip);
     default:
-      throw new VolumeError('LABELS_INVALID', 'header.output.format', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(format)}`);
+      throw new CodedError('LABELS_INVALID', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(format)}`, 'header.output.format');
   }
 }

@@ -1,7 +1,7 @@
 // Raw voxel payloads: little-endian values in C order with a declared shape and dtype, and the array layouts
 // (shapes) that raw and npz payloads share.
 import { endianness } from 'node:os';
-import { VolumeError } from './errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { VoxelArray } from './intensity.ts';
 import { checkArraySize, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.ts';
 
@@ -45,11 +45,11 @@ const MAX_DIM = 1 << 20;
  */
 export function arrayLayout(shape: readonly number[], field: string): ArrayLayout {
   if (!Array.isArray(shape) || shape.length < 2 || shape.length > 3) {
-    throw new VolumeError('PAYLOAD_FORMAT', field, `must have 2 axes (H, W) or 3 axes (D, H, W) or (H, W, 3), got [${String(shape)}]`);
+    throw new CodedError('PAYLOAD_FORMAT', `must have 2 axes (H, W) or 3 axes (D, H, W) or (H, W, 3), got [${String(shape)}]`, field);
   }
   shape.forEach((n, i) => {
     if (!(Number.isInteger(n) && n >= 1 && n <= MAX_DIM)) {
-      throw new VolumeError('PAYLOAD_FORMAT', `${field}[${i}]`, `must be an integer in 1..${MAX_DIM}, got ${n}`);
+      throw new CodedError('PAYLOAD_FORMAT', `must be an integer in 1..${MAX_DIM}, got ${n}`, `${field}[${i}]`);
     }
   });
   if (shape.length === 2) return { depth: 1, height: shape[0]!, width: shape[1]!, channels: 1, labelShape: [shape[0]!, shape[1]!] };
@@ -61,7 +61,7 @@ export function arrayLayout(shape: readonly number[], field: string): ArrayLayou
 export function validateSpacing(spacing: unknown, field: string): [number, number, number] | undefined {
   if (spacing === undefined || (Array.isArray(spacing) && spacing.length === 0)) return undefined;
   if (!Array.isArray(spacing) || spacing.length !== 3 || !spacing.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) {
-    throw new VolumeError('PAYLOAD_FORMAT', field, `must be three finite numbers > 0 (z, y, x), got ${JSON.stringify(spacing)}`);
+    throw new CodedError('PAYLOAD_FORMAT', `must be three finite numbers > 0 (z, y, x), got ${JSON.stringify(spacing)}`, field);
   }
   return [spacing[0], spacing[1], spacing[2]];
 }
@@ -85,7 +85,7 @@ export function readRawVoxels(header: RawHeader, bytes: Uint8Array, field = 'hea
  */
 export function checkRawHeader(header: RawHeader, payloadBytes: number, field = 'header.raw', limits: DecodeLimits = DEFAULT_DECODE_LIMITS): { layout: ArrayLayout; count: number } {
   if (!RAW_DTYPES.includes(header.dtype)) {
-    throw new VolumeError('PAYLOAD_FORMAT', `${field}.dtype`, `must be one of ${RAW_DTYPES.join(', ')}, got ${String(header.dtype)}`);
+    throw new CodedError('PAYLOAD_FORMAT', `must be one of ${RAW_DTYPES.join(', ')}, got ${String(header.dtype)}`, `${field}.dtype`);
   }
   const layout = arrayLayout(header.shape, `${field}.shape`);
   const count = layout.depth * layout.height * layout.width * layout.channels;
@@ -93,10 +93,10 @@ export function checkRawHeader(header: RawHeader, payloadBytes: number, field = 
   // The payload's length is already bounded by maxPayloadBytes; the voxel count is not, for small dtypes.
   checkArraySize(limits, `${field}.shape`, header.shape, count, size);
   if (payloadBytes !== count * size) {
-    throw new VolumeError(
+    throw new CodedError(
       'PAYLOAD_SIZE_MISMATCH',
-      'payload',
       `has ${payloadBytes} bytes but ${field}.shape [${header.shape.join(', ')}] of ${header.dtype} needs ${count * size}`,
+      'payload',
     );
   }
   return { layout, count };

@@ -1,13 +1,14 @@
 // The codec pool: a small piscina pool, separate from the onnxruntime workers, that decodes payloads and encodes
 // label volumes. Decoding a 512x512x300 CT (gunzip, dtype conversion, percentiles) takes about a second of CPU; on
 // the main thread that second froze health checks, metrics scrapes and every other stream. The payload goes in
-// and the prepared image comes back by transfer, so the main thread copies nothing; errors come back as the same
-// classes with the same codes and fields (error-transport.ts), so clients see exactly the statuses they saw before.
+// and the prepared image comes back by transfer, so the main thread copies nothing; coded errors come back with the
+// same codes, fields and details (error-transport.ts), so clients see exactly the statuses they saw before.
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { DecodedVolume, DecodeOptions, PayloadHeader } from '../volume/payload.ts';
 import { ownBuffer, type CodecReply, type CodecTask, type EncodedLabels, type LabelEncoding } from './codec-protocol.ts';
 import { unpackError } from './error-transport.ts';
+import { piscinaQueueFull } from './piscina-queue.ts';
 
 /** What the Segment handler needs: payload bytes to a pipeline image, label volume to the client's format. */
 export interface PayloadCodec {
@@ -80,6 +81,8 @@ export class CodecPool implements PayloadCodec {
 
   private async run<T>(task: CodecTask, transferList: ArrayBuffer[]): Promise<T> {
     if (this.closed) throw new Error('the codec pool is closed');
+    const refused = piscinaQueueFull(this.piscina);
+    if (refused) throw refused;
     this.running++;
     try {
       const reply = (await this.piscina.run(task, { transferList })) as CodecReply<T>;

@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { PipelineError } from '../pipeline/errors.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import type { NetworkName } from '../models/network-contract.ts';
 import { unpackError } from './error-transport.ts';
 import {
@@ -27,7 +27,7 @@ export interface PoolOptions {
   /** Worker threads; default: cores / intraOpThreads. */
   readonly workers?: number;
   readonly intraOpThreads?: number;
-  /** Tasks waiting in the main-thread queue beyond which submissions fail with PoolSaturatedError. */
+  /** Tasks waiting in the main-thread queue beyond which submissions fail with POOL_SATURATED. */
   readonly maxQueue?: number;
   /** What happens to the threads, for logs and metrics. */
   readonly events?: PoolEvents;
@@ -51,30 +51,13 @@ export interface PoolEvents {
   failed?(reason: string): void;
 }
 
-export class PoolSaturatedError extends Error {
-  readonly code = 'POOL_SATURATED';
-  constructor(limit: number) {
-    super(`the worker pool queue is full (${limit} tasks waiting)`);
-    this.name = 'PoolSaturatedError';
-  }
+function poolSaturated(limit: number): CodedError {
+  return new CodedError('POOL_SATURATED', `the worker pool queue is full (${limit} tasks waiting)`);
 }
 
 /** The thread running one of this request's tasks died (the cause says how); the task did not complete. */
-export class WorkerFailedError extends Error {
-  readonly code = 'WORKER_FAILED';
-  constructor(cause: unknown) {
-    super('a worker thread failed while running part of this request; it is being replaced, retry the request', { cause });
-    this.name = 'WorkerFailedError';
-  }
-}
-
-/** The worker threads could not load their sessions; the message carries onnxruntime's (or the thread's) own. */
-export class WorkerLoadError extends Error {
-  readonly code = 'NETWORK_UNAVAILABLE';
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'WorkerLoadError';
-  }
+function workerFailed(cause: unknown): CodedError {
+  return new CodedError('WORKER_FAILED', 'a worker thread failed while running part of this request; it is being replaced, retry the request', undefined, { cause });
 }
 
 type Priority = 'decode' | 'encode';
@@ -172,8 +155,8 @@ export class WorkerPool {
   }
 
   /**
-   * Resolves when every worker has loaded its sessions (one ping per worker, run concurrently). Rejects with a
-   * WorkerLoadError naming the first failure once every ping has settled, so that no thread is still inside a
+   * Resolves when every worker has loaded its sessions (one ping per worker, run concurrently). Rejects with
+   * NETWORK_UNAVAILABLE, the message carrying onnxruntime's (or the thread's) own reasons, once every ping has settled, so that no thread is still inside a
    * warm-up run when the caller closes the pool.
    */
   async ready(): Promise<readonly PingResult[]> {
@@ -188,7 +171,7 @@ export class WorkerPool {
     if (failures.length > 0) {
       const reason = [...new Set(failures)].join('; ');
       this.failure ??= reason;
-      throw new WorkerLoadError(reason);
+      throw new CodedError('NETWORK_UNAVAILABLE', reason);
     }
     this.started = true;
     return results;
@@ -230,7 +213,7 @@ export class WorkerPool {
   private submit(priority: Priority, task: EncodeTask | DecodeTask): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
     if (this.failure !== undefined) return Promise.reject(this.unavailable());
-    if (this.stats().queued >= this.maxQueue) return Promise.reject(new PoolSaturatedError(this.maxQueue));
+    if (this.stats().queued >= this.maxQueue) return Promise.reject(poolSaturated(this.maxQueue));
     return new Promise((resolve, reject) => {
       this.queues[priority].push({ task, resolve, reject, queuedAt: performance.now() });
       this.dispatch();
@@ -253,7 +236,7 @@ export class WorkerPool {
         // Our tasks never throw in the worker (they answer a WorkerReply): a rejection means the thread is gone.
         (cause: unknown) => {
           this.events.taskFailed?.({ code: 'WORKER_FAILED', error: cause instanceof Error ? cause : new Error(String(cause)) });
-          next.reject(new WorkerFailedError(cause));
+          next.reject(workerFailed(cause));
         },
       ).finally(() => {
         this.busy--;
@@ -312,8 +295,8 @@ export class WorkerPool {
     if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private unavailable(): PipelineError {
-    return new PipelineError('NETWORK_UNAVAILABLE', 'the networks are unavailable on this server (its worker threads failed); see the server log');
+  private unavailable(): CodedError {
+    return new CodedError('NETWORK_UNAVAILABLE', 'the networks are unavailable on this server (its worker threads failed); see the server log');
   }
 
   /** Resolves once no thread is still loading its sessions (every live thread has reported WorkerLoaded). */

@@ -11,11 +11,10 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
 import { IMAGE_ENCODER_IO as ENC, NETWORKS, PROMPT_DECODER_IO as DEC, type NetworkContract, type NetworkName } from '../models/network-contract.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import { preprocessSliceInto } from './preprocess.ts';
 import { logitsToMasks } from './postprocess.ts';
-import { ServiceError } from '../errors/service-error.ts';
 import { isErrorCode } from '../errors/registry.ts';
-import { PipelineError } from '../pipeline/errors.ts';
 import { packError } from './error-transport.ts';
 import {
   WORKER_LOADED, takeInjectedFault,
@@ -210,7 +209,7 @@ function meanPerPrompt(perNetwork: readonly Float32Array[], batch: number): Floa
 
 export default async function run(task: WorkerTask): Promise<WorkerReply<EncodeResult | DecodeResult | PingResult>> {
   try {
-    if (loadError !== undefined) throw new PipelineError('NETWORK_UNAVAILABLE', `a worker thread could not load the networks: ${loadError}`);
+    if (loadError !== undefined) throw new CodedError('NETWORK_UNAVAILABLE', `a worker thread could not load the networks: ${loadError}`);
     switch (task.kind) {
       case 'encode':
         await injectFault();
@@ -233,7 +232,7 @@ export default async function run(task: WorkerTask): Promise<WorkerReply<EncodeR
  */
 function asCoded(err: unknown, kind: WorkerTask['kind']): unknown {
   if (typeof err === 'object' && err !== null && isErrorCode((err as { code?: unknown }).code)) return err;
-  const coded = new ServiceError('INFERENCE_FAILED', `the ${kind} step failed in a worker; details are in the server log`);
+  const coded = new CodedError('INFERENCE_FAILED', `the ${kind} step failed in a worker; details are in the server log`);
   coded.stack = `${coded.name}: ${coded.message}\ncaused by: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
   return coded;
 }

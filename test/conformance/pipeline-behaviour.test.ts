@@ -2,9 +2,9 @@
 // cancellation, the fuse ensemble, scribbles in 2D and 3D, and uint16 labels.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
 import { mapError } from '../../src/errors/grpc-status.ts';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { ImageVolume, ObjectPrompt, SegmentationRequest } from '../../src/pipeline/types.ts';
@@ -88,7 +88,7 @@ test('cancellation stops a request between slices and leaves the pool serving', 
     signal: controller.signal,
     onProgress: (e) => { if (e.kind === 'encoded' && ++encoded === 2) controller.abort(); },
   });
-  await assert.rejects(running, (e: unknown) => e instanceof PipelineError && e.code === 'REQUEST_CANCELLED');
+  await assert.rejects(running, (e: unknown) => e instanceof CodedError && e.code === 'REQUEST_CANCELLED');
   assert.ok(encoded < 20, `stopped early (${encoded} of 20 slices encoded)`);
   // Queued tasks of the cancelled request drain; the next request runs normally.
   const next = await segmenter.segment(req(us4.image, us4.objects));

@@ -3,7 +3,7 @@
 // (checking the abort signal between slices, as the real pipeline does), and paints each object's prompt region
 // with its label: box2d on its slice, box3d over z0..z1, scribble voxels as given. Pool stats model `workers`
 // slots shared by the running requests.
-import { PipelineError } from '../../src/pipeline/errors.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { objectQuality, volumeMl } from '../../src/pipeline/object-quality.ts';
 import { planRequest } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING, type RoutingTable } from '../../src/pipeline/router.ts';
@@ -134,7 +134,7 @@ export class FakeSegmenter implements Segmenter {
   }
 
   private checkAbort(signal: AbortSignal | undefined): void {
-    if (signal?.aborted) throw new PipelineError('REQUEST_CANCELLED', 'request cancelled');
+    if (signal?.aborted) throw new CodedError('REQUEST_CANCELLED', 'request cancelled');
   }
 
   /** One slice on one simulated worker: wait for a free slot, hold it for sliceMs. */

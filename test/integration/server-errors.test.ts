@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { ERROR_CODE_KEY, ERROR_FIELD_KEY } from '../../src/errors/grpc-status.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
-import { VolumeError } from '../../src/volume/errors.ts';
 import { writeNpz } from '../../src/volume/npz.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { box2d, box3d, rawRequest, SMALL_3D, volumeBytes } from '../helpers/requests.ts';
@@ -174,11 +173,11 @@ test('npz-borne prompts that do not fit the image point into the npz', async () 
 
 test('pipeline failures keep their status; an unexpected error is INTERNAL with a generic message', async () => {
   const cases: [() => unknown, Expected][] = [
-    [() => new PipelineError('MEMORY_BUDGET_EXCEEDED', 'needs 3 GiB of embeddings, the budget is 1 GiB'), { status: EXHAUSTED, code: 'MEMORY_BUDGET_EXCEEDED', message: /budget is 1 GiB/ }],
-    [() => new Error('Task queue is at limit'), { status: EXHAUSTED, code: 'QUEUE_FULL' }],
+    [() => new CodedError('MEMORY_BUDGET_EXCEEDED', 'needs 3 GiB of embeddings, the budget is 1 GiB'), { status: EXHAUSTED, code: 'MEMORY_BUDGET_EXCEEDED', message: /budget is 1 GiB/ }],
+    [() => new CodedError('QUEUE_FULL', 'the worker queue is full; retry later'), { status: EXHAUSTED, code: 'QUEUE_FULL', message: /^the worker queue is full; retry later$/ }],
     [() => Object.assign(new Error('the worker pool queue is full (8 tasks waiting)'), { code: 'POOL_SATURATED' }), { status: EXHAUSTED, code: 'POOL_SATURATED' }],
-    [() => new PipelineError('NETWORK_UNAVAILABLE', 'onesam is not loaded'), { status: grpc.status.UNAVAILABLE, code: 'NETWORK_UNAVAILABLE' }],
-    [() => new VolumeError('LABELS_INVALID', 'labels', 'do not fit'), { status: INVALID, code: 'LABELS_INVALID' }],
+    [() => new CodedError('NETWORK_UNAVAILABLE', 'onesam is not loaded'), { status: grpc.status.UNAVAILABLE, code: 'NETWORK_UNAVAILABLE' }],
+    [() => new CodedError('LABELS_INVALID', 'do not fit', 'labels'), { status: INVALID, code: 'LABELS_INVALID' }],
     [() => new TypeError("Cannot read properties of undefined (reading 'secretInternalField')"), { status: grpc.status.INTERNAL, code: 'INTERNAL', message: /^internal error \(request [0-9a-f-]{36}\)/ }],
   ];
   let lastInternal = '';

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import type { SegmentRequest__Output } from '../../src/generated/onesam/v1/SegmentRequest.ts';
-import { ServiceError } from '../../src/errors/service-error.ts';
 import { nextMessage, readPayload, SATURATION_POLL_MS } from '../../src/server/payload-reader.ts';
 import { ResponseWriter } from '../../src/server/response-writer.ts';
 
@@ -128,7 +128,7 @@ test('the reader pulls no message while the pool is saturated', async () => {
 test('the reader refuses excess, missing and out-of-order messages with stable codes', async () => {
   const options = { signal: new AbortController().signal, saturated: () => false };
   const code = async (messages: SegmentRequest__Output[], declared: number): Promise<string> =>
-    readPayload(source(messages), declared, options).then(() => 'none', (err: ServiceError) => err.code);
+    readPayload(source(messages), declared, options).then(() => 'none', (err: CodedError) => err.code);
   assert.equal(await code([chunk([1, 2, 3])], 2), 'PAYLOAD_EXCEEDS_DECLARED');
   assert.equal(await code([chunk([1])], 2), 'PAYLOAD_INCOMPLETE');
   assert.equal(await code([{ message: 'header', header: null }], 2), 'STREAM_INVALID');
@@ -139,8 +139,8 @@ test('an abort stops a reader waiting for the next message', async () => {
   const controller = new AbortController();
   const never = { next: () => new Promise<IteratorResult<SegmentRequest__Output>>(() => undefined) };
   const reading = readPayload(never, 10, { signal: controller.signal, saturated: () => false });
-  controller.abort(new ServiceError('REQUEST_CANCELLED', 'gone'));
-  await assert.rejects(reading, (err: ServiceError) => err.code === 'REQUEST_CANCELLED');
+  controller.abort(new CodedError('REQUEST_CANCELLED', 'gone'));
+  await assert.rejects(reading, (err: CodedError) => err.code === 'REQUEST_CANCELLED');
 });
 
 // Stalled-client limits of the reader and the writer (issue 7, defect 4).
@@ -149,9 +149,9 @@ const TIMING = { idleMs: 300, minBytesPerSecond: 1_000 };
 test('the reader ends an upload with UPLOAD_IDLE_TIMEOUT when no message arrives for idleMs', async () => {
   const never = { next: () => new Promise<IteratorResult<SegmentRequest__Output>>(() => undefined) };
   await assert.rejects(readPayload(never, 10, { signal: new AbortController().signal, saturated: () => false, timing: TIMING }),
-    (err: ServiceError) => err.code === 'UPLOAD_IDLE_TIMEOUT');
+    (err: CodedError) => err.code === 'UPLOAD_IDLE_TIMEOUT');
   // The wait for the header (nextMessage) has the same limit.
-  await assert.rejects(nextMessage(never, TIMING.idleMs, new AbortController().signal, 'the header'), (err: ServiceError) => err.code === 'UPLOAD_IDLE_TIMEOUT');
+  await assert.rejects(nextMessage(never, TIMING.idleMs, new AbortController().signal, 'the header'), (err: CodedError) => err.code === 'UPLOAD_IDLE_TIMEOUT');
 });
 
 /** A source that yields a 1-byte chunk every `everyMs`, `count` times (for ever by default), then ends. */
@@ -165,7 +165,7 @@ function trickle(everyMs: number, count = Infinity): { next(): Promise<IteratorR
 test('a trickle that never goes idle is cut with UPLOAD_TOO_SLOW once the grace has passed', async () => {
   const started = performance.now();
   await assert.rejects(readPayload(trickle(50), 1_000_000, { signal: new AbortController().signal, saturated: () => false, timing: TIMING }),
-    (err: ServiceError) => err.code === 'UPLOAD_TOO_SLOW');
+    (err: CodedError) => err.code === 'UPLOAD_TOO_SLOW');
   assert.ok(performance.now() - started >= TIMING.idleMs, 'not before the grace');
 });
 
@@ -186,7 +186,7 @@ test('time the reader is paused for a saturated pool counts for neither limit', 
 });
 
 test('the writer reports RESPONSE_STALLED once the stream stayed blocked for stallMs, and not when it drains in time', async () => {
-  const stalls: ServiceError[] = [];
+  const stalls: CodedError[] = [];
   const controller = new AbortController();
   const sink = new SlowWritable(1);
   const writer = new ResponseWriter<string>(sink, controller.signal, { stallMs: 150, onStall: (err) => { stalls.push(err); controller.abort(err); } });

@@ -3,7 +3,7 @@
 // a compute slot in arrival order, handing it on when it gives up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ServiceError } from '../../src/errors/service-error.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { DEFAULT_ROUTING } from '../../src/pipeline/router.ts';
 import { ServiceHealth } from '../../src/server/health.ts';
 import { ServiceState } from '../../src/server/service-state.ts';
@@ -20,7 +20,7 @@ const refusal = (state: ServiceState): string => {
     state.admit();
     return 'admitted';
   } catch (err) {
-    assert.ok(err instanceof ServiceError);
+    assert.ok(err instanceof CodedError);
     return `${err.code}: ${err.message}`;
   }
 };
@@ -74,8 +74,8 @@ test('a waiter that gives up (cancel, deadline, stall) leaves the queue and free
   const controller = new AbortController();
   const quit = quitter.compute(controller.signal);
   const patientTurn = patient.compute(new AbortController().signal);
-  controller.abort(new ServiceError('REQUEST_CANCELLED', 'gone'));
-  await assert.rejects(quit, (err: ServiceError) => err.code === 'REQUEST_CANCELLED');
+  controller.abort(new CodedError('REQUEST_CANCELLED', 'gone'));
+  await assert.rejects(quit, (err: CodedError) => err.code === 'REQUEST_CANCELLED');
   quitter.release();
   assert.equal(state.uploadingRequests, 1);
   running.release();
@@ -95,7 +95,7 @@ test('a slot granted to a waiter that aborted in the same tick is handed on, not
   const quit = quitter.compute(controller.signal);
   const patientTurn = patient.compute(new AbortController().signal);
   running.release(); // grants the slot to the quitter...
-  controller.abort(new ServiceError('REQUEST_CANCELLED', 'gone')); // ...which aborts before its continuation runs
+  controller.abort(new CodedError('REQUEST_CANCELLED', 'gone')); // ...which aborts before its continuation runs
   await assert.rejects(quit);
   quitter.release();
   await patientTurn;

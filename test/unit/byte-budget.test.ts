@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { ByteBudget } from '../../src/pipeline/byte-budget.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
 
 test('acquire waits for releases in FIFO order', async () => {
   const b = new ByteBudget(10);
@@ -39,10 +39,10 @@ test('blocked acquisitions evict idle cached data, the caller\'s own first', asy
 
 test('a request larger than the whole budget fails clearly; cancellation rejects waiters', async () => {
   const b = new ByteBudget(10);
-  await assert.rejects(b.acquire(11), (e: unknown) => e instanceof PipelineError && e.code === 'MEMORY_BUDGET_EXCEEDED');
+  await assert.rejects(b.acquire(11), (e: unknown) => e instanceof CodedError && e.code === 'MEMORY_BUDGET_EXCEEDED');
   await b.acquire(10);
   const ac = new AbortController();
   const p = b.acquire(5, ac.signal);
   ac.abort();
-  await assert.rejects(p, (e: unknown) => e instanceof PipelineError && e.code === 'REQUEST_CANCELLED');
+  await assert.rejects(p, (e: unknown) => e instanceof CodedError && e.code === 'REQUEST_CANCELLED');
 });

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { mapError } from '../../src/errors/grpc-status.ts';
-import { VolumeError } from '../../src/volume/errors.ts';
 import { niftiGeometryForArray, writeNiftiLabels } from '../../src/volume/nifti.ts';
 import { writeNpz } from '../../src/volume/npz.ts';
 import { decodePayload, encodeLabels, type DecodeOptions, type LabelFormat, type PayloadHeader } from '../../src/volume/payload.ts';
@@ -76,7 +76,7 @@ test('the payload buffer is moved to the codec thread; a view into a larger buff
   assert.deepEqual(Array.from(decoded.image.data), Array.from({ length: 32 }, (_, i) => i));
   // Handing the same (now detached) array in again is an empty payload, not a task that never settles.
   const again = await rejection(pool.decode(header, whole));
-  assert.ok(again instanceof VolumeError && again.code === 'PAYLOAD_SIZE_MISMATCH', String(again));
+  assert.ok(again instanceof CodedError && again.code === 'PAYLOAD_SIZE_MISMATCH', String(again));
 
   const larger = Uint8Array.from({ length: 40 }, (_, i) => i);
   const view = larger.subarray(4, 36);
@@ -119,14 +119,14 @@ test('failures keep their class, code, field and message, so they map to the sam
   for (const [header, bytes, options] of failing) {
     const inThread = thrown(() => decodePayload(header, bytes(), options));
     const pooled = await rejection(pool.decode(header, bytes(), options));
-    assert.ok(pooled instanceof VolumeError, String(pooled));
+    assert.ok(pooled instanceof CodedError, String(pooled));
     assert.equal(pooled.message, inThread.message);
-    assert.deepEqual([pooled.code, pooled.field], [(inThread as VolumeError).code, (inThread as VolumeError).field]);
+    assert.deepEqual([pooled.code, pooled.field], [(inThread as CodedError).code, (inThread as CodedError).field]);
     assert.deepEqual(mapError(pooled, 'r'), mapError(inThread, 'r'));
   }
   const geometry = { kind: 'array', shape: [2, 2], labelShape: [2, 2] } as const;
   const badLabels = await rejection(pool.encode({ labels: new Uint8Array(3), geometry, format: 'raw', gzip: false, forceUint16: false }));
-  assert.ok(badLabels instanceof VolumeError);
+  assert.ok(badLabels instanceof CodedError);
   assert.deepEqual([badLabels.code, badLabels.field], ['LABELS_INVALID', 'labels']);
   assert.equal(mapError(badLabels).status, mapError(thrown(() => encodeLabels(new Uint8Array(3), geometry, 'raw', false))).status);
 });

@@ -79,7 +79,11 @@ test('errors name the field path and the variable that held the value', () => {
   assert.match(configError(() => loadConfig({ env: { ONESAM_WORKERS: '1.5' } })).message, /^config\.workers \(ONESAM_WORKERS\)/);
   assert.match(configError(() => loadConfig({ env: { ONESAM_MAX_PAYLOAD_BYTES: '12 parsecs' } })).message, /maxPayloadBytes.*byte count/);
   assert.match(configError(() => loadConfig({ env: { ONESAM_LOG_LEVEL: 'loud' } })).message, /logLevel.*one of fatal, error/);
-  assert.equal(configError(() => loadConfig({ env: { ONESAM_ROUTING: '{"Sonar":"onesam"}' } })).field, 'routing.Sonar');
+  const sonar = configError(() => loadConfig({ env: { ONESAM_ROUTING: '{"Sonar":"onesam"}' } }));
+  assert.equal(sonar.field, 'routing.Sonar');
+  // The router's own detail, under the config path: composed, not cut out of the router's message.
+  assert.match(sonar.detail, /^unknown modality "Sonar" \(known: /);
+  assert.equal(sonar.message, `config.routing.Sonar (ONESAM_ROUTING): ${sonar.detail}`);
   assert.equal(configError(() => loadConfig({ env: { ONESAM_ROUTING: '{"CT":"medsam"}' } })).field, 'routing.CT');
   assert.equal(configError(() => loadConfig({ env: { ONESAM_ROUTING: '[1]' } })).field, 'routing');
   assert.equal(configError(() => loadConfig({ env: { ONESAM_MAX_MESSAGE_BYTES: '1KiB' } })).field, 'maxMessageBytes');

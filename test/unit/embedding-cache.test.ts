@@ -3,10 +3,10 @@
 // first, and only finished embeddings are ever cached. Encodes run on a fake pool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { ByteBudget, type Evictor } from '../../src/pipeline/byte-budget.ts';
 import { SessionEmbeddingCache, sessionCacheFor, type HeldEmbedding } from '../../src/pipeline/embedding-cache.ts';
 import { EmbeddingStore, sliceKey, type SliceKey } from '../../src/pipeline/embedding-store.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
 import type { StageTimes } from '../../src/pipeline/types.ts';
 import { NETWORKS, type NetworkName } from '../../src/models/network-contract.ts';
 import type { WorkerPool } from '../../src/workers/pool.ts';
@@ -148,7 +148,7 @@ test('a cache from another segmenter, or a different image shape, is refused', (
   assert.equal(sessionCacheFor(cache, budget), cache);
   const image = { depth: 4, height: 8, width: 8, channels: 1 as const, data: new Uint8Array(256) };
   cache.checkImage(image);
-  assert.throws(() => cache.checkImage({ ...image, depth: 5 }), (e: unknown) => e instanceof PipelineError && e.code === 'IMAGE_INVALID' && e.message.includes('4x8x8x1'));
+  assert.throws(() => cache.checkImage({ ...image, depth: 5 }), (e: unknown) => e instanceof CodedError && e.code === 'IMAGE_INVALID' && e.message.includes('4x8x8x1'));
 });
 
 // --- the request store with a cache, on a fake pool --------------------------------------------------------

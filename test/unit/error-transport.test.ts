@@ -1,37 +1,36 @@
-// Errors crossing a worker-thread boundary keep their class, stable code, field and message, so the one error
-// mapping answers exactly as it would for the error thrown in the main thread. Each error goes through
+// Errors crossing a worker-thread boundary keep their class, stable code, field, detail and message, so the one
+// error mapping answers exactly as it would for the error thrown in the main thread. Each error goes through
 // structuredClone, the algorithm postMessage uses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { mapError } from '../../src/errors/grpc-status.ts';
-import { ServiceError } from '../../src/errors/service-error.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
-import { VolumeError } from '../../src/volume/errors.ts';
 import { packError, unpackError } from '../../src/workers/error-transport.ts';
 
 const acrossThreads = (error: unknown): Error => unpackError(structuredClone(packError(error)));
 
 test('a structured clone alone loses the class and the code: a client mistake would map to INTERNAL', () => {
-  const cloned = structuredClone(new VolumeError('PAYLOAD_FORMAT', 'npz.imgs', 'is missing'));
-  assert.ok(!(cloned instanceof VolumeError));
+  const cloned = structuredClone(new CodedError('PAYLOAD_FORMAT', 'is missing', 'npz.imgs'));
+  assert.ok(!(cloned instanceof CodedError));
   assert.equal(mapError(cloned).code, 'INTERNAL');
 });
 
-test('VolumeError, PipelineError and ServiceError come back as themselves with the same mapping', () => {
-  const cases: Error[] = [
-    new VolumeError('INTENSITY_INVALID', 'header.intensity.kind', 'asis needs voxels that are integers in 0..255'),
-    new VolumeError('PAYLOAD_TOO_LARGE', 'payload', 'decompresses to more than 4096 bytes'),
-    new PipelineError('PROMPT_INVALID', 'lies outside the image', 'npz.boxes[0].box3d'),
-    new PipelineError('MEMORY_BUDGET_EXCEEDED', 'needs more embedding memory than the budget'),
-    new ServiceError('PAYLOAD_INCOMPLETE', 'the stream ended early', 'chunk'),
+test('coded errors of every layer (payload, pipeline, server) come back with the same code, field, detail and mapping', () => {
+  const cases: CodedError[] = [
+    new CodedError('INTENSITY_INVALID', 'asis needs voxels that are integers in 0..255', 'header.intensity.kind'),
+    new CodedError('PAYLOAD_TOO_LARGE', 'decompresses to more than 4096 bytes', 'payload'),
+    new CodedError('PROMPT_INVALID', 'lies outside the image', 'npz.boxes[0].box3d'),
+    new CodedError('MEMORY_BUDGET_EXCEEDED', 'needs more embedding memory than the budget'),
+    new CodedError('PAYLOAD_INCOMPLETE', 'the stream ended early', 'chunk'),
+    new CodedError('QUEUE_FULL', 'the worker queue is full; retry later'),
   ];
   for (const original of cases) {
     const revived = acrossThreads(original);
     assert.equal(Object.getPrototypeOf(revived), Object.getPrototypeOf(original), original.name);
     assert.equal(revived.name, original.name);
     assert.equal(revived.message, original.message);
-    assert.equal((revived as { code?: unknown }).code, (original as { code?: unknown }).code);
-    assert.equal((revived as { field?: unknown }).field, (original as { field?: unknown }).field);
+    assert.ok(revived instanceof CodedError);
+    assert.deepEqual([revived.code, revived.field, revived.detail], [original.code, original.field, original.detail]);
     assert.equal(revived.stack, original.stack, 'the stack is the one from where it was thrown');
     assert.deepEqual(mapError(revived, 'r1'), mapError(original, 'r1'));
     assert.notEqual(mapError(revived).code, 'INTERNAL');
@@ -42,9 +41,8 @@ test('other errors keep name, message, stack and string code/field, and map as t
   const typeError = new TypeError("Cannot read properties of null (reading 'length')");
   const zlibError = Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR', errno: -3 });
   const abort = new DOMException('This operation was aborted', 'AbortError');
-  const queueFull = new Error('Task queue is at limit');
   const duckTyped = Object.assign(new Error('the worker queue is full'), { code: 'POOL_SATURATED' });
-  for (const original of [typeError, zlibError, abort, queueFull, duckTyped]) {
+  for (const original of [typeError, zlibError, abort, duckTyped]) {
     const revived = acrossThreads(original);
     assert.ok(revived instanceof Error);
     assert.equal(revived.name, original.name);
@@ -54,7 +52,6 @@ test('other errors keep name, message, stack and string code/field, and map as t
   assert.equal(mapError(acrossThreads(typeError)).code, 'INTERNAL');
   assert.equal((acrossThreads(zlibError) as { code?: unknown }).code, 'Z_DATA_ERROR');
   assert.equal(mapError(acrossThreads(abort)).code, 'REQUEST_CANCELLED');
-  assert.equal(mapError(acrossThreads(queueFull)).code, 'QUEUE_FULL');
   assert.equal(mapError(acrossThreads(duckTyped)).code, 'POOL_SATURATED');
 });
 

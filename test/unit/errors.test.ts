@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
+import { CodedError } from '../../src/errors/coded-error.ts';
+import { fieldUnder, rebaseField } from '../../src/errors/field-path.ts';
 import { ERROR_CODE_KEY, ERROR_FIELD_KEY, mapError, toStatusObject } from '../../src/errors/grpc-status.ts';
 import { ERROR_REGISTRY } from '../../src/errors/registry.ts';
-import { ServiceError } from '../../src/errors/service-error.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
-import { VolumeError, VOLUME_ERRORS } from '../../src/volume/errors.ts';
 
 const DOC = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -35,12 +34,33 @@ test('every registry status is a real gRPC status', () => {
   for (const [code, info] of Object.entries(ERROR_REGISTRY)) assert.equal(typeof status[info.status], 'number', code);
 });
 
-test('the registry takes the payload layer statuses from src/volume/errors.ts', () => {
-  for (const [code, info] of Object.entries(VOLUME_ERRORS)) assert.equal(ERROR_REGISTRY[code as keyof typeof VOLUME_ERRORS].status, info.status, code);
+test('a coded error keeps code, field path and detail apart; its message is "field: detail"', () => {
+  const error = new CodedError('PROMPT_INVALID', 'x_min 5 must be less than x_max 3', 'prompts[2].box2d');
+  assert.deepEqual([error.code, error.field, error.detail], ['PROMPT_INVALID', 'prompts[2].box2d', 'x_min 5 must be less than x_max 3']);
+  assert.equal(error.message, 'prompts[2].box2d: x_min 5 must be less than x_max 3');
+  assert.equal(new CodedError('MODELS_LOADING', 'the networks are still loading').message, 'the networks are still loading');
+});
+
+test('a field path is composed under another, never cut out of the message', () => {
+  const error = new CodedError('PROMPT_INVALID', 'lies outside the image', 'prompts[2].box2d');
+  const header = error.rebased('prompts', 'header.prompts');
+  assert.deepEqual([header.code, header.field, header.detail], ['PROMPT_INVALID', 'header.prompts[2].box2d', 'lies outside the image']);
+  assert.equal(header.message, 'header.prompts[2].box2d: lies outside the image');
+  assert.equal(fieldUnder('npz', 'boxes[0].box3d'), 'npz.boxes[0].box3d');
+  assert.equal(fieldUnder('npz.boxes', '[0].box3d'), 'npz.boxes[0].box3d');
+  const npz = error.rebased('prompts', 'npz.boxes');
+  assert.equal(npz.message, 'npz.boxes[2].box2d: lies outside the image');
+  assert.equal(new CodedError('PROMPT_INVALID', 'too many', 'prompts').rebased('prompts', 'header.prompts').field, 'header.prompts');
+  // Only whole leading segments move: `promptsX` and fields elsewhere stay where they are.
+  for (const field of ['promptsX[0]', 'header.prompts[0]', undefined]) {
+    const other = new CodedError('PROMPT_INVALID', 'bad', field);
+    assert.equal(other.rebased('prompts', 'npz.boxes'), other);
+  }
+  assert.equal(rebaseField('routing.MR', 'routing', 'config.routing'), 'config.routing.MR');
 });
 
 test('a pipeline prompt error is INVALID_ARGUMENT with its field path', () => {
-  const mapped = mapError(new PipelineError('PROMPT_INVALID', 'x_min 5 must be less than x_max 3', 'prompts[2].box2d'));
+  const mapped = mapError(new CodedError('PROMPT_INVALID', 'x_min 5 must be less than x_max 3', 'prompts[2].box2d'));
   assert.equal(mapped.status, status.INVALID_ARGUMENT);
   assert.equal(mapped.code, 'PROMPT_INVALID');
   assert.equal(mapped.field, 'prompts[2].box2d');
@@ -51,26 +71,27 @@ test('a pipeline prompt error is INVALID_ARGUMENT with its field path', () => {
 });
 
 test('volume errors keep their status: size problems RESOURCE_EXHAUSTED, format problems INVALID_ARGUMENT', () => {
-  assert.equal(mapError(new VolumeError('PAYLOAD_TOO_LARGE', 'payload', 'decodes to 9 GB')).status, status.RESOURCE_EXHAUSTED);
-  const format = mapError(new VolumeError('PAYLOAD_FORMAT', 'header.raw.shape', 'must have 2 or 3 axes'));
+  assert.equal(mapError(new CodedError('PAYLOAD_TOO_LARGE', 'decodes to 9 GB', 'payload')).status, status.RESOURCE_EXHAUSTED);
+  const format = mapError(new CodedError('PAYLOAD_FORMAT', 'must have 2 or 3 axes', 'header.raw.shape'));
   assert.equal(format.status, status.INVALID_ARGUMENT);
   assert.equal(format.field, 'header.raw.shape');
 });
 
 test('overload maps to RESOURCE_EXHAUSTED: piscina queue, pool saturation, memory budget, concurrency', () => {
-  const piscina = mapError(new Error('Task queue is at limit'));
+  const piscina = mapError(new CodedError('QUEUE_FULL', 'the worker queue is full; retry later'));
   assert.equal(piscina.status, status.RESOURCE_EXHAUSTED);
   assert.equal(piscina.code, 'QUEUE_FULL');
+  assert.equal(piscina.details, 'the worker queue is full; retry later');
   const pool = Object.assign(new Error('the worker pool queue is full (10 tasks waiting)'), { code: 'POOL_SATURATED' });
   assert.equal(mapError(pool).status, status.RESOURCE_EXHAUSTED);
-  assert.equal(mapError(new PipelineError('MEMORY_BUDGET_EXCEEDED', 'needs 2 GiB')).status, status.RESOURCE_EXHAUSTED);
-  assert.equal(mapError(new ServiceError('TOO_MANY_REQUESTS', 'busy')).status, status.RESOURCE_EXHAUSTED);
+  assert.equal(mapError(new CodedError('MEMORY_BUDGET_EXCEEDED', 'needs 2 GiB')).status, status.RESOURCE_EXHAUSTED);
+  assert.equal(mapError(new CodedError('TOO_MANY_REQUESTS', 'busy')).status, status.RESOURCE_EXHAUSTED);
 });
 
 test('loading and shutdown are UNAVAILABLE, cancellation CANCELLED', () => {
-  assert.equal(mapError(new PipelineError('NETWORK_UNAVAILABLE', 'loading')).status, status.UNAVAILABLE);
-  assert.equal(mapError(new ServiceError('MODELS_LOADING', 'loading')).status, status.UNAVAILABLE);
-  assert.equal(mapError(new PipelineError('REQUEST_CANCELLED', 'request cancelled')).status, status.CANCELLED);
+  assert.equal(mapError(new CodedError('NETWORK_UNAVAILABLE', 'loading')).status, status.UNAVAILABLE);
+  assert.equal(mapError(new CodedError('MODELS_LOADING', 'loading')).status, status.UNAVAILABLE);
+  assert.equal(mapError(new CodedError('REQUEST_CANCELLED', 'request cancelled')).status, status.CANCELLED);
   const abort = new DOMException('This operation was aborted', 'AbortError');
   assert.equal(mapError(abort).code, 'REQUEST_CANCELLED');
 });
@@ -89,13 +110,13 @@ test('unknown errors become INTERNAL with a generic message that leaks nothing',
 });
 
 test('an error claiming the INTERNAL code still gets the generic message', () => {
-  const mapped = mapError(new ServiceError('INTERNAL', 'stack details'));
+  const mapped = mapError(new CodedError('INTERNAL', 'stack details'));
   assert.equal(mapped.code, 'INTERNAL');
   assert.doesNotMatch(mapped.details, /stack details/);
 });
 
 test('very long messages are cut and metadata stays printable ASCII', () => {
-  const mapped = mapError(new PipelineError('PROMPT_INVALID', 'x'.repeat(5000), 'prompts[0].label'));
+  const mapped = mapError(new CodedError('PROMPT_INVALID', 'x'.repeat(5000), 'prompts[0].label'));
   assert.ok(mapped.details.length <= 1024);
   const object = toStatusObject(mapped, 'réq\n1');
   assert.deepEqual(object.metadata.get('onesam-request-id'), ['r?q?1']);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, DEFAULTS, loadConfig } from '../../src/config/index.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { planRequest } from '../../src/pipeline/plan.ts';
 import { MODALITIES } from '../../src/pipeline/router.ts';
 import { checkServed, DEFAULT_MODELS, fallbackNetwork, servedNetworks, servingRoutingTable } from '../../src/pipeline/serving.ts';
@@ -102,7 +102,7 @@ test('one network served: every modality and the fallback go to it; a routing ov
   assert.equal(fallbackNetwork(['litemedsam', 'onesam']), 'litemedsam');
   assert.deepEqual(servedNetworks({ onesam: 'one' }), ['onesam']);
   assert.deepEqual(servedNetworks(DEFAULT_MODELS), ['litemedsam', 'onesam']);
-  assert.throws(() => servingRoutingTable({ MR: 'litemedsam' }, ['onesam']), (e: unknown) => e instanceof PipelineError && e.code === 'NETWORK_NOT_SERVED' && e.field === 'routing.MR');
+  assert.throws(() => servingRoutingTable({ MR: 'litemedsam' }, ['onesam']), (e: unknown) => e instanceof CodedError && e.code === 'NETWORK_NOT_SERVED' && e.field === 'routing.MR');
 
   const e = configError(() => loadConfig({ env: env('{"onesam":"one"}', { ONESAM_ROUTING: '{"MR":"litemedsam"}' }) }));
   assert.equal(e.field, 'routing.MR');
@@ -122,7 +122,7 @@ test('plans on a single-network server: ROUTE uses the served network, forcing t
   assert.deepEqual(planRequest(request('route'), table, fallbackNetwork(served)).networks, ['onesam']);
   for (const mode of ['litemedsam', 'fuse'] as const) {
     const plan = planRequest(request(mode), table, fallbackNetwork(served));
-    assert.throws(() => checkServed(plan.networks, served), (e: unknown) => e instanceof PipelineError && e.code === 'NETWORK_NOT_SERVED' && e.field === 'network');
+    assert.throws(() => checkServed(plan.networks, served), (e: unknown) => e instanceof CodedError && e.code === 'NETWORK_NOT_SERVED' && e.field === 'network');
   }
   assert.doesNotThrow(() => checkServed(['onesam'], served));
 });

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { middleSlice, planRequest } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING } from '../../src/pipeline/router.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
 import type { ObjectPrompt, SegmentationRequest } from '../../src/pipeline/types.ts';
 
 const volume = (depth: number, height = 40, width = 50) => ({ depth, height, width, channels: 1 as const, data: new Uint8Array(depth * height * width) });
@@ -42,7 +42,7 @@ test('fuse plans both networks', () => {
 
 function rejects(objects: ObjectPrompt[], field: RegExp, message: RegExp, depth = 20): void {
   assert.throws(() => planRequest(request(objects, depth), DEFAULT_ROUTING), (e: unknown) => {
-    assert.ok(e instanceof PipelineError, String(e));
+    assert.ok(e instanceof CodedError, String(e));
     assert.equal(e.code, 'PROMPT_INVALID');
     assert.match(e.field ?? '', field);
     assert.match(e.message, message);
@@ -65,7 +65,7 @@ test('bad prompts name the field and the problem', () => {
 
 test('a malformed image is rejected with its field', () => {
   const bad: SegmentationRequest = { requestId: 't', image: { ...volume(2), data: new Uint8Array(7) }, objects: [], mode: 'route' };
-  assert.throws(() => planRequest(bad, DEFAULT_ROUTING), (e: unknown) => e instanceof PipelineError && e.field === 'image.data');
+  assert.throws(() => planRequest(bad, DEFAULT_ROUTING), (e: unknown) => e instanceof CodedError && e.field === 'image.data');
 });
 
 test('scribbles plan their scribbled slice range', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { DEFAULT_ROUTING, makeRoutingTable, modalityFromFileName, networksFor, parseModality } from '../../src/pipeline/router.ts';
-import { PipelineError } from '../../src/pipeline/errors.ts';
 
 test('default routing follows the paper\'s Table 3', () => {
   for (const m of ['CT', 'PET', 'XRay', 'Dermoscopy', 'Microscopy'] as const) assert.equal(DEFAULT_ROUTING[m], 'onesam', m);
@@ -40,6 +40,6 @@ test('routing overrides are validated and frozen', () => {
   assert.equal(t.Endoscopy, 'onesam');
   assert.equal(t.CT, 'onesam');
   assert.ok(Object.isFrozen(t));
-  assert.throws(() => makeRoutingTable({ Banana: 'onesam' }), (e: unknown) => e instanceof PipelineError && e.field === 'routing.Banana');
+  assert.throws(() => makeRoutingTable({ Banana: 'onesam' }), (e: unknown) => e instanceof CodedError && e.field === 'routing.Banana');
   assert.throws(() => makeRoutingTable({ CT: 'medsam' }), /network must be/);
 });

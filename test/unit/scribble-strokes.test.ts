@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PipelineError } from '../../src/pipeline/errors.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { strokesToVoxels, voxelsToStrokes, type Stroke } from '../../src/protocol/scribble-strokes.ts';
 
 const dims = { depth: 3, height: 6, width: 8 };
 const at = (x: number, y: number, z: number): number => z * 48 + y * 8 + x;
 const p = (x: number, y: number, z = 0) => ({ x, y, z });
 
-function promptError(fn: () => unknown): PipelineError {
+function promptError(fn: () => unknown): CodedError {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof PipelineError);
+    assert.ok(err instanceof CodedError);
     assert.equal(err.code, 'PROMPT_INVALID');
     return err;
   }

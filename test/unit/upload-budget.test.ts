@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { mapError, statusName } from '../../src/errors/grpc-status.ts';
-import { ServiceError } from '../../src/errors/service-error.ts';
 import { DEFAULT_ROUTING } from '../../src/pipeline/router.ts';
 import { ServiceHealth } from '../../src/server/health.ts';
 import { ServiceState } from '../../src/server/service-state.ts';
@@ -17,11 +17,11 @@ import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-function refusal(fn: () => unknown): ServiceError {
+function refusal(fn: () => unknown): CodedError {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof ServiceError, `not a ServiceError: ${String(err)}`);
+    assert.ok(err instanceof CodedError, `not a CodedError: ${String(err)}`);
     return err;
   }
   assert.fail('expected a refusal');

@@ -5,12 +5,12 @@
 //   then np.uint8(pre).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { VolumeError } from '../../src/volume/errors.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { asIsUint8, ctWindow, percentileWindow, prepareIntensity } from '../../src/volume/intensity.ts';
 
 function assertVolumeError(fn: () => unknown, code: string, field: string): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof VolumeError, `expected VolumeError, got ${String(err)}`);
+    assert.ok(err instanceof CodedError, `expected CodedError, got ${String(err)}`);
     assert.equal(err.code, code);
     assert.equal(err.field, field);
     assert.ok(err.message.startsWith(`${field}: `), err.message);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { VolumeError } from '../../src/volume/errors.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { DEFAULT_DECODE_LIMITS, DEFAULT_MAX_VOXELS, decodeLimits, WORKING_BYTES_FLOOR } from '../../src/volume/limits.ts';
 import { readNifti } from '../../src/volume/nifti.ts';
 import { writeNpy } from '../../src/volume/npy.ts';
@@ -18,7 +18,7 @@ const MiB = 1024 * 1024;
 
 function assertTooLarge(fn: () => unknown, field: string, pattern: RegExp): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof VolumeError, `expected a VolumeError, got ${String(e)}`);
+    assert.ok(e instanceof CodedError, `expected a CodedError, got ${String(e)}`);
     assert.equal(e.code, 'PAYLOAD_TOO_LARGE', e.message);
     assert.equal(e.field, field, e.message);
     assert.match(e.message, pattern);
@@ -109,7 +109,7 @@ describe('limits: npz', () => {
     assertTooLarge(() => readNpz(many, 'npz'), 'npz', /257 members/);
     const twice = zipArchive([0, 1].map(() => ({ name: 'imgs.npy', method: 0 as const, data: npy, uncompressedSize: npy.length })));
     assert.throws(() => readNpz(twice, 'npz'), (e: unknown) => e instanceof NpyError && e.code === 'NPZ_CORRUPT' && /appears twice/.test(e.message));
-    assert.throws(() => decodePayload({ format: 'npz' }, twice), (e: unknown) => e instanceof VolumeError && e.code === 'PAYLOAD_FORMAT');
+    assert.throws(() => decodePayload({ format: 'npz' }, twice), (e: unknown) => e instanceof CodedError && e.code === 'PAYLOAD_FORMAT');
   });
 
   it('caps the prompt arrays from their headers: a (10^7, 6) boxes bomb and a long spacing are refused uninflated', () => {
@@ -227,6 +227,6 @@ describe('scribble maps', () => {
     // Its index lists (4 bytes per scribbled element) count towards the working limit: with room for the decoded
     // members only, the same payload is refused before a list is built.
     const tight = { maxDecodedBytes: 2 * n, maxWorkingBytes: 2 * n + 4 * n - 1 };
-    assert.throws(() => decodePayload({ format: 'npz', intensity: { kind: 'asis' } }, npz, tight), (err: unknown) => err instanceof VolumeError && err.code === 'PAYLOAD_TOO_LARGE' && /scribbles/.test(err.message));
+    assert.throws(() => decodePayload({ format: 'npz', intensity: { kind: 'asis' } }, npz, tight), (err: unknown) => err instanceof CodedError && err.code === 'PAYLOAD_TOO_LARGE' && /scribbles/.test(err.message));
   });
 });

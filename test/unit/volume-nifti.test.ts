@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import * as niftiReader from 'nifti-reader-js';
-import { VolumeError } from '../../src/volume/errors.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { readNifti, writeNiftiLabels, niftiGeometryForArray } from '../../src/volume/nifti.ts';
 
 interface Fixture {
@@ -79,7 +79,7 @@ function independentlyRead(file: Uint8Array) {
 }
 
 function assertVolumeError(fn: () => unknown, code: string, field: string): void {
-  assert.throws(fn, (err: unknown) => err instanceof VolumeError && err.code === code && err.field === field);
+  assert.throws(fn, (err: unknown) => err instanceof CodedError && err.code === code && err.field === field);
 }
 
 // A 4 x 3 x 2 (nx, ny, nz) int16 volume whose value encodes its index: v = 100 z + 10 y + x.

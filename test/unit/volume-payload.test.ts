@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { challengeCase } from '../../src/volume/challenge.ts';
-import { VolumeError } from '../../src/volume/errors.ts';
 import { niftiGeometryForArray, readNifti, writeNiftiLabels } from '../../src/volume/nifti.ts';
 import { readNpz, writeNpz } from '../../src/volume/npz.ts';
 import { decodePayload, encodeLabels, type PayloadHeader } from '../../src/volume/payload.ts';
@@ -14,7 +14,7 @@ const CASES = new URL('../../../shared/reference/cases/public/imgs/', import.met
 
 function assertVolumeError(fn: () => unknown, code: string, field: string): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof VolumeError, String(err));
+    assert.ok(err instanceof CodedError, String(err));
     assert.equal(err.code, code, err.message);
     assert.equal(err.field, field, err.message);
     return true;

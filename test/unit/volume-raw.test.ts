@@ -1,12 +1,12 @@
 // Raw voxel payloads: declared shape and dtype, little-endian bytes, layouts shared with npz.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { VolumeError } from '../../src/volume/errors.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
 import { arrayLayout, labelBytesLittleEndian, readRawVoxels, validateSpacing } from '../../src/volume/raw.ts';
 
 function assertVolumeError(fn: () => unknown, code: string, field: string, text?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof VolumeError, String(err));
+    assert.ok(err instanceof CodedError, String(err));
     assert.equal(err.code, code);
     assert.equal(err.field, field);
     if (text) assert.match(err.message, text);

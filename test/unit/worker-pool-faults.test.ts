@@ -6,7 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { WorkerLoadError, WorkerPool } from '../../src/workers/pool.ts';
+import { CodedError } from '../../src/errors/coded-error.ts';
+import { WorkerPool } from '../../src/workers/pool.ts';
 import { takeInjectedFault, WorkerFaultSwitch } from '../../src/workers/protocol.ts';
 
 let dir: string;
@@ -24,7 +25,7 @@ test('threads whose graphs onnxruntime cannot parse: ready() rejects with its me
     events: { threadError: (e) => errors.push(e), workerLoaded: (e) => loaded.push(e) },
   });
   await assert.rejects(pool.ready(), (e: unknown) =>
-    e instanceof WorkerLoadError && e.code === 'NETWORK_UNAVAILABLE' && /a worker thread could not load the networks: .*garbage\.onnx/.test(e.message));
+    e instanceof CodedError && e.code === 'NETWORK_UNAVAILABLE' && /a worker thread could not load the networks: .*garbage\.onnx/.test(e.message));
   assert.match(pool.failureReason ?? '', /garbage\.onnx/);
   // New work is refused with a coded error rather than queued for threads that will never run it.
   await assert.rejects(pool.encode({ kind: 'encode', network: 'litemedsam', slice: { height: 1, width: 1, channels: 1, pixels: new Uint8Array(1) }, embedding: new SharedArrayBuffer(4) }),
