@@ -70,7 +70,7 @@ export function pixelLayout(instance: DicomInstance): PixelLayout {
   const bytesPerSample = bitsAllocated / 8;
   const nativeFrameBytes = photometric === 'YBR_FULL_422' ? rows * columns * 2 * bytesPerSample : frameSamples * bytesPerSample;
   return {
-    rows, columns, frames, samplesPerPixel, bitsAllocated, bitsStored, signed: representation === 1, photometric,
+    rows, columns, frames, samplesPerPixel: SAMPLES[photometric], bitsAllocated, bitsStored, signed: representation === 1, photometric,
     planarConfiguration: planar as 0 | 1, frameSamples, nativeFrameBytes,
   };
 }
