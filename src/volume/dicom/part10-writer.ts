@@ -129,20 +129,23 @@ export function encodeDataSet(elements: DataSetElements): Uint8Array {
   return concat(sorted.map(encodeElement));
 }
 
-/** A Part 10 file: preamble, "DICM", file meta group (PS3.10 7.1), then the data set in Explicit VR Little Endian. */
-export function writePart10(dataSet: DataSetElements, sopClassUid: string, sopInstanceUid: string): Uint8Array {
+/**
+ * A Part 10 file: preamble, "DICM", file meta group (PS3.10 7.1), then the data set: elements encoded here in
+ * Explicit VR Little Endian, or bytes already encoded in `transferSyntaxUid` (tests wrap data sets in other syntaxes).
+ */
+export function writePart10(dataSet: DataSetElements | Uint8Array, sopClassUid: string, sopInstanceUid: string, transferSyntaxUid = EXPLICIT_VR_LITTLE_ENDIAN): Uint8Array {
   const meta = encodeDataSet([
     bytes(0x00020001, 'OB', new Uint8Array([0, 1])),
     text(0x00020002, 'UI', sopClassUid),
     text(0x00020003, 'UI', sopInstanceUid),
-    text(0x00020010, 'UI', EXPLICIT_VR_LITTLE_ENDIAN),
+    text(0x00020010, 'UI', transferSyntaxUid),
     text(0x00020012, 'UI', IMPLEMENTATION_CLASS_UID),
     text(0x00020013, 'SH', IMPLEMENTATION_VERSION_NAME),
   ]);
   const groupLength = encodeElement(numbers(0x00020000, 'UL', meta.length));
   const preamble = new Uint8Array(132);
   preamble.set(ENCODER.encode('DICM'), 128);
-  return concat([preamble, groupLength, meta, encodeDataSet(dataSet)]);
+  return concat([preamble, groupLength, meta, dataSet instanceof Uint8Array ? dataSet : encodeDataSet(dataSet)]);
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

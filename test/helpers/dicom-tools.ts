@@ -1,0 +1,93 @@
+// Real DICOM files and tools for the DICOM tests: pydicom's test files (Debian python3-pydicom), pydicom itself as
+// the reference decoder and as a writer of series with known geometry, dciodvfy (dicom3tools) and dcmtk. A missing
+// tool fails the test with the Debian package to install (.ci/run installs them); nothing is skipped silently.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+
+function requirePackage(path: string, debianPackage: string): void {
+  if (!existsSync(path)) throw new Error(`${path} is missing: install the Debian package with \`apt-get install -y ${debianPackage}\` (.ci/run does)`);
+}
+
+/** Bytes of a pydicom test file (relative to its test_files folder). */
+export function pydicomFile(name: string): Uint8Array {
+  requirePackage(PYDICOM_FILES, 'python3-pydicom');
+  return new Uint8Array(readFileSync(join(PYDICOM_FILES, name)));
+}
+
+/** The instances of a pydicom test folder, in file-name order (which is not slice order). */
+export function pydicomFolder(name: string): Uint8Array[] {
+  requirePackage(PYDICOM_FILES, 'python3-pydicom');
+  const dir = join(PYDICOM_FILES, name);
+  return readdirSync(dir).sort().map((f) => new Uint8Array(readFileSync(join(dir, f))));
+}
+
+/** Runs a Python script with pydicom and numpy; returns its stdout parsed as JSON. */
+export function python<T>(script: string, args: readonly string[] = []): T {
+  requirePackage('/usr/bin/python3', 'python3-pydicom');
+  const run = spawnSync('/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) {
+    if (/No module named 'pydicom'|No module named 'numpy'/.test(run.stderr)) throw new Error(`pydicom/numpy missing: apt-get install -y python3-pydicom\n${run.stderr}`);
+    throw new Error(`python3 failed (${run.status}):\n${run.stderr}`);
+  }
+  return JSON.parse(run.stdout) as T;
+}
+
+export interface ToolRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function tool(command: string, debianPackage: string, args: readonly string[]): ToolRun {
+  requirePackage(`/usr/bin/${command}`, debianPackage);
+  const run = spawnSync(`/usr/bin/${command}`, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/**
+ * dciodvfy's verdict (docs/dicom-notes.md section 3): everything goes to stderr; pass only with exit 0 and no
+ * "Error - " line. An exit above 1 is the tool crashing.
+ */
+export function dciodvfy(path: string): { ok: boolean; errors: string[]; warnings: string[]; output: string } {
+  const run = tool('dciodvfy', 'dicom3tools', [path]);
+  if (run.status !== null && run.status > 1) throw new Error(`dciodvfy crashed (exit ${run.status}) on ${path}:\n${run.stderr}`);
+  const lines = run.stderr.split('\n');
+  const errors = lines.filter((l) => l.includes('Error - '));
+  return { ok: run.status === 0 && errors.length === 0, errors, warnings: lines.filter((l) => l.includes('Warning - ')), output: run.stderr };
+}
+
+/** sha256 of an array's values as little-endian float64, as pydicomPixels computes it. */
+export const PIXEL_HASH_PY = `
+import hashlib, json, sys, warnings
+import numpy as np, pydicom
+from pydicom.pixel_data_handlers.util import convert_color_space
+warnings.simplefilter('ignore')
+def digest(a):
+    return hashlib.sha256(np.ascontiguousarray(a).astype('<f8').tobytes()).hexdigest()
+`;
+
+/**
+ * pydicom's pixel_array of each file as the service presents it: YBR converted to RGB with pydicom's
+ * convert_color_space, colour samples over 8 bits reduced to their top 8. Values hashed (sha256 of float64 LE).
+ */
+export function pydicomPixelHashes(files: readonly string[]): Record<string, { shape: number[]; sha256: string } | { error: string }> {
+  return python(`${PIXEL_HASH_PY}
+out = {}
+for name in sys.argv[1:]:
+    ds = pydicom.dcmread(${JSON.stringify(PYDICOM_FILES)} + '/' + name, force=True)
+    try:
+        a = ds.pixel_array
+    except Exception as e:
+        out[name] = {'error': str(e)[:200]}
+        continue
+    if ds.PhotometricInterpretation.startswith('YBR'):
+        a = convert_color_space(a, 'YBR_FULL', 'RGB')
+    if ds.SamplesPerPixel == 3 and ds.BitsAllocated > 8:
+        a = (a >> (ds.BitsStored - 8)).astype('u1')
+    out[name] = {'shape': list(a.shape), 'sha256': digest(a)}
+print(json.dumps(out))
+`, files);
+}
