@@ -91,3 +91,52 @@ for name in sys.argv[1:]:
 print(json.dumps(out))
 `, files);
 }
+
+export interface SliceSpec {
+  /** Image Position (Patient); omitted = the attribute is removed. */
+  readonly ipp?: readonly number[];
+  /** Image Orientation (Patient); default axial [1,0,0,0,1,0]. */
+  readonly iop?: readonly number[];
+  readonly series?: string;
+  readonly sop?: string;
+  readonly rows?: number;
+}
+
+/**
+ * Writes single-frame CT instances made from CT_small.dcm by pydicom: 16 x 16 (or `rows` x 16) int16 pixels whose
+ * value is 1000 * (index in `slices`) + row * 16 + column, the given positions and orientations, one series unless
+ * a slice names another; returns the Part 10 bytes in `slices` order.
+ */
+export function pydicomCtSeries(slices: readonly SliceSpec[]): Uint8Array[] {
+  const files = python<string[]>(`
+import base64, io, json, sys
+import numpy as np, pydicom
+from pydicom.uid import generate_uid
+spec = json.loads(sys.argv[1])
+base = pydicom.dcmread(${JSON.stringify(`${PYDICOM_FILES}/CT_small.dcm`)})
+series = generate_uid()
+out = []
+for k, s in enumerate(spec):
+    ds = base.copy()
+    rows = s.get('rows', 16)
+    a = (1000 * k + np.arange(rows * 16).reshape(rows, 16)).astype('<i2')
+    ds.Rows, ds.Columns = rows, 16
+    ds.PixelData = a.tobytes()
+    ds.SeriesInstanceUID = s.get('series', series)
+    ds.SOPInstanceUID = s.get('sop', generate_uid())
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.InstanceNumber = k + 1
+    ds.PixelSpacing = [0.5, 0.75]
+    ds.SliceThickness = 2
+    if 'ipp' in s:
+        ds.ImagePositionPatient = s['ipp']
+    else:
+        del ds.ImagePositionPatient
+    ds.ImageOrientationPatient = s.get('iop', [1, 0, 0, 0, 1, 0])
+    buf = io.BytesIO()
+    ds.save_as(buf, write_like_original=False)
+    out.append(base64.b64encode(buf.getvalue()).decode())
+print(json.dumps(out))
+`, [JSON.stringify(slices)]);
+  return files.map((b64) => new Uint8Array(Buffer.from(b64, 'base64')));
+}

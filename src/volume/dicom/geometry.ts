@@ -118,13 +118,15 @@ export function orderSlices(slices: readonly PlacedSlice[], pixelSpacing: readon
     }
     const gaps = positions.slice(1).map((p, k) => p - positions[k]!);
     const mean = (positions[positions.length - 1]! - positions[0]!) / gaps.length;
-    gaps.forEach((gap, k) => {
-      if (Math.abs(gap - mean) > SPACING_TOLERANCE * mean + POSITION_TOLERANCE_MM) {
-        const a = slices[order[k]!]!;
-        const b = slices[order[k + 1]!]!;
-        throw seriesError(b, `${a.name} and ${b.name} are ${gap.toFixed(3)} mm apart, the mean slice spacing is ${mean.toFixed(3)} mm: a missing slice or non-uniform spacing (tolerance ${SPACING_TOLERANCE * 100} %)`);
-      }
-    });
+    // The gap furthest from the mean is the one to name (a missing slice makes one gap twice the others).
+    let worst = 0;
+    gaps.forEach((gap, k) => { if (Math.abs(gap - mean) > Math.abs(gaps[worst]! - mean)) worst = k; });
+    const gap = gaps[worst]!;
+    if (Math.abs(gap - mean) > SPACING_TOLERANCE * mean + POSITION_TOLERANCE_MM) {
+      const a = slices[order[worst]!]!;
+      const b = slices[order[worst + 1]!]!;
+      throw seriesError(b, `${a.name} and ${b.name} are ${gap.toFixed(3)} mm apart, the mean slice spacing is ${mean.toFixed(3)} mm: a missing slice or non-uniform spacing (tolerance ${SPACING_TOLERANCE * 100} %)`);
+    }
     sliceSpacing = mean;
     step = span.map((v) => v / gaps.length) as unknown as Vec3;
   }
