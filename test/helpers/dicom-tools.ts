@@ -29,7 +29,7 @@ export function python<T>(script: string, args: readonly string[] = []): T {
   requirePackage('/usr/bin/python3', 'python3-pydicom');
   const run = spawnSync('/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) {
-    if (/No module named 'pydicom'|No module named 'numpy'/.test(run.stderr)) throw new Error(`pydicom/numpy missing: apt-get install -y python3-pydicom\n${run.stderr}`);
+    if (/No module named '(pydicom|numpy|PIL)'/.test(run.stderr)) throw new Error(`pydicom, numpy or Pillow missing: apt-get install -y python3-pydicom python3-numpy python3-pil\n${run.stderr}`);
     throw new Error(`python3 failed (${run.status}):\n${run.stderr}`);
   }
   return JSON.parse(run.stdout) as T;
