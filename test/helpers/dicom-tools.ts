@@ -108,35 +108,42 @@ export interface SliceSpec {
  * a slice names another; returns the Part 10 bytes in `slices` order.
  */
 export function pydicomCtSeries(slices: readonly SliceSpec[]): Uint8Array[] {
-  const files = python<string[]>(`
-import base64, io, json, sys
+  return pydicomCtSeriesBatch([slices])[0]!;
+}
+
+/** Several series in one Python run (each run costs pydicom's and numpy's import, about a second on a busy CI). */
+export function pydicomCtSeriesBatch(seriesList: readonly (readonly SliceSpec[])[]): Uint8Array[][] {
+  const files = python<string[][]>(`
+import base64, copy, io, json, sys
 import numpy as np, pydicom
 from pydicom.uid import generate_uid
-spec = json.loads(sys.argv[1])
 base = pydicom.dcmread(${JSON.stringify(`${PYDICOM_FILES}/CT_small.dcm`)})
-series = generate_uid()
-out = []
-for k, s in enumerate(spec):
-    ds = base.copy()
-    rows = s.get('rows', 16)
-    a = (1000 * k + np.arange(rows * 16).reshape(rows, 16)).astype('<i2')
-    ds.Rows, ds.Columns = rows, 16
-    ds.PixelData = a.tobytes()
-    ds.SeriesInstanceUID = s.get('series', series)
-    ds.SOPInstanceUID = s.get('sop', generate_uid())
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.InstanceNumber = k + 1
-    ds.PixelSpacing = [0.5, 0.75]
-    ds.SliceThickness = 2
-    if 'ipp' in s:
-        ds.ImagePositionPatient = s['ipp']
-    else:
-        del ds.ImagePositionPatient
-    ds.ImageOrientationPatient = s.get('iop', [1, 0, 0, 0, 1, 0])
-    buf = io.BytesIO()
-    ds.save_as(buf, write_like_original=False)
-    out.append(base64.b64encode(buf.getvalue()).decode())
-print(json.dumps(out))
-`, [JSON.stringify(slices)]);
-  return files.map((b64) => new Uint8Array(Buffer.from(b64, 'base64')));
+result = []
+for spec in json.loads(sys.argv[1]):
+  series = generate_uid()
+  out = []
+  result.append(out)
+  for k, s in enumerate(spec):
+      ds = copy.deepcopy(base)
+      rows = s.get('rows', 16)
+      a = (1000 * k + np.arange(rows * 16).reshape(rows, 16)).astype('<i2')
+      ds.Rows, ds.Columns = rows, 16
+      ds.PixelData = a.tobytes()
+      ds.SeriesInstanceUID = s.get('series', series)
+      ds.SOPInstanceUID = s.get('sop', generate_uid())
+      ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+      ds.InstanceNumber = k + 1
+      ds.PixelSpacing = [0.5, 0.75]
+      ds.SliceThickness = 2
+      if 'ipp' in s:
+          ds.ImagePositionPatient = s['ipp']
+      else:
+          del ds.ImagePositionPatient
+      ds.ImageOrientationPatient = s.get('iop', [1, 0, 0, 0, 1, 0])
+      buf = io.BytesIO()
+      ds.save_as(buf, write_like_original=False)
+      out.append(base64.b64encode(buf.getvalue()).decode())
+print(json.dumps(result))
+`, [JSON.stringify(seriesList)]);
+  return files.map((series) => series.map((b64) => new Uint8Array(Buffer.from(b64, 'base64'))));
 }

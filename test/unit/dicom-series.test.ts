@@ -7,7 +7,7 @@ import { lpsToVoxel } from '../../src/volume/dicom/geometry.ts';
 import { routerModality } from '../../src/volume/dicom/modality.ts';
 import { openSeries, readSeries } from '../../src/volume/dicom/series.ts';
 import { VolumeError } from '../../src/volume/errors.ts';
-import { pydicomCtSeries, pydicomFile, pydicomFolder, python, PYDICOM_FILES } from '../helpers/dicom-tools.ts';
+import { pydicomCtSeries, pydicomCtSeriesBatch, pydicomFile, pydicomFolder, python, PYDICOM_FILES } from '../helpers/dicom-tools.ts';
 
 function seriesError(instances: Uint8Array[], code: string, field: string, message: RegExp): void {
   assert.throws(() => openSeries(instances), (err: unknown) => {
@@ -68,15 +68,25 @@ test('a built oblique series, sent shuffled: z order is increasing position alon
 
 test('broken series: one precise error each, naming the instance', () => {
   const axial = (z: number): { ipp: number[] } => ({ ipp: [0, 0, z] });
-  seriesError(pydicomCtSeries([axial(0), { ...axial(2), series: '1.2.3.4' }]), 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /instance 1 \(SOP Instance UID [\d.]+\) belongs to series 1\.2\.3\.4, instance 0 \(SOP Instance UID [\d.]+\) to series [\d.]+: send one series per request/);
-  seriesError(pydicomCtSeries([axial(0), axial(2), axial(2)]), 'DICOM_SERIES_INVALID', 'payload.dicom[2]', /instance 2 \(SOP Instance UID [\d.]+\) and instance 1 \(SOP Instance UID [\d.]+\) are at the same position \(2\.000 mm along the slice normal\)/);
-  seriesError(pydicomCtSeries([axial(0), axial(2), axial(4), axial(8)]), 'DICOM_SERIES_INVALID', 'payload.dicom[3]', /instance 2 .* and instance 3 .* are 4\.000 mm apart, the mean slice spacing is 2\.667 mm: a missing slice or non-uniform spacing \(tolerance 1 %\)/);
-  // Gantry tilt: axial slices whose positions step 0.5 mm in y per 2 mm in z (14 degrees).
-  seriesError(pydicomCtSeries([0, 1, 2].map((k) => ({ ipp: [0, 0.5 * k, 2 * k] }))), 'DICOM_SERIES_INVALID', 'payload.dicom[2]', /step 14\.04 degrees off their normal: gantry tilt/);
-  seriesError(pydicomCtSeries([axial(0), { ipp: [0, 0, 2], iop: [1, 0, 0, 0, 0.995037, 0.099504] }]), 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has Image Orientation \(Patient\) \[1, 0, 0, 0, 0\.995037, 0\.099504\], instance 0 .* \[1, 0, 0, 0, 1, 0\]: slices of one volume must be parallel/);
-  seriesError(pydicomCtSeries([axial(0), { ...axial(2), rows: 8 }]), 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has rows 8, instance 0 .* has 16: the images of one volume must have the same size/);
-  seriesError(pydicomCtSeries([axial(0), {}]), 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has no Image Position\/Orientation \(Patient\) while instance 0 .* has/);
-  seriesError(pydicomCtSeries([{ ...axial(0), sop: '1.2.3.9' }, { ...axial(2), sop: '1.2.3.9' }]), 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has the same SOP Instance UID as instance 0: an instance sent twice/);
+  const [mixed, duplicate, gap, tilted, skewed, sizes, unplaced, twice] = pydicomCtSeriesBatch([
+    [axial(0), { ...axial(2), series: '1.2.3.4' }],
+    [axial(0), axial(2), axial(2)],
+    [axial(0), axial(2), axial(4), axial(8)],
+    // Gantry tilt: axial slices whose positions step 0.5 mm in y per 2 mm in z (14 degrees).
+    [0, 1, 2].map((k) => ({ ipp: [0, 0.5 * k, 2 * k] })),
+    [axial(0), { ipp: [0, 0, 2], iop: [1, 0, 0, 0, 0.995037, 0.099504] }],
+    [axial(0), { ...axial(2), rows: 8 }],
+    [axial(0), {}],
+    [{ ...axial(0), sop: '1.2.3.9' }, { ...axial(2), sop: '1.2.3.9' }],
+  ]);
+  seriesError(mixed!, 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /instance 1 \(SOP Instance UID [\d.]+\) belongs to series 1\.2\.3\.4, instance 0 \(SOP Instance UID [\d.]+\) to series [\d.]+: send one series per request/);
+  seriesError(duplicate!, 'DICOM_SERIES_INVALID', 'payload.dicom[2]', /instance 2 \(SOP Instance UID [\d.]+\) and instance 1 \(SOP Instance UID [\d.]+\) are at the same position \(2\.000 mm along the slice normal\)/);
+  seriesError(gap!, 'DICOM_SERIES_INVALID', 'payload.dicom[3]', /instance 2 .* and instance 3 .* are 4\.000 mm apart, the mean slice spacing is 2\.667 mm: a missing slice or non-uniform spacing \(tolerance 1 %\)/);
+  seriesError(tilted!, 'DICOM_SERIES_INVALID', 'payload.dicom[2]', /step 14\.04 degrees off their normal: gantry tilt/);
+  seriesError(skewed!, 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has Image Orientation \(Patient\) \[1, 0, 0, 0, 0\.995037, 0\.099504\], instance 0 .* \[1, 0, 0, 0, 1, 0\]: slices of one volume must be parallel/);
+  seriesError(sizes!, 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has rows 8, instance 0 .* has 16: the images of one volume must have the same size/);
+  seriesError(unplaced!, 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has no Image Position\/Orientation \(Patient\) while instance 0 .* has/);
+  seriesError(twice!, 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /has the same SOP Instance UID as instance 0: an instance sent twice/);
   // Real files: CT2N's two slices are not parallel; CT2 has a 202.5 mm gap; the MR folders mix series.
   seriesError(pydicomFolder('dicomdirtests/98892001/CT2N'), 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /slices of one volume must be parallel/);
   seriesError(pydicomFolder('dicomdirtests/77654033/CT2'), 'DICOM_SERIES_INVALID', 'payload.dicom[1]', /are 202\.500 mm apart/);
