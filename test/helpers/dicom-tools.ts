@@ -147,3 +147,40 @@ print(json.dumps(result))
 `, [JSON.stringify(seriesList)]);
   return files.map((series) => series.map((b64) => new Uint8Array(Buffer.from(b64, 'base64'))));
 }
+
+/**
+ * An Enhanced CT Image (multi-frame) made by pydicom from CT_small: 3 frames of 8 x 8, frame f filled with 100 (f + 1),
+ * stored at z = 3, 0, 1.5 (per-frame Plane Position) with per-frame intercept -f; orientation and pixel measures
+ * (0.8 mm, thickness 1.5) shared.
+ */
+export function pydicomEnhancedCt(): Uint8Array {
+  const file = python<string>(`
+import base64, io, json
+import numpy as np, pydicom
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.uid import generate_uid
+ds = pydicom.dcmread(${JSON.stringify(`${PYDICOM_FILES}/CT_small.dcm`)})
+for tag in ['ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing', 'SliceThickness', 'RescaleSlope', 'RescaleIntercept']:
+    delattr(ds, tag)
+ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.2.1'
+ds.Rows = ds.Columns = 8
+ds.NumberOfFrames = 3
+ds.PixelData = np.stack([np.full((8, 8), 100 * (f + 1), '<i2') for f in range(3)]).tobytes()
+def item(**kw):
+    d = Dataset()
+    for k, v in kw.items(): setattr(d, k, v)
+    return d
+shared = item(PlaneOrientationSequence=Sequence([item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])]),
+              PixelMeasuresSequence=Sequence([item(PixelSpacing=[0.8, 0.8], SliceThickness=1.5)]))
+ds.SharedFunctionalGroupsSequence = Sequence([shared])
+zs = [3.0, 0.0, 1.5]
+ds.PerFrameFunctionalGroupsSequence = Sequence([item(
+    PlanePositionSequence=Sequence([item(ImagePositionPatient=[0, 0, z])]),
+    PixelValueTransformationSequence=Sequence([item(RescaleSlope=1, RescaleIntercept=-f, RescaleType='HU')])) for f, z in enumerate(zs)])
+buf = io.BytesIO()
+ds.save_as(buf, write_like_original=False)
+print(json.dumps(base64.b64encode(buf.getvalue()).decode()))
+`);
+  return new Uint8Array(Buffer.from(file, 'base64'));
+}

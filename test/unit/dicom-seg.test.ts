@@ -9,7 +9,7 @@ import { readSegmentation } from '../../src/volume/dicom/seg-reader.ts';
 import { writeSegmentation, type SegmentationAlgorithm, type SegmentDescription } from '../../src/volume/dicom/seg-writer.ts';
 import { openSeries, type DicomSeriesInfo } from '../../src/volume/dicom/series.ts';
 import { VolumeError } from '../../src/volume/errors.ts';
-import { dciodvfy, pydicomCtSeries, pydicomFile, pydicomFolder, python, tool } from '../helpers/dicom-tools.ts';
+import { dciodvfy, pydicomCtSeries, pydicomEnhancedCt, pydicomFile, pydicomFolder, python, tool } from '../helpers/dicom-tools.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'onesam-seg-'));
 after(() => { if (!process.env.KEEP_SEG) rmSync(dir, { recursive: true, force: true }); });
@@ -36,25 +36,31 @@ const SEGMENTS: SegmentDescription[] = [
   { label: 3, text: 'object 3' },
 ];
 
-/** pydicom's reading of a SEG: per frame, referenced segment, source SOP Instance UID and the unpacked bits. */
-function pydicomSegment(path: string, sops: readonly string[], shape: readonly number[]): number[] {
-  return python<number[]>(`
+/**
+ * pydicom's reading of a SEG: per frame, referenced segment, source SOP Instance UID (and frame number) and the
+ * unpacked bits; also each frame's plane position.
+ */
+function pydicomSegment(path: string, sources: readonly string[], shape: readonly number[]): { labels: number[]; positions: number[][] } {
+  return python(`
 import json, sys, numpy as np, pydicom
 ds = pydicom.dcmread(sys.argv[1])
-sops = json.loads(sys.argv[2]); shape = json.loads(sys.argv[3])
+sources = json.loads(sys.argv[2]); shape = json.loads(sys.argv[3])
 frames = ds.pixel_array.reshape(int(ds.NumberOfFrames), ds.Rows, ds.Columns)
 numbers = {int(s.SegmentNumber): s for s in ds.SegmentSequence}
 out = np.zeros(shape, 'u2')
+positions = []
 for f, g in enumerate(ds.PerFrameFunctionalGroupsSequence):
     seg = int(g.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
     assert seg in numbers
-    z = sops.index(g.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID)
+    src = g.DerivationImageSequence[0].SourceImageSequence[0]
+    z = sources.index(src.ReferencedSOPInstanceUID + '/' + str(src.get('ReferencedFrameNumber', 1)))
     out[z][frames[f] == 1] = seg
-print(json.dumps(out.ravel().tolist()))
-`, [path, JSON.stringify(sops), JSON.stringify(shape)]);
+    positions.append([float(v) for v in g.PlanePositionSequence[0].ImagePositionPatient])
+print(json.dumps({'labels': out.ravel().tolist(), 'positions': positions}))
+`, [path, JSON.stringify(sources), JSON.stringify(shape)]);
 }
 
-function roundTrip(name: string, instances: Uint8Array[], labels?: Uint8Array): { info: DicomSeriesInfo; frames: number; warnings: string[] } {
+function roundTrip(name: string, instances: Uint8Array[], labels?: Uint8Array): { info: DicomSeriesInfo; frames: number; warnings: string[]; positions: number[][] } {
   const { info } = openSeries(instances);
   const volume = labels ?? boxes(info);
   const seg = writeSegmentation(volume, info, SEGMENTS, ALGORITHM, { now: new Date(Date.UTC(2026, 10, 30, 12, 0, 0)) });
@@ -68,11 +74,12 @@ function roundTrip(name: string, instances: Uint8Array[], labels?: Uint8Array): 
   assert.deepEqual(Array.from(ours.labels), expected, `${name}: our reader`);
   assert.deepEqual(ours.segments.map((s) => [s.number, s.label, s.type?.meaning]), [[1, 'Liver', 'Liver'], [2, 'object 3', 'Tissue']]);
   assert.equal(ours.referencedSeriesInstanceUid, info.seriesInstanceUid);
-  assert.deepEqual(pydicomSegment(path, info.slices.map((s) => s.sopInstanceUid), info.shape), expected, `${name}: pydicom`);
+  const theirs = pydicomSegment(path, info.slices.map((s) => `${s.sopInstanceUid}/${s.frameNumber ?? 1}`), info.shape);
+  assert.deepEqual(theirs.labels, expected, `${name}: pydicom`);
   const dump = tool('dcmdump', 'dcmtk', ['+P', '0020,0052', '+P', '0008,103e', '+P', '0028,0008', path]);
   assert.equal(dump.status, 0, dump.stderr);
   assert.match(dump.stdout, /research segmentation - not for clinical use/);
-  return { info, frames: seg.frames, warnings: verdict.warnings };
+  return { info, frames: seg.frames, warnings: verdict.warnings, positions: theirs.positions };
 }
 
 test('SEG over one real CT slice (CT_small): valid, references it, reads back exactly', () => {
@@ -84,17 +91,10 @@ test('SEG over one real CT slice (CT_small): valid, references it, reads back ex
 
 test('SEG over the real CT5N series: empty frames omitted, per-frame positions and sources', () => {
   const instances = pydicomFolder('dicomdirtests/98892001/CT5N');
-  const { info, frames } = roundTrip('ct5n', instances);
+  const { info, frames, positions } = roundTrip('ct5n', instances);
   // Segment 1 (label 1) on slices 0, 2, 4; segment 2 (label 3) on slices 0 (corner), 1, 3.
   assert.equal(frames, 6);
-  const seg = writeSegmentation(boxes(info), info, SEGMENTS, ALGORITHM);
-  const positions = python<number[][]>(`
-import io, json, sys, base64, pydicom
-ds = pydicom.dcmread(io.BytesIO(base64.b64decode(sys.stdin.read() if False else sys.argv[1])))
-print(json.dumps([[float(v) for v in g.PlanePositionSequence[0].ImagePositionPatient] for g in ds.PerFrameFunctionalGroupsSequence]))
-`, [Buffer.from(seg.bytes).toString('base64')]);
-  const z = [0, 2, 4, 0, 1, 3];
-  assert.deepEqual(positions, z.map((k) => [...info.slices[k]!.position!]));
+  assert.deepEqual(positions, [0, 2, 4, 0, 1, 3].map((k) => [...info.slices[k]!.position!]));
 });
 
 test('SEG over a built oblique series with known geometry; dcentvfy agrees on patient and study', () => {
@@ -108,6 +108,12 @@ test('SEG over a built oblique series with known geometry; dcentvfy agrees on pa
   });
   const check = tool('dcentvfy', 'dicom3tools', [join(dir, 'oblique.dcm'), ...paths]);
   assert.doesNotMatch(check.stderr, /Error/, check.stderr);
+});
+
+test('SEG over a multi-frame Enhanced CT references each source frame by number', () => {
+  const { info, frames } = roundTrip('enhanced', [pydicomEnhancedCt()]);
+  assert.deepEqual(info.slices.map((s) => s.frameNumber), [2, 3, 1]);
+  assert.equal(frames, 4);
 });
 
 test('an empty result still makes a valid SEG (one empty frame); undescribed labels are refused', () => {

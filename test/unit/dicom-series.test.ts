@@ -7,7 +7,7 @@ import { lpsToVoxel } from '../../src/volume/dicom/geometry.ts';
 import { routerModality } from '../../src/volume/dicom/modality.ts';
 import { openSeries, readSeries } from '../../src/volume/dicom/series.ts';
 import { VolumeError } from '../../src/volume/errors.ts';
-import { pydicomCtSeries, pydicomCtSeriesBatch, pydicomFile, pydicomFolder, python, PYDICOM_FILES } from '../helpers/dicom-tools.ts';
+import { pydicomCtSeries, pydicomCtSeriesBatch, pydicomEnhancedCt, pydicomFile, pydicomFolder, python, PYDICOM_FILES } from '../helpers/dicom-tools.ts';
 
 function seriesError(instances: Uint8Array[], code: string, field: string, message: RegExp): void {
   assert.throws(() => openSeries(instances), (err: unknown) => {
@@ -101,35 +101,7 @@ test('a truncated instance inside a series is named by its index', () => {
 });
 
 test('Enhanced CT multi-frame: frames placed by per-frame plane positions and rescaled per frame', () => {
-  const file = python<string>(`
-import base64, io, json
-import numpy as np, pydicom
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
-from pydicom.uid import generate_uid
-ds = pydicom.dcmread(${JSON.stringify(`${PYDICOM_FILES}/CT_small.dcm`)})
-for tag in ['ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing', 'SliceThickness', 'RescaleSlope', 'RescaleIntercept']:
-    delattr(ds, tag)
-ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.2.1'
-ds.Rows = ds.Columns = 8
-ds.NumberOfFrames = 3
-ds.PixelData = np.stack([np.full((8, 8), 100 * (f + 1), '<i2') for f in range(3)]).tobytes()
-def item(**kw):
-    d = Dataset()
-    for k, v in kw.items(): setattr(d, k, v)
-    return d
-shared = item(PlaneOrientationSequence=Sequence([item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])]),
-              PixelMeasuresSequence=Sequence([item(PixelSpacing=[0.8, 0.8], SliceThickness=1.5)]))
-ds.SharedFunctionalGroupsSequence = Sequence([shared])
-zs = [3.0, 0.0, 1.5]
-ds.PerFrameFunctionalGroupsSequence = Sequence([item(
-    PlanePositionSequence=Sequence([item(ImagePositionPatient=[0, 0, z])]),
-    PixelValueTransformationSequence=Sequence([item(RescaleSlope=1, RescaleIntercept=-f, RescaleType='HU')])) for f, z in enumerate(zs)])
-buf = io.BytesIO()
-ds.save_as(buf, write_like_original=False)
-print(json.dumps(base64.b64encode(buf.getvalue()).decode()))
-`);
-  const volume = readSeries([new Uint8Array(Buffer.from(file, 'base64'))]);
+  const volume = readSeries([pydicomEnhancedCt()]);
   assert.deepEqual(volume.shape, [3, 8, 8]);
   assert.deepEqual(volume.slices.map((s) => s.frameNumber), [2, 3, 1]);
   assert.deepEqual(volume.geometry.spacing, [1.5, 0.8, 0.8]);
