@@ -186,6 +186,18 @@ const VOLUME_ERRORS = {
     status: 'INVALID_ARGUMENT', logLevel: 'info',
     description: 'the label volume does not fit the geometry or the requested output format',
   },
+  DICOM_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'a DICOM instance cannot be read: not Part 10 or a bare data set, a damaged element, a missing or inconsistent image attribute (Rows, Bits Allocated, Photometric Interpretation, ...), a damaged compressed frame, or a Segmentation we do not read; the message names the instance by its index in the upload and its SOP Instance UID',
+  },
+  DICOM_SERIES_INVALID: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the instances do not form one volume: mixed series, differing rows/columns or pixel formats, missing or duplicate positions, non-parallel orientations, gantry tilt, or non-uniform slice spacing beyond the tolerance; the message names the instances at fault',
+  },
+  DICOM_UNSUPPORTED: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'a valid DICOM instance using a feature we do not decode: a transfer syntax (named by UID and name), 12-bit lossy JPEG, a segmented palette, a fractional Segmentation',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 export const ERROR_REGISTRY: Readonly<Record<ErrorCode, ErrorInfo>> = Object.freeze({ ...SERVICE_ERRORS, ...PIPELINE_ERRORS, ...VOLUME_ERRORS });
