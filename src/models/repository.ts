@@ -19,25 +19,11 @@ import { performance } from 'node:perf_hooks';
 import { checkArchitecture, type ArchitectureName } from './architectures.ts';
 import { CheckpointError } from './checkpoint/errors.ts';
 import { parseCheckpoint } from './checkpoint/load.ts';
-import type { StateDict } from './checkpoint/tensor.ts';
+import type { CompiledGraphs, GraphCompiler } from './graph-compiler.ts';
 import { MANIFEST_FILE, ModelRepositoryError, parseManifest, type ModelManifest } from './manifest.ts';
 
 export { ModelRepositoryError, type ModelManifest } from './manifest.ts';
-
-export interface CompiledGraphs {
-  /** ONNX ModelProto bytes of the image encoder. */
-  readonly encoder: Uint8Array;
-  /** ONNX ModelProto bytes of the prompt encoder + mask decoder. */
-  readonly decoder: Uint8Array;
-}
-
-export type CompileGraphs = (arch: ArchitectureName, weights: StateDict) => CompiledGraphs;
-
-export interface GraphCompiler {
-  /** Part of the cache key: graphs built by another version are rebuilt. */
-  readonly version: string;
-  readonly compile: CompileGraphs;
-}
+export type { CompiledGraphs, CompileGraphs, GraphCompiler } from './graph-compiler.ts';
 
 export interface RepositoryOptions {
   /** Compiled-graph cache root (one sub-folder per model); default `<model folder>/.cache`. */

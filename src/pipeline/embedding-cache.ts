@@ -5,9 +5,9 @@
 // embeddings are the first thing the budget evicts (see ByteBudget), least recently used first.
 import type { NetworkEmbedding } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
-import type { SliceKey } from './embedding-store.ts';
 import { PipelineError } from './errors.ts';
 import type { EmbeddingCache } from './segmenter.ts';
+import type { SliceKey } from './slice-key.ts';
 import type { ImageVolume, NetworkName } from './types.ts';
 
 /** An embedding with the budget bytes reserved for it; whoever holds one must put it somewhere or release them. */

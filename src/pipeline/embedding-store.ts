@@ -8,10 +8,8 @@ import { EMBEDDING_FLOATS, INTERM_FLOATS, type CancelFlag, type NetworkEmbedding
 import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
+import { sliceKey, type SliceKey } from './slice-key.ts';
 import type { NetworkName, StageTimes } from './types.ts';
-
-export type SliceKey = `${NetworkName}:${number}`;
-export const sliceKey = (network: NetworkName, z: number): SliceKey => `${network}:${z}`;
 
 interface Entry {
   readonly network: NetworkName;
