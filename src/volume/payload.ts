@@ -4,13 +4,13 @@
 import { gzipSync } from 'node:zlib';
 import { challengeCase, type NdArrayLike } from './challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
-import { MAX_OBJECTS } from '../pipeline/plan.ts';
-import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
 import { VolumeError } from './errors.ts';
+import type { ImageVolume } from './image-volume.ts';
 import { preparationBytes, prepareIntensity, type IntensityPreparation, type VoxelArray, type VoxelType } from './intensity.ts';
 import { checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
 import { openNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
 import { readNpz, writeNpz, type NdArray } from './npz.ts';
+import { MAX_OBJECTS, type ObjectPrompt } from './prompts.ts';
 import { arrayLayout, labelBytesLittleEndian, plainBytes, readRawVoxels, validateSpacing, type ArrayGeometry, type ArrayLayout, type RawHeader } from './raw.ts';
 
 export type PayloadFormat = 'raw' | 'npz' | 'nifti';
