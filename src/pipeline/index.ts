@@ -5,7 +5,7 @@ import { ByteBudget } from './byte-budget.ts';
 import { SessionEmbeddingCache } from './embedding-cache.ts';
 import { PipelineError } from './errors.ts';
 import { executePlan } from './execute.ts';
-import { planRequest } from './plan.ts';
+import { planRequest, type DetailedPlan } from './plan.ts';
 import type { RoutingTable } from './router.ts';
 import { checkServed, DEFAULT_MODELS, fallbackNetwork, servedNetworks, servingRoutingTable, type NetworkModels } from './serving.ts';
 import type { EmbeddingCache, ModelInfo, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
@@ -114,20 +114,28 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
   for (const s of statuses) (s as { ready: boolean }).ready = true;
   const budget = new ByteBudget(config.embeddingBudgetBytes ?? DEFAULT_EMBEDDING_BUDGET);
   let closing = false;
+  // The plans plan() made, with the request each was made for: segment() runs one of them rather than plan again.
+  const plans = new WeakMap<SegmentationPlan, { readonly request: SegmentationRequest; readonly plan: DetailedPlan }>();
+  const planFor = (request: SegmentationRequest): DetailedPlan => {
+    const plan = planRequest(request, routing, fallback);
+    checkServed(plan.networks, served);
+    plans.set(plan, { request, plan });
+    return plan;
+  };
+  const plannedFor = (request: SegmentationRequest, given: SegmentationPlan): DetailedPlan => {
+    const made = plans.get(given);
+    if (made?.request !== request) throw new Error('SegmentOptions.plan must come from plan() of the same segmenter for the same request');
+    return made.plan;
+  };
 
   return {
     routing,
     pool,
     budget,
-    plan(request: SegmentationRequest): SegmentationPlan {
-      const plan = planRequest(request, routing, fallback);
-      checkServed(plan.networks, served);
-      return plan;
-    },
+    plan: planFor,
     async segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult> {
       if (closing) throw new PipelineError('NETWORK_UNAVAILABLE', 'the server is shutting down');
-      const plan = planRequest(request, routing, fallback);
-      checkServed(plan.networks, served);
+      const plan = options?.plan ? plannedFor(request, options.plan) : planFor(request);
       return executePlan({ pool, budget, hqNetworks: hq }, request, plan, options);
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
