@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { challengeCase } from '../volume/challenge.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
@@ -13,12 +12,12 @@ import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../p
 import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { readNpz, writeNpz } from '../volume/npz.ts';
 import { loadConfig } from '../config/load.ts';
+import { DEFAULTS, defaultWorkers } from '../config/schema.ts';
 import { parseFlags, positiveInt, UsageError } from './args.ts';
 
 const MODES: readonly EnsembleMode[] = ['route', 'litemedsam', 'onesam', 'fuse'];
 /** As `onesam serve` (sysexits.h EX_CONFIG): a setting is wrong, retrying will not help. */
 const EXIT_CONFIG = 78;
-export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
 
 /** One object of `--json`: the Summary's ObjectResult, with the quality hint spelt as on the wire without its prefix. */
 export interface ObjectLine {
@@ -148,9 +147,12 @@ async function segment(args: string[]): Promise<number> {
   } else {
     const workers = positiveInt(values.workers, '--workers');
     const threads = positiveInt(values.threads, '--threads');
+    // --threads alone sizes the pool as the workers setting's default does for intraOpThreads.
+    const intraOpThreads = threads ?? settings!.intraOpThreads;
     const segmenter = await createSegmenter({
       ...settings!,
-      ...(workers ? { workers } : {}), ...(threads ? { intraOpThreads: threads } : {}),
+      intraOpThreads,
+      workers: workers ?? (threads ? defaultWorkers(threads) : settings!.workers),
     });
     try {
       result = await segmenter.segment(request);
@@ -184,6 +186,7 @@ const PIPELINE_ENV = ['ONESAM_CONFIG', 'ONESAM_MODELS_DIR', 'ONESAM_CACHE_DIR', 
  * The model repository, the `models` mapping and the routing overrides, from the same sources and with the same
  * checks as `onesam serve` (src/config/load.ts): `--models DIR` / ONESAM_MODELS_DIR, `--network-models` /
  * ONESAM_MODELS, ONESAM_CACHE_DIR, ONESAM_ROUTING and the ONESAM_CONFIG file. Throws ConfigError naming the field.
+ * The pool and the embedding budget are the settings' defaults: only --workers and --threads change them here.
  */
 export function pipelineSettings(env: Readonly<Record<string, string | undefined>>, flags: Readonly<Record<string, string | undefined>>): PipelineConfig {
   const { config } = loadConfig({ env: Object.fromEntries(PIPELINE_ENV.map((n) => [n, env[n]])), flags });
@@ -192,6 +195,10 @@ export function pipelineSettings(env: Readonly<Record<string, string | undefined
     ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
     models: config.models,
     routing: config.routing,
+    workers: defaultWorkers(DEFAULTS.intraOpThreads),
+    intraOpThreads: DEFAULTS.intraOpThreads,
+    embeddingBudgetBytes: DEFAULTS.embeddingBudgetBytes,
+    queueLimit: DEFAULTS.queueLimit,
   };
 }
 
