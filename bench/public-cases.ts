@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/load.ts';
+import { pipelineConfig } from '../src/main.ts';
 import { challengeCase } from '../src/volume/challenge.ts';
 import { createSegmenter } from '../src/pipeline/index.ts';
 import { modalityFromFileName } from '../src/pipeline/router.ts';
@@ -20,10 +22,10 @@ const { values } = parseArgs({ options: {
 const mode = values.model as EnsembleMode;
 const out = values.out ?? join('scratch', `cases-${mode}`);
 mkdirSync(out, { recursive: true });
-const segmenter = await createSegmenter({
-  modelsDir: fileURLToPath(new URL('../models', import.meta.url)),
-  ...(values.workers ? { workers: Number(values.workers) } : {}), ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
-});
+// The server's defaults (the demo models, the pool sized for this machine), with --workers / --threads as `onesam
+// serve` takes them.
+const { config } = loadConfig({ env: {}, flags: { workers: values.workers, threads: values.threads } });
+const segmenter = await createSegmenter(pipelineConfig(config));
 const { workers, intraOpThreads } = segmenter.pool;
 process.stdout.write(`mode ${mode}, ${workers} workers x ${intraOpThreads} threads\n`);
 process.stdout.write('case                        shape            objects  network      slices  wall ms  encode ms  decode ms\n');

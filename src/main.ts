@@ -9,7 +9,7 @@ import { ServiceMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { servedNetworks, servingRoutingTable } from './pipeline/serving.ts';
 import type { GraphCompiler } from './models/repository.ts';
-import type { PipelineEvents } from './pipeline/index.ts';
+import type { PipelineConfig, PipelineEvents } from './pipeline/index.ts';
 import type { Segmenter } from './pipeline/segmenter.ts';
 import { ServiceHealth } from './server/health.ts';
 import { startGrpcServer } from './server/server.ts';
@@ -66,20 +66,23 @@ export function pipelineSegmenterWith(hooks: PipelineTestHooks): SegmenterFactor
   return (config, context) => createPipeline(config, context, hooks);
 }
 
-async function createPipeline(config: Config, context: SegmenterContext, hooks: PipelineTestHooks): Promise<Segmenter> {
-  const { createSegmenter } = await import('./pipeline/index.ts');
-  return createSegmenter({
-    ...hooks,
+/** The pipeline's settings from the configuration: the one place they pass from config to the pipeline. */
+export function pipelineConfig(config: Config): PipelineConfig {
+  return {
     modelsDir: config.modelsDir,
     ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
+    models: config.models,
     workers: config.workers,
     intraOpThreads: config.intraOpThreads,
     embeddingBudgetBytes: config.embeddingBudgetBytes,
-    maxQueuedTasks: config.queueLimit,
+    queueLimit: config.queueLimit,
     routing: config.routing,
-    events: pipelineEvents(context),
-    models: config.models,
-  });
+  };
+}
+
+async function createPipeline(config: Config, context: SegmenterContext, hooks: PipelineTestHooks): Promise<Segmenter> {
+  const { createSegmenter } = await import('./pipeline/index.ts');
+  return createSegmenter({ ...hooks, ...pipelineConfig(config), events: pipelineEvents(context) });
 }
 
 /** The pipeline's load and worker events as log lines and metrics. */

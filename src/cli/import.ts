@@ -8,8 +8,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { checkArchitecture, expectedStateDict } from '../models/architecture-check.ts';
 import { CheckpointError } from '../models/checkpoint/errors.ts';
 import { loadCheckpoint } from '../models/checkpoint/load.ts';
-import { repositoryDtype, writeSafetensors, type StoredTensor } from '../models/checkpoint/safetensors-writer.ts';
-import type { CheckpointDType, StateDict } from '../models/checkpoint/tensor.ts';
+import { repositoryDtype, writeSafetensors } from '../models/checkpoint/safetensors-writer.ts';
+import type { CheckpointDType, CheckpointTensor, StateDict } from '../models/checkpoint/tensor.ts';
 import { formatManifest, MANIFEST_FILE, ModelRepositoryError, validateManifest, type ModelManifest } from '../models/manifest.ts';
 import { isNetworkName, NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 import { openRepository, type CompiledModel, type GraphCompiler } from '../models/repository.ts';
@@ -58,12 +58,16 @@ export interface ImportResult {
   readonly compiled: CompiledModel;
 }
 
-/** Tensors in the architecture's canonical order, each stored as half if it came as half, else fp32 (integers kept). */
-function storedTensors(sd: StateDict, arch: NetworkName): [string, StoredTensor][] {
-  return expectedStateDict(arch).map(({ key }) => {
+/**
+ * The state dict as the repository stores it, which is also what parsing the stored file gives back: the
+ * architecture's tensors in canonical order, each stored as half if it came as half, else fp32 (integers kept).
+ * Read back, a half holds the same float32 values it was written from, and the others are float32 already.
+ */
+function storedStateDict(sd: StateDict, arch: NetworkName): StateDict {
+  return new Map(expectedStateDict(arch).map(({ key }): [string, CheckpointTensor] => {
     const t = sd.get(key)!;
     return [key, { dtype: repositoryDtype(t), shape: t.shape, data: t.data }];
-  });
+  }));
 }
 
 /** SHA-256 of the checkpoint as downloaded, recorded so the import can be checked against the authors' file. */
@@ -101,24 +105,26 @@ export async function importCheckpoint(opts: ImportOptions): Promise<ImportResul
     throw new ModelRepositoryError('MANIFEST_INVALID', `${out} already holds a model (${MANIFEST_FILE} exists); pass --force to replace it`);
   }
 
-  const tensors = storedTensors(sd, opts.arch);
+  const stored = storedStateDict(sd, opts.arch);
   const storedDtypes: Partial<Record<CheckpointDType, number>> = {};
-  for (const [, t] of tensors) storedDtypes[t.dtype] = (storedDtypes[t.dtype] ?? 0) + 1;
+  for (const t of stored.values()) storedDtypes[t.dtype] = (storedDtypes[t.dtype] ?? 0) + 1;
   const weightsPath = join(out, WEIGHTS_FILE);
-  await mkdir(out, { recursive: true });
-  await writeAtomically(weightsPath, writeSafetensors(tensors, {
+  const weights = writeSafetensors(stored, {
     // Where the weights came from, for ListModels: the file name only (a full path would carry the importing
     // user's folders to every client) and its SHA-256, to compare with the authors' published file.
     format: 'pt', architecture: opts.arch, source: basename(opts.checkpoint), sourceSha256,
-  }));
+  });
+  await mkdir(out, { recursive: true });
+  await writeAtomically(weightsPath, weights);
   await writeAtomically(manifestPath, formatManifest(manifest));
 
   const repo = await openRepository(dirname(out), {
     ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.compiler ? { compiler: opts.compiler } : {}),
   });
-  const compiled = await repo.ensureCompiled(manifest.name);
-  return { manifest, weightsPath, tensors: tensors.length, storedDtypes, compiled };
+  // The weights just written are in memory: compiling hashes and builds from them without reading the file back.
+  const compiled = await repo.ensureCompiled(manifest.name, { bytes: weights, stateDict: stored });
+  return { manifest, weightsPath, tensors: stored.size, storedDtypes, compiled };
 }
 
 /** The one step left (models/README.md): name the model in the `models` setting of serve and segment. */

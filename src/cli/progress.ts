@@ -2,7 +2,6 @@
 // done, fed by the pipeline's progress events in-process and by the server's Progress messages over --server (the
 // same cumulative counts). The line is a pure function of the counts and the terminal width, so it is tested
 // without a terminal; the writer only redraws it, at most every REDRAW_MS, and clears it before other output.
-import type { Progress__Output } from '../generated/onesam/v1/Progress.ts';
 import type { ProgressEvent } from '../pipeline/types.ts';
 
 export interface ProgressCounts {
@@ -21,7 +20,8 @@ export function countsAfter(counts: ProgressCounts, event: ProgressEvent): Progr
     : { ...counts, objectsDone: event.done, objectsTotal: event.total };
 }
 
-export function countsFromWire(progress: Progress__Output): ProgressCounts {
+/** The counts of a wire Progress message (the client hands it over as is: the same four cumulative counts). */
+export function countsFromWire(progress: ProgressCounts): ProgressCounts {
   return { slicesEncoded: progress.slicesEncoded, slicesTotal: progress.slicesTotal, objectsDone: progress.objectsDone, objectsTotal: progress.objectsTotal };
 }
 
@@ -74,7 +74,7 @@ export class TerminalProgress {
 
   onEvent = (event: ProgressEvent): void => this.update(countsAfter(this.counts, event));
 
-  onWire = (progress: Progress__Output): void => this.update(countsFromWire(progress));
+  onWire = (progress: ProgressCounts): void => this.update(countsFromWire(progress));
 
   update(counts: ProgressCounts): void {
     this.counts = counts;

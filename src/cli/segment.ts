@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
 import { ConfigError } from '../config/errors.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
@@ -12,6 +11,7 @@ import { planRequest } from '../pipeline/plan.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { loadConfig } from '../config/load.ts';
+import { DEFAULTS, defaultWorkers } from '../config/schema.ts';
 import { NETWORK_NAMES } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, UsageError } from './args.ts';
 import { detectInputKind } from './input-kind.ts';
@@ -27,7 +27,6 @@ import { SEGMENT_USAGE } from './segment-usage.ts';
 const MODES: readonly EnsembleMode[] = ['route', ...NETWORK_NAMES, 'fuse'];
 /** As `onesam serve` (sysexits.h EX_CONFIG): a setting is wrong, retrying will not help. */
 const EXIT_CONFIG = 78;
-export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
 
 /** One object of `--json`: the Summary's ObjectResult, with the quality hint spelt as on the wire without its prefix. */
 export interface ObjectLine {
@@ -182,9 +181,12 @@ async function segment(args: string[]): Promise<number> {
     } else {
       const workers = positiveInt(values.workers, '--workers');
       const threads = positiveInt(values.threads, '--threads');
+      // --threads alone sizes the pool as the workers setting's default does for intraOpThreads.
+      const intraOpThreads = threads ?? settings!.intraOpThreads;
       const segmenter = await createSegmenter({
         ...settings!,
-        ...(workers ? { workers } : {}), ...(threads ? { intraOpThreads: threads } : {}),
+        intraOpThreads,
+        workers: workers ?? (threads ? defaultWorkers(threads) : settings!.workers),
       });
       try {
         result = await segmenter.segment(request, { onProgress: progress.onEvent });
@@ -228,6 +230,7 @@ const PIPELINE_ENV = ['ONESAM_CONFIG', 'ONESAM_MODELS_DIR', 'ONESAM_CACHE_DIR', 
  * The model repository, the `models` mapping and the routing overrides, from the same sources and with the same
  * checks as `onesam serve` (src/config/load.ts): `--models DIR` / ONESAM_MODELS_DIR, `--network-models` /
  * ONESAM_MODELS, ONESAM_CACHE_DIR, ONESAM_ROUTING and the ONESAM_CONFIG file. Throws ConfigError naming the field.
+ * The pool and the embedding budget are the settings' defaults: only --workers and --threads change them here.
  */
 export function pipelineSettings(env: Readonly<Record<string, string | undefined>>, flags: Readonly<Record<string, string | undefined>>): PipelineConfig {
   const { config } = loadConfig({ env: Object.fromEntries(PIPELINE_ENV.map((n) => [n, env[n]])), flags });
@@ -236,6 +239,10 @@ export function pipelineSettings(env: Readonly<Record<string, string | undefined
     ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
     models: config.models,
     routing: config.routing,
+    workers: defaultWorkers(DEFAULTS.intraOpThreads),
+    intraOpThreads: DEFAULTS.intraOpThreads,
+    embeddingBudgetBytes: DEFAULTS.embeddingBudgetBytes,
+    queueLimit: DEFAULTS.queueLimit,
   };
 }
 

@@ -123,7 +123,7 @@ export const DEFAULTS = Object.freeze({
   logLevel: 'info' as LogLevel,
 });
 
-/** Workers x intra-op threads <= cores (node-stack-notes: oversubscription cost ~40% on 2 cores). */
+/** Workers x intra-op threads <= cores (../shared/docs/node-stack-notes.md: oversubscription cost ~40% on 2 cores). */
 export function defaultWorkers(intraOpThreads: number, cores = availableParallelism()): number {
   return Math.max(1, Math.floor(cores / intraOpThreads));
 }

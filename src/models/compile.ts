@@ -9,7 +9,7 @@ import type { StateDict } from './checkpoint/tensor.ts';
 import { NETWORKS, type NetworkName } from './network-contract.ts';
 import { buildImageEncoder } from './networks/image-encoder.ts';
 import { buildPromptDecoder } from './networks/prompt-decoder.ts';
-import type { CompiledGraphs, GraphCompiler } from './repository.ts';
+import type { CompiledGraphs, GraphCompiler } from './graph-compiler.ts';
 
 /** Bump when the graphs' interface changes in a way the source fingerprint below cannot see. */
 export const GRAPH_FORMAT_VERSION = 1;

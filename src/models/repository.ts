@@ -21,24 +21,11 @@ import type { NetworkName } from './network-contract.ts';
 import { CheckpointError } from './checkpoint/errors.ts';
 import { parseCheckpoint } from './checkpoint/load.ts';
 import type { StateDict } from './checkpoint/tensor.ts';
+import type { CompiledGraphs, GraphCompiler } from './graph-compiler.ts';
 import { MANIFEST_FILE, ModelRepositoryError, parseManifest, type ModelManifest } from './manifest.ts';
 
 export { ModelRepositoryError, type ModelManifest } from './manifest.ts';
-
-export interface CompiledGraphs {
-  /** ONNX ModelProto bytes of the image encoder. */
-  readonly encoder: Uint8Array;
-  /** ONNX ModelProto bytes of the prompt encoder + mask decoder. */
-  readonly decoder: Uint8Array;
-}
-
-export type CompileGraphs = (arch: NetworkName, weights: StateDict) => CompiledGraphs;
-
-export interface GraphCompiler {
-  /** Part of the cache key: graphs built by another version are rebuilt. */
-  readonly version: string;
-  readonly compile: CompileGraphs;
-}
+export type { CompiledGraphs, CompileGraphs, GraphCompiler } from './graph-compiler.ts';
 
 export interface RepositoryOptions {
   /** Compiled-graph cache root (one sub-folder per model); default `<model folder>/.cache`. */
@@ -79,12 +66,23 @@ export interface CompiledModel {
   readonly timings: { readonly readMs: number; readonly verifyMs: number; readonly buildMs: number };
 }
 
+/**
+ * A model's weights already in memory, exactly as its weights file holds them (`onesam import` has just written
+ * them): compiling takes these instead of reading and parsing the file again.
+ */
+export interface HeldWeights {
+  /** The weights file's bytes. */
+  readonly bytes: Uint8Array;
+  /** The state dict parsing those bytes gives. */
+  readonly stateDict: StateDict;
+}
+
 export interface ModelRepository {
   readonly dir: string;
   list(): ModelSummary[];
   get(name: string): ModelSummary | undefined;
   /** The compiled graphs of `name`, built now if the cache has none for the current weights and builders. */
-  ensureCompiled(name: string): Promise<CompiledModel>;
+  ensureCompiled(name: string, held?: HeldWeights): Promise<CompiledModel>;
 }
 
 const ENCODER_FILE = 'encoder.onnx';
@@ -201,11 +199,11 @@ class Repository implements ModelRepository {
     return e ? summarize(e) : undefined;
   }
 
-  ensureCompiled(name: string): Promise<CompiledModel> {
+  ensureCompiled(name: string, held?: HeldWeights): Promise<CompiledModel> {
     // Concurrent callers share one build.
     let p = this.inFlight.get(name);
     if (!p) {
-      p = this.compileEntry(name).finally(() => this.inFlight.delete(name));
+      p = this.compileEntry(name, held).finally(() => this.inFlight.delete(name));
       this.inFlight.set(name, p);
     }
     return p;
@@ -221,7 +219,7 @@ class Repository implements ModelRepository {
     return this.opts.cacheDir ? join(resolve(this.opts.cacheDir), e.name) : join(e.folder, '.cache');
   }
 
-  private async compileEntry(name: string): Promise<CompiledModel> {
+  private async compileEntry(name: string, held: HeldWeights | undefined): Promise<CompiledModel> {
     const e = this.entries.get(name);
     if (!e) {
       const names = [...this.entries.keys()].filter((n) => !n.includes('@'));
@@ -230,7 +228,7 @@ class Repository implements ModelRepository {
     }
     if (e.manifestError || !e.manifest) throw new ModelRepositoryError('MODEL_UNAVAILABLE', `model ${name}: ${e.manifestError}`);
     try {
-      const compiled = await this.compileModel(e, e.manifest);
+      const compiled = await this.compileModel(e, e.manifest, held);
       delete e.loadError;
       return compiled;
     } catch (err) {
@@ -239,12 +237,12 @@ class Repository implements ModelRepository {
     }
   }
 
-  private async compileModel(e: ModelEntry, manifest: ModelManifest): Promise<CompiledModel> {
+  private async compileModel(e: ModelEntry, manifest: ModelManifest, held: HeldWeights | undefined): Promise<CompiledModel> {
     const t0 = performance.now();
     const weightsPath = join(e.folder, manifest.weights);
     let weights: Uint8Array;
     try {
-      weights = await readFile(weightsPath);
+      weights = held?.bytes ?? await readFile(weightsPath);
     } catch (err) {
       throw new ModelRepositoryError('MODEL_UNAVAILABLE', `model ${e.name}: cannot read weights ${weightsPath}: ${describeError(err)}`);
     }
@@ -270,7 +268,7 @@ class Repository implements ModelRepository {
 
     if (check.state === 'valid') return result(true, tRead - t0, 0);
 
-    const stateDict = parseCheckpoint(weights, weightsPath);
+    const stateDict = held?.stateDict ?? parseCheckpoint(weights, weightsPath);
     const t1 = performance.now();
     checkArchitecture(stateDict, manifest.architecture, weightsPath);
     let graphs: CompiledGraphs;

@@ -6,8 +6,8 @@
 import { CodedError } from '../errors/coded-error.ts';
 import type { NetworkEmbedding } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
-import type { SliceKey } from './embedding-store.ts';
 import type { EmbeddingCache } from './segmenter.ts';
+import type { SliceKey } from './slice-key.ts';
 import type { ImageVolume } from './types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 

@@ -8,11 +8,9 @@ import type { WorkerPool } from '../workers/pool.ts';
 import type { CancelFlag, NetworkEmbedding, SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget, Evictor } from './byte-budget.ts';
 import type { SessionEmbeddingCache } from './embedding-cache.ts';
+import { sliceKey, type SliceKey } from './slice-key.ts';
 import type { StageTimes } from './types.ts';
 import { networkRecord, NETWORKS, type NetworkName } from '../models/network-contract.ts';
-
-export type SliceKey = `${NetworkName}:${number}`;
-export const sliceKey = (network: NetworkName, z: number): SliceKey => `${network}:${z}`;
 
 interface Entry {
   readonly network: NetworkName;

@@ -6,12 +6,13 @@ import type { WorkerPool } from '../workers/pool.ts';
 import type { DecodePrompts, DecodeResult, SliceImage } from '../workers/protocol.ts';
 import type { ByteBudget } from './byte-budget.ts';
 import { sessionCacheFor } from './embedding-cache.ts';
-import { EmbeddingStore, sliceKey } from './embedding-store.ts';
+import { EmbeddingStore } from './embedding-store.ts';
 import { scribbleMask256, resizedSize, scaleBoxTo256 } from './geometry.ts';
 import { LabelAssembler } from './labels.ts';
 import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
 import type { DetailedPlan, ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
+import { sliceKey } from './slice-key.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
 
 type Box256 = readonly [number, number, number, number];

@@ -5,9 +5,9 @@ import type { WorkerModelPaths } from '../workers/protocol.ts';
 import { ByteBudget } from './byte-budget.ts';
 import { SessionEmbeddingCache } from './embedding-cache.ts';
 import { executePlan } from './execute.ts';
-import { planRequest } from './plan.ts';
+import { planRequest, type DetailedPlan } from './plan.ts';
 import type { RoutingTable } from './router.ts';
-import { checkServed, DEFAULT_MODELS, fallbackNetwork, servedNetworks, servingRoutingTable, type NetworkModels } from './serving.ts';
+import { checkServed, fallbackNetwork, servedNetworks, servingRoutingTable, type NetworkModels } from './serving.ts';
 import type { EmbeddingCache, ModelInfo, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
 import type { SegmentationRequest, SegmentationResult } from './types.ts';
 import type { NetworkName } from '../models/network-contract.ts';
@@ -16,24 +16,28 @@ import { parameterCount } from '../models/architecture-check.ts';
 import { readWeightsMetadata } from '../models/checkpoint/weights-metadata.ts';
 import { openRepository, type CompiledModel, type GraphCompiler } from '../models/repository.ts';
 
+/**
+ * The settings the pipeline runs with, named as in src/config/schema.ts, which holds their defaults (a caller
+ * without a Config of its own starts from loadConfig's). Only cacheDir may be left out.
+ */
 export interface PipelineConfig {
   /** Model repository folder (models/<name>/manifest.json). */
   readonly modelsDir: string;
-  /** Compiled-graph cache folder; default: inside each model's folder. */
+  /** Compiled-graph cache folder; unset: inside each model's folder. */
   readonly cacheDir?: string;
   /**
-   * Repository model name serving each network (default DEFAULT_MODELS). A network without an entry is not loaded;
-   * ROUTE then sends every modality to the served one (src/pipeline/serving.ts).
+   * Repository model name serving each network. A network without an entry is not loaded; ROUTE then sends every
+   * modality to the served one (src/pipeline/serving.ts).
    */
-  readonly models?: NetworkModels;
-  readonly workers?: number;
-  readonly intraOpThreads?: number;
+  readonly models: NetworkModels;
+  readonly workers: number;
+  readonly intraOpThreads: number;
   /** Bytes of slice embeddings held at once, across all requests. */
-  readonly embeddingBudgetBytes?: number;
+  readonly embeddingBudgetBytes: number;
   /** Tasks waiting for a worker beyond which new work is refused. */
-  readonly maxQueuedTasks?: number;
+  readonly queueLimit: number;
   /** Modality -> network overrides of the default routing table. */
-  readonly routing?: Readonly<Record<string, string>>;
+  readonly routing: Readonly<Record<string, string>>;
   /** What happens while loading and to the worker threads afterwards, for the caller's logs and metrics. */
   readonly events?: PipelineEvents;
   /** Test only: a WorkerFaultSwitch's buffer (src/workers/protocol.ts); nothing in the configuration sets it. */
@@ -46,9 +50,6 @@ export interface PipelineEvents extends PoolEvents {
   /** A model's graphs are ready: from the cache, built, or rebuilt because the cached ones failed their check (`repaired`). */
   modelCompiled?(model: CompiledModel): void;
 }
-
-export { DEFAULT_MODELS };
-export const DEFAULT_EMBEDDING_BUDGET = 1024 * 1024 * 1024;
 
 export interface PipelineSegmenter extends Segmenter {
   readonly routing: RoutingTable;
@@ -73,10 +74,10 @@ async function modelInfo(compiled: CompiledModel, weightsPath: string): Promise<
 }
 
 export async function createSegmenter(config: PipelineConfig): Promise<PipelineSegmenter> {
-  const names = config.models ?? DEFAULT_MODELS;
+  const names = config.models;
   const served = servedNetworks(names);
   if (served.length === 0) throw new CodedError('NETWORK_UNAVAILABLE', 'no network to serve: the models setting is empty', 'models');
-  const routing = servingRoutingTable(config.routing ?? {}, served);
+  const routing = servingRoutingTable(config.routing, served);
   const fallback = fallbackNetwork(served);
   const repo = await openRepository(config.modelsDir, {
     ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
@@ -96,9 +97,9 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
   }
   const pool = new WorkerPool({
     models,
-    ...(config.workers !== undefined ? { workers: config.workers } : {}),
-    ...(config.intraOpThreads !== undefined ? { intraOpThreads: config.intraOpThreads } : {}),
-    ...(config.maxQueuedTasks !== undefined ? { maxQueue: config.maxQueuedTasks } : {}),
+    workers: config.workers,
+    intraOpThreads: config.intraOpThreads,
+    queueLimit: config.queueLimit,
     ...(config.events ? { events: config.events } : {}),
     ...(config.faultSwitch ? { faultSwitch: config.faultSwitch } : {}),
   });
@@ -111,22 +112,30 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     throw err;
   }
   for (const s of statuses) (s as { ready: boolean }).ready = true;
-  const budget = new ByteBudget(config.embeddingBudgetBytes ?? DEFAULT_EMBEDDING_BUDGET);
+  const budget = new ByteBudget(config.embeddingBudgetBytes);
   let closing = false;
+  // The plans plan() made, with the request each was made for: segment() runs one of them rather than plan again.
+  const plans = new WeakMap<SegmentationPlan, { readonly request: SegmentationRequest; readonly plan: DetailedPlan }>();
+  const planFor = (request: SegmentationRequest): DetailedPlan => {
+    const plan = planRequest(request, routing, fallback);
+    checkServed(plan.networks, served);
+    plans.set(plan, { request, plan });
+    return plan;
+  };
+  const plannedFor = (request: SegmentationRequest, given: SegmentationPlan): DetailedPlan => {
+    const made = plans.get(given);
+    if (made?.request !== request) throw new Error('SegmentOptions.plan must come from plan() of the same segmenter for the same request');
+    return made.plan;
+  };
 
   return {
     routing,
     pool,
     budget,
-    plan(request: SegmentationRequest): SegmentationPlan {
-      const plan = planRequest(request, routing, fallback);
-      checkServed(plan.networks, served);
-      return plan;
-    },
+    plan: planFor,
     async segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult> {
       if (closing) throw new CodedError('NETWORK_UNAVAILABLE', 'the server is shutting down');
-      const plan = planRequest(request, routing, fallback);
-      checkServed(plan.networks, served);
+      const plan = options?.plan ? plannedFor(request, options.plan) : planFor(request);
       return executePlan({ pool, budget }, request, plan, options);
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),

@@ -1,12 +1,11 @@
 // Validation of a request against its image, and the plan: which network(s) segment each object, and which
 // (network, slice) pairs the walks will visit, in order. The plan is computed before any encoding.
 import { CodedError } from '../errors/coded-error.ts';
+import { MAX_OBJECTS } from '../volume/prompts.ts';
 import { networksFor, type RoutingTable } from './router.ts';
 import type { SegmentationPlan } from './segmenter.ts';
 import type { Box2D, Box3D, ImageVolume, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
-
-export const MAX_OBJECTS = 65_535;
 
 /** The reference's middle slice: int((z1 - z0) / 2 + z0), float division then truncation. */
 export function middleSlice(z0: number, z1: number): number {

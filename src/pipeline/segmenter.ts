@@ -13,6 +13,11 @@ export interface SegmentOptions {
    * must segment the same prepared image (a different image shape is refused; the caller guarantees the voxels).
    */
   readonly cache?: EmbeddingCache;
+  /**
+   * What plan() returned for this same request (the server sends it as the acceptance first): segment() runs it
+   * instead of planning the request again. Only a plan this segmenter made for this request object is accepted.
+   */
+  readonly plan?: SegmentationPlan;
 }
 
 /**
@@ -61,7 +66,10 @@ export interface NetworkStatus {
 }
 
 export interface Segmenter {
-  /** Validates the request against the image and returns the plan; throws a CodedError for bad prompts. */
+  /**
+   * Validates the request against the image and returns the plan; throws a CodedError for bad prompts. Pass the
+   * plan on to segment() (SegmentOptions.plan) so the request is planned once.
+   */
   plan(request: SegmentationRequest): SegmentationPlan;
   segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult>;
   /** A new, empty embedding cache for one image, to pass to segment() of every request on that image. */

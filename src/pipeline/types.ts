@@ -1,6 +1,13 @@
 // The pipeline's request and result types: what a caller (CLI or gRPC handler) hands in and gets back.
 // Volumes are always (D, H, W) for grey data or (1, H, W, 3) for a 2D RGB image; a 2D grey image is D = 1.
 import type { NetworkName } from '../models/network-contract.ts';
+// The image and the prompts are defined on the volume floor, which decodes them; named here too, as part of the
+// pipeline's request.
+import type { ImageVolume } from '../volume/image-volume.ts';
+import type { ObjectPrompt } from '../volume/prompts.ts';
+
+export type { ImageVolume } from '../volume/image-volume.ts';
+export type { Box2D, Box3D, ObjectPrompt, Prompt, Scribble } from '../volume/prompts.ts';
 
 /** How the network is chosen: by modality table (`route`), forced (a network's name), or every network's probabilities averaged. */
 export type EnsembleMode = 'route' | NetworkName | 'fuse';
@@ -8,38 +15,6 @@ export type EnsembleMode = 'route' | NetworkName | 'fuse';
 /** Canonical modality keys of the routing table (see src/pipeline/router.ts). */
 export type Modality =
   | 'CT' | 'MR' | 'PET' | 'US' | 'XRay' | 'Dermoscopy' | 'Endoscopy' | 'Fundus' | 'Microscopy' | 'OCT' | 'Mammography';
-
-/** An 8-bit image or volume, already prepared to 0..255 (intensity preparation happens before the pipeline). */
-export interface ImageVolume {
-  /** Number of slices; 1 for a 2D image. */
-  readonly depth: number;
-  readonly height: number;
-  readonly width: number;
-  /** 1 (grey, replicated to 3 channels for the encoder) or 3 (RGB as stored, HWC). */
-  readonly channels: 1 | 3;
-  /** depth * height * width * channels bytes, slice-major then row-major, channels last. */
-  readonly data: Uint8Array;
-  /** (z, y, x) voxel spacing when known; not used by inference. */
-  readonly spacing?: readonly [number, number, number];
-}
-
-/** A box on one slice (2D) in original pixel coordinates, inclusive-exclusive as the challenge files are. */
-export interface Box2D { readonly kind: 'box2d'; readonly x0: number; readonly y0: number; readonly x1: number; readonly y1: number; /** slice index in a volume; 0 for a 2D image */ readonly z?: number }
-/** A 3D box: xy extent plus the slice range [z0, z1], both ends segmented (reference: z0 < z1). */
-export interface Box3D { readonly kind: 'box3d'; readonly x0: number; readonly y0: number; readonly z0: number; readonly x1: number; readonly y1: number; readonly z1: number }
-/**
- * A scribble: the voxels (flat indices into D*H*W) a user marked for this object. On a 2D image the scribble is
- * a dense mask prompt (reference LiteMedSAMScribble); in 3D see src/pipeline/scribble.ts for the propagation rule.
- */
-export interface Scribble { readonly kind: 'scribble'; readonly voxels: Uint32Array }
-
-export type Prompt = Box2D | Box3D | Scribble;
-
-/** One object to segment: a prompt and the label value written for it. */
-export interface ObjectPrompt {
-  readonly label: number;
-  readonly prompt: Prompt;
-}
 
 export interface SegmentationRequest {
   readonly requestId: string;

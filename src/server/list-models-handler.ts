@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 import { MODALITIES } from '../pipeline/router.ts';
 import type { ModelInfo, NetworkStatus } from '../pipeline/segmenter.ts';
-import { DEFAULT_MODELS, fallbackNetwork, servedNetworks, type NetworkModels } from '../pipeline/serving.ts';
+import { fallbackNetwork, servedNetworks, type NetworkModels } from '../pipeline/serving.ts';
 import type { ModelDetails } from '../generated/onesam/v1/ModelDetails.ts';
 import type { ServiceState } from './service-state.ts';
 import { networkToWire } from '../protocol/wire.ts';
@@ -16,8 +16,8 @@ export interface ListModelsDeps {
   readonly state: ServiceState;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
-  /** The `models` setting (default: both demo models): the networks listed while they load. */
-  readonly models?: NetworkModels;
+  /** The `models` setting: the networks listed while they load. */
+  readonly models: NetworkModels;
 }
 
 export function createListModelsHandler(deps: ListModelsDeps): grpc.handleUnaryCall<ListModelsRequest__Output, ListModelsResponse> {
@@ -25,7 +25,7 @@ export function createListModelsHandler(deps: ListModelsDeps): grpc.handleUnaryC
     const started = performance.now();
     let status = 'OK';
     try {
-      callback(null, listModels(deps.state, deps.models ?? DEFAULT_MODELS));
+      callback(null, listModels(deps.state, deps.models));
     } catch (err) {
       const mapped = mapError(err);
       status = statusName(mapped.status);

@@ -1,11 +1,12 @@
 // The request header, checked field by field before any payload byte is read: a client mistake here costs one
 // message, not a 500 MiB upload. Errors name the field as the proto spells it (`header.raw.dtype`). Prompts are
-// checked for shape here and turned into pipeline prompts once the image size is known (scribble strokes need it).
+// converted from wire form here, once; only a scribble's strokes wait for the image size to become voxels
+// (request-objects.ts).
 import { CodedError } from '../errors/coded-error.ts';
 import type { Prompt__Output } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader.ts';
 import { MODALITIES, parseModality } from '../pipeline/router.ts';
-import { strokesToVoxels, type VolumeDims } from '../protocol/scribble-strokes.ts';
+import type { Stroke } from '../protocol/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import { decodeLimits } from '../volume/limits.ts';
@@ -26,12 +27,15 @@ export type VolumeSource =
   | { readonly kind: 'upload'; readonly payload: PayloadHeader; readonly payloadBytes: number; readonly keepSession: boolean }
   | { readonly kind: 'session'; readonly sessionId: string };
 
+/** A header prompt in the pipeline's terms, except a scribble: its strokes become voxels once the image size is known. */
+export type HeaderPrompt = ObjectPrompt | { readonly label: number; readonly strokes: readonly Stroke[] };
+
 export interface ParsedHeader {
   readonly requestId: string;
   readonly modality: Modality | undefined;
   readonly source: VolumeSource;
-  /** Still in wire form; see promptsToObjects. */
-  readonly prompts: readonly Prompt__Output[];
+  /** In order, so pipeline paths `prompts[i]` are `header.prompts[i]`. */
+  readonly prompts: readonly HeaderPrompt[];
   readonly mode: EnsembleMode;
   readonly output: OutputOptions;
 }
@@ -59,11 +63,10 @@ export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits,
   const common = {
     requestId,
     modality,
-    prompts: header.prompts,
     mode: parseMode(header),
     output: parseOutput(header),
+    prompts: header.prompts.map((p, i) => promptFromWire(p, `header.prompts[${i}]`)),
   };
-  header.prompts.forEach((p, i) => checkPromptShape(p, `header.prompts[${i}]`));
   if (header.sessionId !== '') return { ...common, source: parseSessionSource(header) };
   return { ...common, source: parseUpload(header, limits) };
 }
@@ -140,24 +143,28 @@ function intensityFromWire(header: RequestHeader__Output): IntensityPreparation 
   }
 }
 
-/** Structure only (a kind is set, numbers are finite); ranges against the image are the pipeline's to check. */
-function checkPromptShape(prompt: Prompt__Output, field: string): void {
+/**
+ * One wire prompt in the pipeline's terms. Checked for structure only (a kind is set, box numbers are finite);
+ * ranges against the image are the pipeline's to check.
+ */
+function promptFromWire(prompt: Prompt__Output, field: string): HeaderPrompt {
   const finite = (value: number, name: string): void => {
     if (!Number.isFinite(value)) throw new CodedError('PROMPT_INVALID', `must be a finite number, got ${value}`, `${field}.${name}`);
   };
+  const label = prompt.label;
   switch (prompt.kind) {
     case 'box2d': {
       const b = prompt.box2d!;
       for (const k of ['xMin', 'yMin', 'xMax', 'yMax'] as const) finite(b[k], `box2d.${snake(k)}`);
-      return;
+      return { label, prompt: { kind: 'box2d', x0: b.xMin, y0: b.yMin, x1: b.xMax, y1: b.yMax, ...(b.z !== undefined ? { z: b.z } : {}) } };
     }
     case 'box3d': {
       const b = prompt.box3d!;
       for (const k of ['xMin', 'yMin', 'xMax', 'yMax'] as const) finite(b[k], `box3d.${snake(k)}`);
-      return;
+      return { label, prompt: { kind: 'box3d', x0: b.xMin, y0: b.yMin, z0: b.zMin, x1: b.xMax, y1: b.yMax, z1: b.zMax } };
     }
     case 'scribble':
-      return;
+      return { label, strokes: prompt.scribble!.strokes.map((s) => s.points) };
     default:
       throw new CodedError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', field);
   }
@@ -165,26 +172,4 @@ function checkPromptShape(prompt: Prompt__Output, field: string): void {
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** Wire prompts -> pipeline prompts, in order (so pipeline paths `prompts[i]` are `header.prompts[i]`). */
-export function promptsToObjects(prompts: readonly Prompt__Output[], dims: VolumeDims): ObjectPrompt[] {
-  return prompts.map((p, i): ObjectPrompt => {
-    switch (p.kind) {
-      case 'box2d': {
-        const b = p.box2d!;
-        return { label: p.label, prompt: { kind: 'box2d', x0: b.xMin, y0: b.yMin, x1: b.xMax, y1: b.yMax, ...(b.z !== undefined ? { z: b.z } : {}) } };
-      }
-      case 'box3d': {
-        const b = p.box3d!;
-        return { label: p.label, prompt: { kind: 'box3d', x0: b.xMin, y0: b.yMin, z0: b.zMin, x1: b.xMax, y1: b.yMax, z1: b.zMax } };
-      }
-      case 'scribble': {
-        const strokes = p.scribble!.strokes.map((s) => s.points);
-        return { label: p.label, prompt: { kind: 'scribble', voxels: strokesToVoxels(strokes, dims, `header.prompts[${i}].scribble`) } };
-      }
-      default:
-        throw new CodedError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', `header.prompts[${i}]`);
-    }
-  });
 }

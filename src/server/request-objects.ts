@@ -4,16 +4,23 @@
 // `npz.boxes[i]`), so the field path in the client's error points into what the client sent.
 import { CodedError } from '../errors/coded-error.ts';
 import type { ObjectPrompt } from '../pipeline/types.ts';
+import { strokesToVoxels, type VolumeDims } from '../protocol/scribble-strokes.ts';
 import type { DecodedVolume } from '../volume/payload.ts';
-import { promptsToObjects, type ParsedHeader } from './request-header.ts';
+import type { HeaderPrompt, ParsedHeader } from './request-header.ts';
 
 export type PromptSource = 'header' | 'boxes' | 'scribbles';
 
 export function chooseObjects(header: ParsedHeader, decoded: DecodedVolume): { objects: readonly ObjectPrompt[]; source: PromptSource } {
-  if (header.prompts.length > 0) return { objects: promptsToObjects(header.prompts, decoded.image), source: 'header' };
+  if (header.prompts.length > 0) return { objects: header.prompts.map((p, i) => headerObject(p, i, decoded.image)), source: 'header' };
   if (decoded.boxes && decoded.boxes.length > 0) return { objects: decoded.boxes, source: 'boxes' };
   if (decoded.scribbles && decoded.scribbles.length > 0) return { objects: decoded.scribbles, source: 'scribbles' };
   throw new CodedError('PROMPT_INVALID', 'no prompts: send them in the header, or an npz payload with boxes or scribbles', 'header.prompts');
+}
+
+/** A header prompt as the pipeline takes it: a scribble's strokes drawn as voxels of the image. */
+function headerObject(prompt: HeaderPrompt, i: number, dims: VolumeDims): ObjectPrompt {
+  if (!('strokes' in prompt)) return prompt;
+  return { label: prompt.label, prompt: { kind: 'scribble', voxels: strokesToVoxels(prompt.strokes, dims, `header.prompts[${i}].scribble`) } };
 }
 
 export function rebasePromptErrors<T>(run: () => T, source: PromptSource): T {

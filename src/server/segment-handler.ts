@@ -251,7 +251,7 @@ class SegmentCall {
       }
       this.writer.offerProgress({ progress: { ...progress } });
     };
-    const result: SegmentationResult = await rebasePromptErrors(() => segmenter.segment(request, { signal, onProgress, ...(session ? { cache: session.cache } : {}) }), source);
+    const result: SegmentationResult = await rebasePromptErrors(() => segmenter.segment(request, { signal, onProgress, plan, ...(session ? { cache: session.cache } : {}) }), source);
     this.checkAborted();
 
     const sendStart = performance.now();

@@ -34,8 +34,8 @@ export interface GrpcServerOptions {
   readonly uploadMinBytesPerSecond: number;
   readonly responseStallTimeoutMs: number;
   readonly state: ServiceState;
-  /** The `models` setting: which networks ListModels reports while they load (default: both demo models). */
-  readonly models?: NetworkModels;
+  /** The `models` setting: which networks ListModels reports while they load. */
+  readonly models: NetworkModels;
   readonly health: ServiceHealth;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
@@ -68,7 +68,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, timeouts: { uploadIdleTimeoutMs: options.uploadIdleTimeoutMs, uploadMinBytesPerSecond: options.uploadMinBytesPerSecond, responseStallTimeoutMs: options.responseStallTimeoutMs },
       codec: options.codec, sessions: options.sessions, refusal: (metadata) => guard.refusal(metadata),
     }),
-    ListModels: createListModelsHandler({ ...deps, ...(options.models ? { models: options.models } : {}) }),
+    ListModels: createListModelsHandler({ ...deps, models: options.models }),
     CloseSession: createCloseSessionHandler({ ...deps, sessions: options.sessions }),
   });
   options.health.addToServer(server);

@@ -1,7 +1,8 @@
 // The CVPR 2024 "MedSAM on Laptop" npz layout: `imgs` (H,W,3) for 2D or (D,H,W) for 3D uint8, `boxes` (N,4) or
 // (N,6), optional `spacing` and `scribbles` (label map: k = object k, 1000 = background). Turned into a request.
 import { CodedError } from '../errors/coded-error.ts';
-import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
+import type { ImageVolume } from './image-volume.ts';
+import type { ObjectPrompt } from './prompts.ts';
 
 export interface NdArrayLike {
   readonly dtype: string;

@@ -5,12 +5,12 @@ import { gzipSync } from 'node:zlib';
 import { CodedError } from '../errors/coded-error.ts';
 import { fieldUnder } from '../errors/field-path.ts';
 import { challengeCase, type NdArrayLike } from './challenge.ts';
-import { MAX_OBJECTS } from '../pipeline/plan.ts';
-import type { ImageVolume, ObjectPrompt } from '../pipeline/types.ts';
+import type { ImageVolume } from './image-volume.ts';
 import { preparationBytes, prepareIntensity, type IntensityPreparation, type VoxelArray, type VoxelType } from './intensity.ts';
 import { checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
 import { openNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
 import { readNpz, writeNpz, type NdArray } from './npz.ts';
+import { MAX_OBJECTS, type ObjectPrompt } from './prompts.ts';
 import { arrayLayout, labelBytesLittleEndian, plainBytes, readRawVoxels, validateSpacing, type ArrayGeometry, type ArrayLayout, type RawHeader } from './raw.ts';
 
 export type PayloadFormat = 'raw' | 'npz' | 'nifti';

@@ -19,8 +19,8 @@ export interface PayloadCodec {
 }
 
 export interface CodecPoolOptions {
-  /** Codec threads (default 1): each decodes or encodes one volume at a time. */
-  readonly threads?: number;
+  /** Codec threads (the `codecThreads` setting): each decodes or encodes one volume at a time. */
+  readonly threads: number;
   /** piscina errors no task was waiting for (a thread failing outside a task); unhandled, they abort the process. */
   readonly onError?: (error: Error) => void;
 }
@@ -35,8 +35,8 @@ export class CodecPool implements PayloadCodec {
   private closing: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(options: CodecPoolOptions = {}) {
-    this.threads = options.threads ?? 1;
+  constructor(options: CodecPoolOptions) {
+    this.threads = options.threads;
     this.piscina = new Piscina({
       filename: WORKER_ENTRY,
       minThreads: this.threads,

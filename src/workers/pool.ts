@@ -11,7 +11,6 @@
 // loaded does not crash: it says so (WorkerLoaded), ready() rejects with the reason, and a replacement that cannot
 // load puts the whole pool in `failed` (events.failed), since it can no longer reach its size.
 import { fileURLToPath } from 'node:url';
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { CodedError } from '../errors/coded-error.ts';
 import type { NetworkName } from '../models/network-contract.ts';
@@ -24,11 +23,12 @@ import {
 
 export interface PoolOptions {
   readonly models: Readonly<Partial<Record<NetworkName, WorkerModelPaths>>>;
-  /** Worker threads; default: cores / intraOpThreads. */
-  readonly workers?: number;
-  readonly intraOpThreads?: number;
-  /** Tasks waiting in the main-thread queue beyond which submissions fail with POOL_SATURATED. */
-  readonly maxQueue?: number;
+  /** Worker threads (the `workers` setting; its default is src/config's). */
+  readonly workers: number;
+  /** onnxruntime intra-op threads per worker (`intraOpThreads`). */
+  readonly intraOpThreads: number;
+  /** Tasks waiting in the main-thread queue beyond which submissions fail with POOL_SATURATED (`queueLimit`). */
+  readonly queueLimit: number;
   /** What happens to the threads, for logs and metrics. */
   readonly events?: PoolEvents;
   /** Test only: a WorkerFaultSwitch's buffer (protocol.ts). */
@@ -83,12 +83,6 @@ const WORKER_ENTRY = fileURLToPath(new URL('./segment-worker.mjs', import.meta.u
 const LOAD_WAIT_MS = 120_000;
 const LOAD_POLL_MS = 50;
 
-/** Default sizing: workers x intra-op threads <= cores (measured: oversubscription costs ~40%). */
-export function defaultPoolSize(cores = availableParallelism(), intraOpThreads = 1): { workers: number; intraOpThreads: number } {
-  const threads = Math.max(1, Math.min(intraOpThreads, cores));
-  return { workers: Math.max(1, Math.floor(cores / threads)), intraOpThreads: threads };
-}
-
 function isWorkerLoaded(message: unknown): message is WorkerLoaded {
   return typeof message === 'object' && message !== null && (message as { kind?: unknown }).kind === WORKER_LOADED;
 }
@@ -103,7 +97,7 @@ export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly events: PoolEvents;
   private readonly queues: Record<Priority, Pending[]> = { decode: [], encode: [] };
-  private readonly maxQueue: number;
+  private readonly queueLimit: number;
   private busy = 0;
   private closed = false;
   /** Set once close() terminates the threads: their 'workerDestroy' events are not losses. */
@@ -126,10 +120,9 @@ export class WorkerPool {
   queueMs = 0;
 
   constructor(options: PoolOptions) {
-    const sizing = defaultPoolSize(undefined, options.intraOpThreads ?? 1);
-    this.intraOpThreads = options.intraOpThreads ?? sizing.intraOpThreads;
-    this.workers = options.workers ?? sizing.workers;
-    this.maxQueue = options.maxQueue ?? 10_000;
+    this.intraOpThreads = options.intraOpThreads;
+    this.workers = options.workers;
+    this.queueLimit = options.queueLimit;
     this.events = options.events ?? {};
     const init: WorkerInit = {
       models: options.models,
@@ -213,7 +206,7 @@ export class WorkerPool {
   private submit(priority: Priority, task: EncodeTask | DecodeTask): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
     if (this.failure !== undefined) return Promise.reject(this.unavailable());
-    if (this.stats().queued >= this.maxQueue) return Promise.reject(poolSaturated(this.maxQueue));
+    if (this.stats().queued >= this.queueLimit) return Promise.reject(poolSaturated(this.queueLimit));
     return new Promise((resolve, reject) => {
       this.queues[priority].push({ task, resolve, reject, queuedAt: performance.now() });
       this.dispatch();

@@ -1,5 +1,5 @@
 // The worker thread: holds onnxruntime sessions for every configured network and runs encode / decode tasks.
-// Rules (see docs/node-stack-notes.md): sessions are created once per worker at module load; session.run() is
+// Rules (see ../shared/docs/node-stack-notes.md): sessions are created once per worker at module load; session.run() is
 // never interrupted; tensors handed to ORT are backed by ordinary ArrayBuffers (ORT rejects shared memory), so
 // shared embeddings are copied into per-worker scratch buffers first.
 //

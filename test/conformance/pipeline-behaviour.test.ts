@@ -8,11 +8,12 @@ import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/inde
 import { mapError } from '../../src/errors/grpc-status.ts';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { ImageVolume, ObjectPrompt, SegmentationRequest } from '../../src/pipeline/types.ts';
-import { dice, loadArrays, MODELS_DIR } from '../helpers/cases.ts';
+import { dice, loadArrays } from '../helpers/cases.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
 const EMBEDDING_BYTES = 4 * 256 * 64 * 64;
 let segmenter: PipelineSegmenter;
-before(async () => { segmenter = await createSegmenter({ modelsDir: MODELS_DIR, workers: 2, intraOpThreads: 1 }); });
+before(async () => { segmenter = await createSegmenter(defaultPipelineConfig({ workers: 2, intraOpThreads: 1 })); });
 after(async () => { await segmenter.close(); });
 
 const ct1 = challengeCase(loadArrays('imgs', '3DBox_CT_0001.npz'), '3DBox_CT_0001.npz');
@@ -36,7 +37,7 @@ test('overlapping objects share slices: encodes equal the distinct (network, sli
 });
 
 test('a budget of three embeddings still gives the reference masks, never holding more than the budget', async () => {
-  const tight = await createSegmenter({ modelsDir: MODELS_DIR, workers: 2, intraOpThreads: 1, embeddingBudgetBytes: 3 * EMBEDDING_BYTES });
+  const tight = await createSegmenter(defaultPipelineConfig({ workers: 2, intraOpThreads: 1, embeddingBudgetBytes: 3 * EMBEDDING_BYTES }));
   try {
     const result = await tight.segment(req(ct1.image, ct1.objects));
     const reference = loadArrays('segs_litemedsam', '3DBox_CT_0001.npz').get('segs')!.data as Uint8Array;
@@ -50,7 +51,7 @@ test('a budget of three embeddings still gives the reference masks, never holdin
 
 test('a full worker queue fails the request with POOL_SATURATED (RESOURCE_EXHAUSTED) and the pool keeps serving', async () => {
   // One worker, at most one task waiting: three walks starting together on three different slices need more.
-  const small = await createSegmenter({ modelsDir: MODELS_DIR, workers: 1, intraOpThreads: 1, maxQueuedTasks: 1 });
+  const small = await createSegmenter(defaultPipelineConfig({ workers: 1, intraOpThreads: 1, queueLimit: 1 }));
   try {
     const objects = [box3d(74, 114, 2, 113, 149, 4, 1), box3d(120, 86, 10, 172, 139, 12, 2), box3d(60, 60, 20, 90, 90, 22, 3)];
     const err: unknown = await small.segment(req(ct1.image, objects)).then(() => assert.fail('expected the queue to overflow'), (e: unknown) => e);
@@ -70,7 +71,7 @@ test('fuse under a budget of two fused slices and four walks completes with the 
   const objects = [box3d(74, 114, 2, 113, 149, 6, 1), box3d(120, 86, 4, 172, 139, 8, 2)];
   const expected = await segmenter.segment(req(ct1.image, objects, 'fuse'));
   const fusedSlice = 4 * (256 * 64 * 64) * 2 + 4 * (64 * 64 * 160);
-  const tight = await createSegmenter({ modelsDir: MODELS_DIR, workers: 2, intraOpThreads: 1, embeddingBudgetBytes: 2 * fusedSlice });
+  const tight = await createSegmenter(defaultPipelineConfig({ workers: 2, intraOpThreads: 1, embeddingBudgetBytes: 2 * fusedSlice }));
   try {
     const result = await tight.segment(req(ct1.image, objects, 'fuse'));
     assert.deepEqual(result.labels, expected.labels);

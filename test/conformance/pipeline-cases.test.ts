@@ -7,10 +7,11 @@ import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { EnsembleMode, SegmentationRequest } from '../../src/pipeline/types.ts';
-import { caseNames, dice, loadArrays, MODELS_DIR } from '../helpers/cases.ts';
+import { caseNames, dice, loadArrays } from '../helpers/cases.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
 let segmenter: PipelineSegmenter;
-before(async () => { segmenter = await createSegmenter({ modelsDir: MODELS_DIR }); });
+before(async () => { segmenter = await createSegmenter(defaultPipelineConfig()); });
 after(async () => { await segmenter.close(); });
 
 function request(name: string, mode: EnsembleMode): { req: SegmentationRequest; boxes: number } {

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { challengeCase } from '../../src/volume/challenge.ts';
 import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
 import type { ImageVolume, ObjectPrompt, ProgressEvent, SegmentationRequest } from '../../src/pipeline/types.ts';
-import { loadArrays, MODELS_DIR } from '../helpers/cases.ts';
+import { loadArrays } from '../helpers/cases.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
 const EMBEDDING_BYTES = 4 * 256 * 64 * 64;
 let segmenter: PipelineSegmenter;
-before(async () => { segmenter = await createSegmenter({ modelsDir: MODELS_DIR, workers: 2, intraOpThreads: 1 }); });
+before(async () => { segmenter = await createSegmenter(defaultPipelineConfig({ workers: 2, intraOpThreads: 1 })); });
 after(async () => { await segmenter.close(); });
 
 const ct1 = challengeCase(loadArrays('imgs', '3DBox_CT_0001.npz'), '3DBox_CT_0001.npz');
@@ -85,7 +86,7 @@ test('under a budget of three embeddings the session cache gives way to the walk
   const long = req(ct1.image, [kidney(10, 15)]);
   const short = req(ct1.image, [kidney(20, 21)]);
   const [longExpected, shortExpected] = [await segmenter.segment(long), await segmenter.segment(short)];
-  const tight = await createSegmenter({ modelsDir: MODELS_DIR, workers: 2, intraOpThreads: 1, embeddingBudgetBytes: limit });
+  const tight = await createSegmenter(defaultPipelineConfig({ workers: 2, intraOpThreads: 1, embeddingBudgetBytes: limit }));
   try {
     const cache = tight.openCache();
     const first = await tight.segment(long, { cache });

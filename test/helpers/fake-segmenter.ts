@@ -5,7 +5,7 @@
 // slots shared by the running requests.
 import { CodedError } from '../../src/errors/coded-error.ts';
 import { objectQuality, volumeMl } from '../../src/pipeline/object-quality.ts';
-import { planRequest } from '../../src/pipeline/plan.ts';
+import { planRequest, type DetailedPlan } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING, type RoutingTable } from '../../src/pipeline/router.ts';
 import type { EmbeddingCache, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from '../../src/pipeline/segmenter.ts';
 import type { SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
@@ -38,8 +38,12 @@ export class FakeSegmenter implements Segmenter {
   closed = false;
   /** When set, poolStats() reports this instead of the simulated pool. */
   statsOverride: { queued: number; busy: number; workers: number } | undefined;
+  /** Requests planned, by plan() or by a segment() given no plan: the server plans each request once. */
+  plansMade = 0;
   /** Every cache handed out, to check that the server disposes them. */
   readonly caches: FakeEmbeddingCache[] = [];
+  /** Plans made by plan(), with their request, as the real segmenter keeps them for segment(). */
+  private readonly plans = new WeakMap<SegmentationPlan, { readonly request: SegmentationRequest; readonly plan: DetailedPlan }>();
   private readonly slotWaiters: (() => void)[] = [];
   private busy = 0;
 
@@ -51,12 +55,19 @@ export class FakeSegmenter implements Segmenter {
   }
 
   plan(request: SegmentationRequest): SegmentationPlan {
-    return planRequest(request, this.routing);
+    return this.planFor(request);
   }
 
   async segment(request: SegmentationRequest, options: SegmentOptions = {}): Promise<SegmentationResult> {
     const t0 = performance.now();
-    const plan = planRequest(request, this.routing);
+    let plan: DetailedPlan;
+    if (options.plan) {
+      const made = this.plans.get(options.plan);
+      if (made?.request !== request) throw new Error('SegmentOptions.plan must come from plan() of the same segmenter for the same request');
+      plan = made.plan;
+    } else {
+      plan = this.planFor(request);
+    }
     this.started++;
     this.running++;
     this.peakRunning = Math.max(this.peakRunning, this.running);
@@ -131,6 +142,13 @@ export class FakeSegmenter implements Segmenter {
   async close(): Promise<void> {
     this.closed = true;
     while (this.running > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private planFor(request: SegmentationRequest): DetailedPlan {
+    const plan = planRequest(request, this.routing);
+    this.plansMade++;
+    this.plans.set(plan, { request, plan });
+    return plan;
   }
 
   private checkAbort(signal: AbortSignal | undefined): void {

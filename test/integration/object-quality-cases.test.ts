@@ -9,14 +9,15 @@ import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/inde
 import { LOW_PREDICTED_IOU } from '../../src/pipeline/object-quality.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { ImageVolume, ObjectPrompt, ObjectSummary, SegmentationResult } from '../../src/pipeline/types.ts';
-import { loadArrays, MODELS_DIR } from '../helpers/cases.ts';
+import { loadArrays } from '../helpers/cases.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
 const CASE_3D = '3DBox_CT_0003.npz'; // 17 slices, one box over slices 5..15, spacing (2.5, 0.8, 0.8)
 const CASE_2D = '2DBox_XRay_0010.npz';
 
 let segmenter: PipelineSegmenter;
 before(async () => {
-  segmenter = await createSegmenter({ modelsDir: MODELS_DIR, workers: 1 });
+  segmenter = await createSegmenter(defaultPipelineConfig({ workers: 1 }));
 });
 after(() => segmenter?.close());
 

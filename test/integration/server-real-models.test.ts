@@ -19,6 +19,7 @@ import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
 import { readNpz } from '../../src/volume/npz.ts';
 import { loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 import { scrape, startTestService, type TestService } from '../helpers/test-service.ts';
 
 const CASE_2D = '2DBox_XRay_0010.npz';
@@ -36,7 +37,7 @@ let server: TestService;
 
 before(async () => {
   // The in-process reference first, then its pool is closed: one pool at a time on a small machine.
-  const segmenter = await createSegmenter({ modelsDir: MODELS_DIR });
+  const segmenter = await createSegmenter(defaultPipelineConfig());
   try {
     for (const name of [CASE_2D, CASE_3D]) inProcess.set(name, await segmenter.segment(caseRequest(name)));
   } finally {

@@ -31,8 +31,11 @@ function expectedLabels(size: VolumeSize, objects: readonly { label: number; pro
 test('raw 3D volume with two 3D boxes: accepted, progress, labels, summary in that order', async () => {
   const input = rawRequest({ modality: 'CT', prompts: [box3d(1, 4, 5, 1, 20, 22, 4), box3d(2, 25, 10, 0, 40, 30, 2)] });
   const order: string[] = [];
+  const plansBefore = fake.plansMade;
   const outcome = await server.client().segment(input, { onAccepted: () => order.push('accepted'), onProgress: () => order.push('progress') });
   assert.equal(order[0], 'accepted');
+  // The plan sent as Accepted is the one segment() runs: the request is planned once.
+  assert.equal(fake.plansMade - plansBefore, 1);
   const { accepted, summary, progress } = outcome;
   assert.equal(accepted.requestId, 'test-request');
   assert.equal(accepted.modality, 'CT');

@@ -20,7 +20,8 @@ import { createSegmenter } from '../../src/pipeline/index.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
 import { readNpz } from '../../src/volume/npz.ts';
-import { loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
+import { loadArrays, PUBLIC_CASES } from '../helpers/cases.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'onesam.mjs');
@@ -58,7 +59,7 @@ before(async () => {
     // The command names the one step left: the models setting.
     assert.match(stdout, new RegExp(`ONESAM_MODELS='\\{"${arch}":"${name}"\\}'`));
   }
-  const segmenter = await createSegmenter({ modelsDir: MODELS_DIR, workers: 1 });
+  const segmenter = await createSegmenter(defaultPipelineConfig({ workers: 1 }));
   try {
     for (const name of [CASE_ONESAM, CASE_LITE]) demo.set(name, await segmenter.segment(caseRequest(name)));
     demo.set(`${CASE_LITE}:onesam`, await segmenter.segment(caseRequest(CASE_LITE, 'onesam')));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { importCheckpoint, run } from '../../src/cli/import.ts';
 import { readSafetensors } from '../../src/models/checkpoint/safetensors.ts';
-import type { CheckpointTensor } from '../../src/models/checkpoint/tensor.ts';
+import type { CheckpointTensor, StateDict } from '../../src/models/checkpoint/tensor.ts';
 import { parseManifest } from '../../src/models/manifest.ts';
 import { openRepository, type GraphCompiler } from '../../src/models/repository.ts';
 import { stateDictToPth } from '../helpers/pickle-writer.ts';
@@ -77,6 +77,23 @@ test('an fp16 safetensors checkpoint keeps fp16; --name and a cache dir are hono
   const served = await (await openRepository(join(dir, 'models'), { compiler, cacheDir })).ensureCompiled('onesam-x');
   assert.equal(served.cached, true);
   assert.deepEqual(await readdir(join(cacheDir, 'onesam-x')), [served.cacheKey]);
+});
+
+test('the graphs are compiled from the weights as stored, without reading the file back: what a re-read would parse', async () => {
+  for (const [checkpoint, arch] of [[litePth, 'litemedsam'], [onesamFile, 'onesam']] as const) {
+    const compiledFrom: StateDict[] = [];
+    const capturing: GraphCompiler = { version: 'capture', compile: (a, weights) => (compiledFrom.push(weights), compiler.compile(a, weights)) };
+    const out = join(dir, 'models', `held-${arch}`);
+    const r = await importCheckpoint({ checkpoint, arch, out, compiler: capturing });
+    assert.equal(compiledFrom.length, 1);
+    const reread = readSafetensors(await readFile(r.weightsPath));
+    assert.deepEqual([...compiledFrom[0]!.keys()], [...reread.keys()], arch);
+    for (const [key, t] of reread) {
+      const held = compiledFrom[0]!.get(key)!;
+      assert.deepEqual({ dtype: held.dtype, shape: [...held.shape] }, { dtype: t.dtype, shape: t.shape }, key);
+      assert.deepEqual(held.data, t.data, key);
+    }
+  }
 });
 
 test('the wrong architecture exits 1 with one line listing the unexpected keys, and writes nothing', async () => {

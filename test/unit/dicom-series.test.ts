@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DICOM_UPLOAD_MAGIC, readDicomUpload, writeDicomUpload } from '../../src/volume/dicom/framing.ts';
 import { lpsToVoxel } from '../../src/volume/dicom/geometry.ts';
-import { routerModality } from '../../src/volume/dicom/modality.ts';
+import { modalityFromDicom } from '../../src/pipeline/dicom-modality.ts';
 import { openSeries, readSeries } from '../../src/volume/dicom/series.ts';
 import { CodedError } from '../../src/errors/coded-error.ts';
 import { pydicomCtSeries, pydicomCtSeriesBatch, pydicomEnhancedCt, pydicomFile, pydicomFolder, python, PYDICOM_FILES } from '../helpers/dicom-tools.ts';
@@ -34,7 +34,7 @@ print(json.dumps(out))
   const volume = readSeries(instances);
   assert.deepEqual(volume.shape, [5, 16, 16]);
   assert.equal(volume.modality, 'CT');
-  assert.equal(volume.routerModality, 'CT');
+  assert.equal(modalityFromDicom(volume.modality), 'CT');
   const byZ = [...ref].sort((a, b) => a.z - b.z);
   assert.deepEqual(volume.slices.map((s) => s.sopInstanceUid), byZ.map((r) => r.sop));
   assert.deepEqual(volume.slices.map((s) => s.position), byZ.map((r) => r.ipp));
@@ -120,7 +120,7 @@ inv = (2 ** ds.BitsStored - 1) - a
 print(json.dumps((inv * float(ds.get('RescaleSlope', 1)) + float(ds.get('RescaleIntercept', 0))).ravel().tolist()))
 `);
   const volume = readSeries(cr);
-  assert.equal(volume.routerModality, 'XRay');
+  assert.equal(modalityFromDicom(volume.modality), 'XRay');
   assert.equal(volume.geometry.patient, false);
   assert.deepEqual(Array.from(volume.voxels as ArrayLike<number>), ref);
 
@@ -146,9 +146,9 @@ print(json.dumps({'file': base64.b64encode(buf.getvalue()).decode(), 'rgb': rgb}
   assert.equal(colour.channels, 3);
   assert.deepEqual(Array.from(colour.voxels as Uint8Array), palette.rgb);
 
-  assert.equal(readSeries([pydicomFile('ExplVR_BigEnd.dcm')]).routerModality, 'US');
+  assert.equal(modalityFromDicom(readSeries([pydicomFile('ExplVR_BigEnd.dcm')]).modality), 'US');
   const table: Record<string, string | undefined> = { CT: 'CT', MR: 'MR', PT: 'PET', CR: 'XRay', DX: 'XRay', RF: 'XRay', US: 'US', ES: 'Endoscopy', XC: 'Dermoscopy', OP: 'Fundus', SM: 'Microscopy', OPT: 'OCT', MG: 'Mammography', SEG: undefined, OT: undefined, RTDOSE: undefined, SR: undefined };
-  for (const [code, key] of Object.entries(table)) assert.equal(routerModality(code), key, code);
+  for (const [code, key] of Object.entries(table)) assert.equal(modalityFromDicom(code), key, code);
 });
 
 test('upload framing: length-prefixed instances round-trip; a bare Part 10 file is one instance; damage is refused', () => {

@@ -22,6 +22,8 @@ test('threads whose graphs onnxruntime cannot parse: ready() rejects with its me
   const pool = new WorkerPool({
     models: { litemedsam: { encoderPath: garbage, decoderPath: garbage } },
     workers: 2,
+    intraOpThreads: 1,
+    queueLimit: 100,
     events: { threadError: (e) => errors.push(e), workerLoaded: (e) => loaded.push(e) },
   });
   await assert.rejects(pool.ready(), (e: unknown) =>
@@ -38,7 +40,7 @@ test('threads whose graphs onnxruntime cannot parse: ready() rejects with its me
 });
 
 test('missing graph files are a load failure with the path, not a crash', async () => {
-  const pool = new WorkerPool({ models: { onesam: { encoderPath: join(dir, 'nope-encoder.onnx'), decoderPath: join(dir, 'nope-decoder.onnx') } }, workers: 1 });
+  const pool = new WorkerPool({ models: { onesam: { encoderPath: join(dir, 'nope-encoder.onnx'), decoderPath: join(dir, 'nope-decoder.onnx') } }, workers: 1, intraOpThreads: 1, queueLimit: 100 });
   await assert.rejects(pool.ready(), /nope-encoder\.onnx/);
   await pool.close();
 });

@@ -13,12 +13,10 @@ import { VOXEL_BYTES, type VoxelArray, type VoxelType } from '../intensity.ts';
 import { checkArraySize, checkWorkingBytes, decodeLimits, type DecodeLimits } from '../limits.ts';
 import { decodeFrame, type DicomCodecs } from './codecs.ts';
 import { imageGeometry, orderSlices, type PlacedSlice, type SeriesGeometry, type Vec3 } from './geometry.ts';
-import { routerModality } from './modality.ts';
 import { describeInstance, instanceField, readInstance, TAG, type DicomAttributes, type DicomInstance } from './part10.ts';
 import { pixelLayout, type PixelLayout } from './pixel-layout.ts';
 import { allocateVoxels, greyVoxelType, IDENTITY_RESCALE, writeGreyFrame, writeRgbFrame, type Rescale } from './pixels.ts';
 import { copySourceAttributes, type SourceAttribute } from './source-attributes.ts';
-import type { Modality } from '../../pipeline/types.ts';
 
 /** Where one slice of the volume came from. */
 export interface SliceReference {
@@ -42,9 +40,8 @@ export interface DicomSeriesInfo {
   readonly geometry: SeriesGeometry;
   /** Slice z of the volume is slices[z]. */
   readonly slices: readonly SliceReference[];
-  /** Modality (0008,0060) as stored, and the router's key for it when there is one. */
+  /** Modality (0008,0060) as stored; the router maps it (src/pipeline/dicom-modality.ts). */
   readonly modality?: string;
-  readonly routerModality?: Modality;
   readonly studyInstanceUid?: string;
   readonly seriesInstanceUid?: string;
   readonly frameOfReferenceUid?: string;
@@ -114,7 +111,6 @@ export function openSeries(instances: readonly Uint8Array[], options: Partial<De
   const first = parsed[0]!.attributes;
   const thickness = ordered[0]!.thickness;
   const modality = first.string(TAG.Modality);
-  const router = routerModality(modality);
   const info: DicomSeriesInfo = {
     shape: [ordered.length, layout.rows, layout.columns],
     channels,
@@ -122,7 +118,6 @@ export function openSeries(instances: readonly Uint8Array[], options: Partial<De
     geometry,
     slices: ordered.map((r) => sliceReference(r, geometry.patient)),
     ...optional('modality', modality),
-    ...optional('routerModality', router),
     ...optional('studyInstanceUid', first.string(TAG.StudyInstanceUID)),
     ...optional('seriesInstanceUid', first.string(TAG.SeriesInstanceUID)),
     ...optional('frameOfReferenceUid', first.string(TAG.FrameOfReferenceUID)),
