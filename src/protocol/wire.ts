@@ -8,7 +8,7 @@ import type { PayloadFormat as WirePayloadFormat } from '../generated/onesam/v1/
 import type { VoxelType as WireVoxelType } from '../generated/onesam/v1/VoxelType.ts';
 import type { EnsembleMode, ObjectQuality } from '../pipeline/types.ts';
 import { NETWORK_NAMES, networkRecord, type NetworkName } from '../models/network-contract.ts';
-import type { PayloadFormat } from '../volume/payload.ts';
+import type { LabelFormat, PayloadFormat } from '../volume/payload.ts';
 import type { RawDType } from '../volume/raw.ts';
 
 /** NETWORK_<NAME> for every network. */
@@ -38,7 +38,7 @@ export function modeToWire(mode: EnsembleMode): WireMode {
 }
 
 const PAYLOAD_FORMATS: Readonly<Record<string, PayloadFormat>> = Object.freeze({
-  PAYLOAD_FORMAT_RAW: 'raw', PAYLOAD_FORMAT_NPZ: 'npz', PAYLOAD_FORMAT_NIFTI: 'nifti',
+  PAYLOAD_FORMAT_RAW: 'raw', PAYLOAD_FORMAT_NPZ: 'npz', PAYLOAD_FORMAT_NIFTI: 'nifti', PAYLOAD_FORMAT_DICOM: 'dicom',
 });
 
 export function payloadFormatFromWire(value: WirePayloadFormat | undefined): PayloadFormat | undefined {
@@ -49,16 +49,18 @@ export function payloadFormatToWire(format: PayloadFormat): WirePayloadFormat {
   return `PAYLOAD_FORMAT_${format.toUpperCase()}` as WirePayloadFormat;
 }
 
-const LABEL_FORMATS: Readonly<Record<string, PayloadFormat>> = Object.freeze({
+const LABEL_FORMATS: Readonly<Record<string, LabelFormat>> = Object.freeze({
   LABEL_FORMAT_UNSPECIFIED: 'raw', LABEL_FORMAT_RAW: 'raw', LABEL_FORMAT_NPZ: 'npz', LABEL_FORMAT_NIFTI: 'nifti',
+  LABEL_FORMAT_DICOM_SEG: 'dicom-seg',
 });
 
-export function labelFormatFromWire(value: WireLabelFormat | undefined): PayloadFormat | undefined {
+export function labelFormatFromWire(value: WireLabelFormat | undefined): LabelFormat | undefined {
   return LABEL_FORMATS[String(value ?? 'LABEL_FORMAT_UNSPECIFIED')];
 }
 
-export function labelFormatToWire(format: PayloadFormat): WireLabelFormat {
-  return `LABEL_FORMAT_${format.toUpperCase()}` as WireLabelFormat;
+export function labelFormatToWire(format: LabelFormat): WireLabelFormat {
+  // 'dicom-seg' is LABEL_FORMAT_DICOM_SEG.
+  return `LABEL_FORMAT_${format.toUpperCase().replace('-', '_')}` as WireLabelFormat;
 }
 
 const VOXEL_TYPES: Readonly<Record<string, RawDType>> = Object.freeze({

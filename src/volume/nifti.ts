@@ -13,6 +13,7 @@ import { CodedError } from '../errors/coded-error.ts';
 import { inflateBounded, inflatedPrefix, InflateLimitError } from './inflate.ts';
 import { VOXEL_BYTES, type VoxelArray, type VoxelType } from './intensity.ts';
 import { checkArraySize, checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
+import { qformOf } from './nifti-qform.ts';
 import { plainBytes, type ArrayGeometry } from './raw.ts';
 
 export interface NiftiGeometry {
@@ -478,5 +479,45 @@ export function niftiGeometryForArray(geometry: ArrayGeometry): NiftiGeometry {
     spacing: [sz, sy, sx],
     affine,
     axisCodes: axisCodes(affine),
+  };
+}
+
+/** NIFTI_XFORM_SCANNER_ANAT: coordinates in the scanner's frame, which DICOM patient coordinates are. */
+const NIFTI_XFORM_SCANNER_ANAT = 1;
+
+/**
+ * A NIfTI-1 geometry for a (D, H, W) grid placed by `affine` (voxel (i = column, j = row, k = slice, 1) to RAS+
+ * mm): the affine as the sform, its orthonormalised form as the qform (nifti-qform.ts), both with code SCANNER_ANAT,
+ * pixdim the affine's column lengths, units mm. Used for labels of DICOM inputs, whose affine is the series'.
+ */
+export function niftiGeometryForAffine(shape: readonly [number, number, number], affine: readonly (readonly number[])[]): NiftiGeometry {
+  const [nz, ny, nx] = shape;
+  const L = LAYOUT[1];
+  const header = new Uint8Array(L.size);
+  const view = new DataView(header.buffer);
+  view.setInt32(0, L.size, true);
+  const dim = [3, nx, ny, nz, 1, 1, 1, 1];
+  dim.forEach((d, i) => view.setInt16(L.dim + i * 2, d, true));
+  const q = qformOf(affine);
+  const pixdim = [q.qfac, ...q.pixdim, 0, 0, 0, 0];
+  pixdim.forEach((p, i) => view.setFloat32(L.pixdim + i * 4, p, true));
+  view.setUint8(123, NIFTI_UNITS_MM); // xyzt_units
+  view.setInt16(L.qformCode, NIFTI_XFORM_SCANNER_ANAT, true);
+  view.setInt16(L.sformCode, NIFTI_XFORM_SCANNER_ANAT, true);
+  q.quatern.forEach((v, i) => view.setFloat32(L.quatern + i * 4, v, true));
+  q.offset.forEach((v, i) => view.setFloat32(L.qoffset + i * 4, v, true));
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) view.setFloat32(L.srow + (r * 4 + c) * 4, affine[r]![c]!, true);
+  const stored = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => Math.fround(affine[r]![c]!)));
+  return {
+    kind: 'nifti',
+    version: 1,
+    littleEndian: true,
+    header,
+    dim,
+    datatype: DT_UINT8,
+    labelShape: [nz, ny, nx],
+    spacing: [q.pixdim[2], q.pixdim[1], q.pixdim[0]],
+    affine: [...stored, [0, 0, 0, 1]],
+    axisCodes: axisCodes(stored),
   };
 }

@@ -1,30 +1,40 @@
 // Payload decoding and label encoding: the one place that turns the bytes a client sends (raw voxels, a challenge
-// npz, a NIfTI file) into the pipeline's 8-bit ImageVolume plus the geometry needed to send labels back in the
-// input's own frame, and turns a label volume into the requested output format.
+// npz, a NIfTI file, a DICOM series) into the pipeline's 8-bit ImageVolume plus the geometry needed to send labels
+// back in the input's own frame, and turns a label volume into the requested output format (raw, npz, NIfTI, and
+// for DICOM inputs a DICOM SEG).
 import { gzipSync } from 'node:zlib';
 import { CodedError } from '../errors/coded-error.ts';
 import { fieldUnder } from '../errors/field-path.ts';
 import { challengeCase, type NdArrayLike } from './challenge.ts';
+import type { DicomCodecs } from './dicom/codecs.ts';
+import { describeSegments } from './dicom/segment-descriptions.ts';
+import { writeSegmentation, type SegmentationAlgorithm, type SegmentationOptions, type SegmentDescription } from './dicom/seg-writer.ts';
+import { decodeDicom, type DicomGeometry } from './dicom-volume.ts';
 import type { ImageVolume } from './image-volume.ts';
-import { preparationBytes, prepareIntensity, type IntensityPreparation, type VoxelArray, type VoxelType } from './intensity.ts';
+import { preparationBytes, type IntensityPreparation, type VoxelArray, type VoxelType } from './intensity.ts';
+import { imageFrom, prepareVoxels } from './prepared-image.ts';
 import { checkWorkingBytes, decodeLimits, type DecodeLimits } from './limits.ts';
-import { openNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
+import { niftiGeometryForAffine, niftiGeometryForArray, openNifti, writeNiftiLabels, type NiftiGeometry } from './nifti.ts';
 import { readNpz, writeNpz, type NdArray } from './npz.ts';
 import { MAX_OBJECTS, type ObjectPrompt } from './prompts.ts';
 import { arrayLayout, labelBytesLittleEndian, plainBytes, readRawVoxels, validateSpacing, type ArrayGeometry, type ArrayLayout, type RawHeader } from './raw.ts';
 
-export type PayloadFormat = 'raw' | 'npz' | 'nifti';
-export const PAYLOAD_FORMATS: readonly PayloadFormat[] = Object.freeze(['raw', 'npz', 'nifti']);
+export type PayloadFormat = 'raw' | 'npz' | 'nifti' | 'dicom';
+export const PAYLOAD_FORMATS: readonly PayloadFormat[] = Object.freeze(['raw', 'npz', 'nifti', 'dicom']);
 
 export interface PayloadHeader {
   readonly format: PayloadFormat;
-  /** Required for `raw`, ignored otherwise (npz and NIfTI describe themselves). */
+  /** Required for `raw`, ignored otherwise (npz, NIfTI and DICOM describe themselves). */
   readonly raw?: RawHeader;
-  /** How stored values become 0..255; default `asis`. RGB images accept only `asis`. */
+  /**
+   * How stored values become 0..255. Unset: `asis`, except for DICOM, where the series decides (CT window for CT,
+   * percentiles for grey images over 8 bits, as-is otherwise: dicom-volume.ts). RGB images accept only `asis`.
+   */
   readonly intensity?: IntensityPreparation;
 }
 
-export type VolumeGeometry = ArrayGeometry | NiftiGeometry;
+export type VolumeGeometry = ArrayGeometry | NiftiGeometry | DicomGeometry;
+export type { DicomGeometry } from './dicom-volume.ts';
 
 export interface DecodedVolume {
   readonly image: ImageVolume;
@@ -33,6 +43,8 @@ export interface DecodedVolume {
   readonly boxes?: readonly ObjectPrompt[];
   /** Scribble prompts stored in an npz payload (`scribbles` label map; background value 1000 ignored). */
   readonly scribbles?: readonly ObjectPrompt[];
+  /** DICOM inputs: Modality (0008,0060) as stored, for routing when the request names no modality. */
+  readonly dicomModality?: string;
 }
 
 /**
@@ -42,7 +54,11 @@ export interface DecodedVolume {
  */
 export type DecodeOptions = Partial<DecodeLimits>;
 
-export function decodePayload(header: PayloadHeader, bytes: Uint8Array, options: DecodeOptions = {}): DecodedVolume {
+/**
+ * Decodes a payload. DICOM in a compressed transfer syntax needs `codecs` (loadDicomCodecs(), awaited once per
+ * thread: the codec threads do, src/workers/codec-worker.ts).
+ */
+export function decodePayload(header: PayloadHeader, bytes: Uint8Array, options: DecodeOptions = {}, codecs?: DicomCodecs): DecodedVolume {
   const intensity = header.intensity ?? { kind: 'asis' };
   const limits = decodeLimits(options);
   switch (header.format) {
@@ -52,6 +68,10 @@ export function decodePayload(header: PayloadHeader, bytes: Uint8Array, options:
       return decodeNpz(bytes, intensity, limits);
     case 'nifti':
       return decodeNifti(bytes, intensity, limits);
+    case 'dicom': {
+      const { image, geometry, modalityCode } = decodeDicom(bytes, header.intensity, limits, codecs);
+      return { image, geometry, ...(modalityCode !== undefined ? { dicomModality: modalityCode } : {}) };
+    }
     default:
       throw new CodedError('PAYLOAD_FORMAT', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(header.format)}`, 'header.format');
   }
@@ -63,7 +83,7 @@ function decodeRaw(header: PayloadHeader, bytes: Uint8Array, intensity: Intensit
   const { voxels, layout } = readRawVoxels(header.raw, bytes, 'header.raw', limits);
   checkWorkingBytes(limits, 'payload', { copy: voxels.buffer === bytes.buffer ? 0 : voxels.byteLength, preparation: preparationBytes(voxelTypeOf(voxels), voxels.length, intensity) });
   return {
-    image: imageFrom(layout, prepare(voxels, layout, intensity), spacing),
+    image: imageFrom(layout, prepareVoxels(voxels, layout, intensity), spacing),
     geometry: { kind: 'array', shape: [...header.raw.shape], labelShape: layout.labelShape, ...(spacing ? { spacing } : {}) },
   };
 }
@@ -101,7 +121,7 @@ function decodeNpz(bytes: Uint8Array, intensity: IntensityPreparation, limits: D
   checkWorkingBytes(limits, 'payload', { decoded, preparation: preparationBytes(voxelTypeOf(voxels), voxels.length, intensity), scribbles: scribbleIndexBytes });
   const spacingArray = arrays.get('spacing');
   const spacing = spacingArray ? validateSpacing(Array.from(spacingArray.data, Number), 'npz.spacing') : undefined;
-  const image = imageFrom(layout, prepare(voxels, layout, intensity), spacing);
+  const image = imageFrom(layout, prepareVoxels(voxels, layout, intensity), spacing);
   // Prompts are read by the pipeline's challenge reader so npz files mean the same over gRPC and on the CLI. It
   // sees the prepared uint8 image; the name carries no 2D/3D hint, so the shape decides, as arrayLayout does.
   const prepared = new Map(arrays);
@@ -133,18 +153,7 @@ function decodeNifti(bytes: Uint8Array, intensity: IntensityPreparation, limits:
   const { voxels, geometry } = source.read();
   const [depth, height, width] = geometry.labelShape;
   const layout: ArrayLayout = { depth, height, width, channels: 1, labelShape: geometry.labelShape };
-  return { image: imageFrom(layout, prepare(voxels, layout, intensity), geometry.spacing), geometry };
-}
-
-function prepare(voxels: VoxelArray, layout: ArrayLayout, intensity: IntensityPreparation): Uint8Array {
-  if (layout.channels === 3 && intensity.kind !== 'asis') {
-    throw new CodedError('INTENSITY_INVALID', `an RGB image takes only asis, got ${intensity.kind}`, 'header.intensity.kind');
-  }
-  return prepareIntensity(voxels, intensity, 'header.intensity');
-}
-
-function imageFrom(layout: ArrayLayout, data: Uint8Array, spacing?: readonly [number, number, number]): ImageVolume {
-  return { depth: layout.depth, height: layout.height, width: layout.width, channels: layout.channels, data, ...(spacing ? { spacing } : {}) };
+  return { image: imageFrom(layout, prepareVoxels(voxels, layout, intensity), geometry.spacing), geometry };
 }
 
 const NPZ_DTYPES: Readonly<Record<string, new (...args: never[]) => VoxelArray>> = Object.freeze({
@@ -165,16 +174,41 @@ function voxelArrayOf(array: NdArrayLike, field: string): VoxelArray {
   return array.data as VoxelArray;
 }
 
-export type LabelFormat = PayloadFormat;
+export type LabelFormat = 'raw' | 'npz' | 'nifti' | 'dicom-seg';
+export const LABEL_FORMATS: readonly LabelFormat[] = Object.freeze(['raw', 'npz', 'nifti', 'dicom-seg']);
+
+/** What a DICOM SEG needs besides the labels: plain data, so it crosses to the codec thread. */
+export interface SegOutputOptions {
+  /** One per label value in the volume; default one per label present, "Object <label>", SCT "Tissue". */
+  readonly segments?: readonly SegmentDescription[];
+  /** The service and the networks (with their weights' identity) that made the labels. */
+  readonly algorithm: SegmentationAlgorithm;
+  /** Series/instance numbers, UIDs, description; defaults as seg-writer.ts says. */
+  readonly options?: SegmentationOptions;
+}
+
+export interface EncodedOutput {
+  readonly bytes: Uint8Array;
+  /** DICOM SEG only: the identity of the written instance (for a PACS that stores it). */
+  readonly segmentation?: { readonly sopInstanceUid: string; readonly seriesInstanceUid: string };
+}
 
 /**
  * Encode a label volume (D*H*W values in the image's order) for the client:
  * - raw: little-endian uint8/uint16 in the label shape, gzip-wrapped when `gzip`;
  * - npz: one array `segs` like the challenge's output files; `gzip` deflates its entries (np.savez_compressed)
  *   rather than wrapping the zip;
- * - nifti: a single-file NIfTI with the input's header (see nifti.ts), `.nii.gz` when `gzip`.
+ * - nifti: a single-file NIfTI with the input's header (see nifti.ts), `.nii.gz` when `gzip`; for DICOM inputs a
+ *   NIfTI-1 header whose sform and qform are the series' affine (RAS), for raw/npz inputs their spacing only;
+ * - dicom-seg: DICOM inputs only, a binary DICOM Segmentation over the source series (dicom/seg-writer.ts); never
+ *   gzipped (`seg` says what it needs).
  */
-export function encodeLabels(labels: Uint8Array | Uint16Array, geometry: VolumeGeometry, format: LabelFormat, gzip: boolean): Uint8Array {
+export function encodeLabels(labels: Uint8Array | Uint16Array, geometry: VolumeGeometry, format: LabelFormat, gzip: boolean, seg?: SegOutputOptions): Uint8Array {
+  return encodeLabelOutput(labels, geometry, format, gzip, seg).bytes;
+}
+
+/** encodeLabels, with the written SEG's identity. */
+export function encodeLabelOutput(labels: Uint8Array | Uint16Array, geometry: VolumeGeometry, format: LabelFormat, gzip: boolean, seg?: SegOutputOptions): EncodedOutput {
   const shape = geometry.labelShape;
   const count = shape.reduce((a, b) => a * b, 1);
   if (labels.length !== count) {
@@ -183,17 +217,49 @@ export function encodeLabels(labels: Uint8Array | Uint16Array, geometry: VolumeG
   switch (format) {
     case 'raw': {
       const bytes = labelBytesLittleEndian(labels);
-      return gzip ? plainBytes(gzipSync(bytes)) : bytes;
+      return { bytes: gzip ? plainBytes(gzipSync(bytes)) : bytes };
     }
     case 'npz': {
       const segs = labels instanceof Uint16Array
         ? { dtype: 'uint16' as const, shape: [...shape], data: labels }
         : { dtype: 'uint8' as const, shape: [...shape], data: labels };
-      return writeNpz(new Map([['segs', segs]]), { compress: gzip });
+      return { bytes: writeNpz(new Map([['segs', segs]]), { compress: gzip }) };
     }
     case 'nifti':
-      return writeNiftiLabels(labels, geometry, gzip);
+      return { bytes: writeNiftiLabels(labels, niftiGeometryOf(geometry), gzip) };
+    case 'dicom-seg': {
+      if (geometry.kind !== 'dicom') throw new CodedError('LABELS_INVALID', `a DICOM SEG needs a DICOM input (this one is ${geometry.kind})`, 'header.output.format');
+      if (gzip) throw new CodedError('LABELS_INVALID', 'a DICOM SEG is a DICOM file and is not gzipped', 'header.output.gzip');
+      if (!seg) throw new Error('encodeLabels: dicom-seg needs the algorithm identification (seg)');
+      const segments = seg.segments ?? describeSegments(distinctLabels(labels).map((label) => ({ label })));
+      const written = writeSegmentation(labels, geometry.series, segments, seg.algorithm, seg.options);
+      return { bytes: written.bytes, segmentation: { sopInstanceUid: written.sopInstanceUid, seriesInstanceUid: written.seriesInstanceUid } };
+    }
     default:
-      throw new CodedError('LABELS_INVALID', `must be one of ${PAYLOAD_FORMATS.join(', ')}, got ${String(format)}`, 'header.output.format');
+      throw new CodedError('LABELS_INVALID', `must be one of ${LABEL_FORMATS.join(', ')}, got ${String(format)}`, 'header.output.format');
   }
+}
+
+/** The NIfTI header labels are written with: the input's own, or one made from the input's geometry. */
+function niftiGeometryOf(geometry: VolumeGeometry): NiftiGeometry {
+  switch (geometry.kind) {
+    case 'nifti':
+      return geometry;
+    case 'array':
+      return niftiGeometryForArray(geometry);
+    case 'dicom': {
+      const { series } = geometry;
+      // Images without patient geometry (photographs, CR, US) have no place in patient space: spacing only.
+      if (!series.geometry.patient) return niftiGeometryForArray({ kind: 'array', shape: [...series.shape], labelShape: [...series.shape], spacing: geometry.spacing });
+      return niftiGeometryForAffine(series.shape, series.geometry.affineRas);
+    }
+  }
+}
+
+function distinctLabels(labels: Uint8Array | Uint16Array): number[] {
+  const seen = new Uint8Array(65536);
+  for (let i = 0; i < labels.length; i++) seen[labels[i]!] = 1;
+  const out: number[] = [];
+  for (let v = 1; v < seen.length; v++) if (seen[v]) out.push(v);
+  return out;
 }

@@ -1,7 +1,7 @@
 // What crosses the boundary to the codec thread (payload decoding and label encoding), typed in one place. Large
 // arrays are transferred, never copied: the payload and the label volume go in, the prepared image and the encoded
 // labels come back, each as the sole owner of its ArrayBuffer.
-import type { DecodedVolume, DecodeOptions, LabelFormat, PayloadHeader, VolumeGeometry } from '../volume/payload.ts';
+import type { DecodedVolume, DecodeOptions, EncodedOutput, LabelFormat, PayloadHeader, SegOutputOptions, VolumeGeometry } from '../volume/payload.ts';
 import type { PackedError } from './error-transport.ts';
 
 export interface CodecPing {
@@ -24,6 +24,8 @@ export interface LabelEncoding {
   readonly gzip: boolean;
   /** Widen uint8 labels to uint16 before encoding (the client asked for uint16 whatever the labels need). */
   readonly forceUint16: boolean;
+  /** DICOM SEG output: the segments and the algorithm identification. */
+  readonly seg?: SegOutputOptions;
 }
 
 export interface CodecEncodeTask extends LabelEncoding {
@@ -36,6 +38,8 @@ export interface EncodedLabels {
   readonly bytes: Uint8Array;
   /** The label type that was encoded (uint16 when the labels needed it or the client forced it). */
   readonly dtype: 'uint8' | 'uint16';
+  /** DICOM SEG output: the written instance's SOP Instance UID and Series Instance UID. */
+  readonly segmentation?: EncodedOutput['segmentation'];
 }
 
 /** A task's answer: errors are returned as data (see error-transport.ts), not thrown across the boundary. */

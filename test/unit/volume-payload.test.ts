@@ -56,7 +56,7 @@ describe('decodePayload: raw', () => {
 
   it('rejects each malformed header and payload with its code and field', () => {
     assertVolumeError(() => decodePayload({ format: 'raw' }, new Uint8Array(4)), 'PAYLOAD_FORMAT', 'header.raw');
-    assertVolumeError(() => decodePayload({ format: 'dicom' as never }, new Uint8Array(4)), 'PAYLOAD_FORMAT', 'header.format');
+    assertVolumeError(() => decodePayload({ format: 'tiff' as never }, new Uint8Array(4)), 'PAYLOAD_FORMAT', 'header.format');
     assertVolumeError(() => decodePayload(header, int16Bytes(HU).subarray(2)), 'PAYLOAD_SIZE_MISMATCH', 'payload');
     assertVolumeError(() => decodePayload({ ...header, raw: { ...header.raw!, shape: [2, 0, 4] } }, new Uint8Array(0)), 'PAYLOAD_FORMAT', 'header.raw.shape[1]');
     assertVolumeError(() => decodePayload({ ...header, raw: { ...header.raw!, spacing: [1, -1, 1] } }, int16Bytes(HU)), 'PAYLOAD_FORMAT', 'header.raw.spacing');
