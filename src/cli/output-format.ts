@@ -1,7 +1,7 @@
 // The label file `onesam segment -o` writes: its format from `--format` or else the output's extension, and the
 // bytes, made by the server's own label encoder (encodeLabels) so a file written here equals the answer of a
 // gRPC request for that format.
-import type { VolumeGeometry } from '../volume/payload.ts';
+import type { SegOutputOptions, VolumeGeometry } from '../volume/payload.ts';
 import { encodeLabels } from '../volume/payload.ts';
 import { UsageError } from './args.ts';
 import type { InputKind } from './input-kind.ts';
@@ -17,7 +17,7 @@ export type OutputFormat =
   | { readonly name: 'nii' | 'nii.gz'; readonly encoding: 'nifti'; readonly gzip: boolean }
   /** Little-endian uint8 / uint16 labels in the label shape, nothing else (the --json summary says the shape). */
   | { readonly name: 'raw'; readonly encoding: 'raw'; readonly gzip: false }
-  /** DICOM Segmentation: reserved for DICOM inputs. */
+  /** A binary DICOM Segmentation over the source series: DICOM inputs only. */
   | { readonly name: 'dcm'; readonly encoding: 'dicom-seg'; readonly gzip: false };
 
 function formatNamed(name: OutputFormatName): OutputFormat {
@@ -48,11 +48,9 @@ export function chooseOutputFormat(path: string, flag: string | undefined): Outp
 export function checkOutputForInput(format: OutputFormat, input: InputKind): void {
   if (format.encoding !== 'dicom-seg') return;
   if (input !== 'dicom') throw new UsageError(`a DICOM SEG output (.dcm) references the source images, so it needs a DICOM input; for this input write .nii.gz, .npz or .raw`);
-  // The seam for the DICOM SEG writer (issue 9): drop this refusal when encodeOutput can write one.
-  throw new UsageError('DICOM SEG output (.dcm) is not available in this build yet: write .nii.gz, .npz or .raw');
 }
 
-export function encodeOutput(labels: Uint8Array | Uint16Array, geometry: VolumeGeometry, format: OutputFormat): Uint8Array {
-  if (format.encoding === 'dicom-seg') throw new Error('DICOM SEG output is refused by checkOutputForInput before any work');
-  return encodeLabels(labels, geometry, format.encoding, format.gzip);
+/** The output file's bytes; a DICOM SEG needs `seg` (the segments and the algorithm that made them). */
+export function encodeOutput(labels: Uint8Array | Uint16Array, geometry: VolumeGeometry, format: OutputFormat, seg?: SegOutputOptions): Uint8Array {
+  return encodeLabels(labels, geometry, format.encoding, format.gzip, seg);
 }

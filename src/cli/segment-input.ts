@@ -10,7 +10,11 @@ import { CodedError } from '../errors/coded-error.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import type { DecodeLimits } from '../volume/limits.ts';
 import { readNpz, type NdArray } from '../volume/npz.ts';
+import { loadDicomCodecs } from '../volume/dicom/codecs.ts';
+import { writeDicomUpload } from '../volume/dicom/framing.ts';
+import { dicomPromptMapping } from '../volume/dicom/prompt-mapping.ts';
 import { decodePayload, type PayloadFormat, type VolumeGeometry } from '../volume/payload.ts';
+import { readDicomInput } from './dicom-files.ts';
 import { UsageError } from './args.ts';
 import type { InputKind } from './input-kind.ts';
 import type { DicomPromptMapping } from './prompt-objects.ts';
@@ -28,6 +32,8 @@ export interface SegmentInput {
   readonly upload?: { readonly format: PayloadFormat; readonly bytes: Uint8Array; readonly intensity: IntensityPreparation };
   /** DICOM inputs: maps boxes in mm and slices named by instance to voxels. */
   readonly dicom?: DicomPromptMapping;
+  /** DICOM inputs: Modality (0008,0060) as stored, which routes the request when --modality is not given. */
+  readonly dicomModality?: string;
 }
 
 export interface InputOptions {
@@ -38,6 +44,8 @@ export interface InputOptions {
   readonly promptsGiven: boolean;
   /** --prompt: which of an npz's own prompts to use. */
   readonly npzPrompt: 'auto' | 'boxes' | 'scribbles';
+  /** --series: which series of a DICOM folder holding several. */
+  readonly series?: string;
 }
 
 export async function readSegmentInput(path: string, kind: InputKind, options: InputOptions): Promise<SegmentInput> {
@@ -47,9 +55,7 @@ export async function readSegmentInput(path: string, kind: InputKind, options: I
     case 'nifti':
       return readNiftiFile(path, options);
     case 'dicom':
-      // The seam for the DICOM reader (issue 9): decode the series here with the same decoder the server uses,
-      // return its geometry, `dicom` (mm and SOP Instance UID mapping) and an upload of format 'dicom'.
-      throw new UsageError(`"${path}" is DICOM, which this build cannot read yet: convert the series to NIfTI (e.g. dcm2niix) and give the .nii.gz`);
+      return readDicomSeries(path, options);
   }
 }
 
@@ -101,4 +107,27 @@ async function readNiftiFile(path: string, options: InputOptions): Promise<Segme
     }
     throw e;
   }
+}
+
+/**
+ * A DICOM folder or file: one series (dicom-files.ts), framed as the wire's DICOM upload and decoded by the server's
+ * own decoder, so it means the same here as over gRPC. Unset --intensity takes the series' default (CT window for
+ * CT, percentiles for other grey images over 8 bits, as-is otherwise); over --server the same files are sent with
+ * that preparation named, so the server cannot choose differently.
+ */
+async function readDicomSeries(path: string, options: InputOptions): Promise<SegmentInput> {
+  const files = await readDicomInput(path, { limits: options.limits, ...(options.series !== undefined ? { series: options.series } : {}) });
+  const bytes = writeDicomUpload(files.instances);
+  const decoded = decodePayload({ format: 'dicom', ...(options.intensity ? { intensity: options.intensity } : {}) }, bytes, options.limits, await loadDicomCodecs());
+  const { geometry } = decoded;
+  if (geometry.kind !== 'dicom') throw new Error('unreachable: a DICOM payload decodes to a DICOM geometry');
+  return {
+    kind: 'dicom',
+    description: `a DICOM series (${files.instances.length} file${files.instances.length === 1 ? '' : 's'})`,
+    image: decoded.image,
+    geometry,
+    upload: { format: 'dicom', bytes, intensity: geometry.intensity },
+    dicom: dicomPromptMapping(geometry.series),
+    ...(decoded.dicomModality !== undefined ? { dicomModality: decoded.dicomModality } : {}),
+  };
 }

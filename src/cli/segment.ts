@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
 import { ConfigError } from '../config/errors.ts';
+import { modalityFromDicom } from '../pipeline/dicom-modality.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
 import { planRequest } from '../pipeline/plan.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
@@ -17,6 +18,7 @@ import { parseFlags, positiveInt, UsageError } from './args.ts';
 import { detectInputKind } from './input-kind.ts';
 import { parseIntensityFlag } from './intensity-flag.ts';
 import { checkOutputForInput, chooseOutputFormat, encodeOutput } from './output-format.ts';
+import { segAlgorithm, segmentDescriptions, type ServedNetwork } from './seg-output.ts';
 import { overlayPng } from './overlay.ts';
 import { NO_PROGRESS, TerminalProgress } from './progress.ts';
 import { promptObjects, rebasePromptErrors } from './prompt-objects.ts';
@@ -128,13 +130,14 @@ async function segment(args: string[]): Promise<number> {
     workers: { type: 'string' },
     threads: { type: 'string' },
     prompt: { type: 'string', default: 'auto' },
+    series: { type: 'string' },
     'tls-ca': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'tls-server-name': { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('expected exactly one input: a .npz or .nii / .nii.gz file');
-  if (!values.output) throw new UsageError('missing -o <output> (.npz, .nii.gz, .nii or .raw)');
+  if (positionals.length !== 1) throw new UsageError('expected exactly one input: a .npz, a .nii / .nii.gz file, or a DICOM folder or file');
+  if (!values.output) throw new UsageError('missing -o <output> (.npz, .nii.gz, .nii, .raw, or .dcm for a DICOM SEG of a DICOM input)');
   const format = chooseOutputFormat(values.output, values.format);
   if (values.overlay !== undefined && !values.overlay.toLowerCase().endsWith('.png')) throw new UsageError(`--overlay writes a PNG picture: name it .png, got "${values.overlay}"`);
   const mode = values.model as EnsembleMode;
@@ -144,8 +147,8 @@ async function segment(args: string[]): Promise<number> {
   const intensity = parseIntensityFlag(values.intensity);
   const specs = await readPromptSpecs(values.prompts, tokens);
   const input = positionals[0]!;
-  const modality = values.modality !== undefined ? parseModality(values.modality) : modalityFromFileName(input);
-  if (values.modality !== undefined && !modality) throw new UsageError(`unknown modality "${values.modality}"`);
+  const named = values.modality !== undefined ? parseModality(values.modality) : undefined;
+  if (values.modality !== undefined && !named) throw new UsageError(`unknown modality "${values.modality}"`);
 
   // The models setting is checked before any input is read: a typo in it fails at once, naming the field.
   const settings = values.server ? undefined : pipelineSettings(process.env, { models: values.models, 'network-models': values['network-models'] });
@@ -155,7 +158,11 @@ async function segment(args: string[]): Promise<number> {
   checkOutputForInput(format, kind);
   const source = await readSegmentInput(input, kind, {
     intensity, limits: decodeLimitsFromEnvironment(process.env), promptsGiven: specs !== undefined, npzPrompt: prompt,
+    ...(values.series !== undefined ? { series: values.series } : {}),
   });
+  if (values.series !== undefined && kind !== 'dicom') throw new UsageError('--series chooses a series of a DICOM folder; this input is not DICOM');
+  // --modality, else a DICOM input's Modality attribute, else a challenge file name's modality token.
+  const modality = named ?? (kind === 'dicom' ? modalityFromDicom(source.dicomModality) : modalityFromFileName(input));
   const objects = specs
     ? promptObjects(specs, { dims: source.image, inputName: source.description, ...(source.dicom ? { dicom: source.dicom } : {}) })
     : source.fileObjects;
@@ -172,6 +179,8 @@ async function segment(args: string[]): Promise<number> {
   // On a terminal only: a pipe or a log file gets the result line, not a stream of carriage returns.
   const progress = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !values.json, { ...NO_PROGRESS, objectsTotal: objects.length });
   let result: SegmentationResult;
+  /** The networks that ran the request, with their models and weights: a DICOM SEG names them. */
+  let served: readonly ServedNetwork[] = [];
   try {
     if (values.server) {
       const { segmentRemote } = await import('../client/segment-remote.ts');
@@ -190,6 +199,7 @@ async function segment(args: string[]): Promise<number> {
       });
       try {
         result = await segmenter.segment(request, { onProgress: progress.onEvent });
+        served = segmenter.networks().map((n) => ({ name: n.name, model: n.model, ...(n.info ? { weightsSha256: n.info.weightsSha256 } : {}) }));
       } finally {
         await segmenter.close();
       }
@@ -198,7 +208,12 @@ async function segment(args: string[]): Promise<number> {
     progress.clear();
   }
   const shape = [...source.geometry.labelShape];
-  await writeFile(values.output, encodeOutput(result.labels, source.geometry, format));
+  if (values.server && format.encoding === 'dicom-seg') {
+    const { remoteNetworks } = await import('../client/segment-remote.ts');
+    served = await remoteNetworks(values.server, await clientTls(values));
+  }
+  const seg = format.encoding === 'dicom-seg' ? { segments: segmentDescriptions(objects, specs), algorithm: segAlgorithm(result, served) } : undefined;
+  await writeFile(values.output, encodeOutput(result.labels, source.geometry, format, seg));
   let overlaySlices: readonly number[] | undefined;
   if (values.overlay !== undefined) {
     const { png, montage } = overlayPng({ image: request.image, labels: result.labels, objects: request.objects });

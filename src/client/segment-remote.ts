@@ -141,3 +141,19 @@ export async function segmentRemote(server: string, request: SegmentationRequest
     client.close();
   }
 }
+
+/** The networks a server runs, with the model and weights behind each (ListModels), e.g. for a DICOM SEG's algorithm. */
+export async function remoteNetworks(server: string, options: ClientOptions = {}): Promise<{ name: NetworkName; model: string; weightsSha256?: string }[]> {
+  const token = options.token ?? process.env['ONESAM_AUTH_TOKEN'];
+  const client = new SegmentationClient(server, { ...options, ...(token ? { token } : {}) });
+  try {
+    const response = await client.listModels(Date.now() + 30_000);
+    return response.models.flatMap((m) => {
+      const name = networkFromWire(m.network);
+      if (!name) return [];
+      return [{ name, model: m.model, ...(m.details?.weightsSha256 ? { weightsSha256: m.details.weightsSha256 } : {}) }];
+    });
+  } finally {
+    client.close();
+  }
+}

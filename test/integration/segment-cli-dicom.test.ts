@@ -1,0 +1,89 @@
+// `onesam segment` on a DICOM folder (issue 9): the series read from the files (slice order from geometry, the
+// Modality routing the request), prompts in patient millimetres and slices named by SOP Instance UID mapped to the
+// same voxels as their voxel equivalents, and a DICOM SEG output that dciodvfy accepts and that reads back to
+// exactly the labels written as raw.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { readSeries } from '../../src/volume/dicom/series.ts';
+import { readSegmentation } from '../../src/volume/dicom/seg-reader.ts';
+import { PUBLIC_CASES } from '../helpers/cases.ts';
+import { dciodvfy, PYDICOM_FILES, pydicomFolder } from '../helpers/dicom-tools.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'onesam-cli-dicom-'));
+const CT5N = join(PYDICOM_FILES, 'dicomdirtests', '98892001', 'CT5N');
+
+async function segment(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'segment', ...args], { timeout: 180_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+test('a DICOM folder with prompts in mm and by SOP Instance UID: a valid SEG holding the labels of the voxel prompts', async () => {
+  const series = readSeries(pydicomFolder(join('dicomdirtests', '98892001', 'CT5N')));
+  const [depth, height, width] = series.shape;
+  assert.deepEqual([depth, height, width], [5, 16, 16]);
+  // Voxel (column, row, slice) to LPS mm through the series' own affine.
+  const mm = (i: number, j: number, k: number): number[] => series.geometry.affineLps.slice(0, 3).map((r) => r[0]! * i + r[1]! * j + r[2]! * k + r[3]!);
+  const inMm = join(dir, 'mm.json');
+  writeFileSync(inMm, JSON.stringify({ prompts: [
+    // Corners on the centres of voxels (2, 3) and (11, 12): the box covering those pixels is x 2..12, y 3..13.
+    { label: 1, patient_box: { corner_a: mm(2, 3, 0), corner_b: mm(11, 12, 4) }, segment: { label: 'Phantom body', type: { code_value: '4147007', coding_scheme: 'SCT', code_meaning: 'Mass' } } },
+    { label: 2, box2d: { x_min: 4, y_min: 4, x_max: 9, y_max: 9, slice: { sop_instance_uid: series.slices[2]!.sopInstanceUid } } },
+  ] }));
+  const inVoxels = join(dir, 'voxels.json');
+  writeFileSync(inVoxels, JSON.stringify({ prompts: [
+    { label: 1, box3d: { x_min: 2, y_min: 3, z_min: 0, x_max: 12, y_max: 13, z_max: 4 } },
+    { label: 2, box2d: { x_min: 4, y_min: 4, x_max: 9, y_max: 9, z: 2 } },
+  ] }));
+  const seg = join(dir, 'ct5n-seg.dcm');
+  const raw = join(dir, 'ct5n.raw');
+  const [fromMm, fromVoxels] = [
+    await segment([CT5N, '--prompts', inMm, '-o', seg, '--json', '--workers', '1', '--threads', '2']),
+    await segment([CT5N, '--prompts', inVoxels, '-o', raw, '--json', '--workers', '1', '--threads', '2']),
+  ];
+  assert.equal(fromMm.code, 0, fromMm.stderr);
+  assert.equal(fromVoxels.code, 0, fromVoxels.stderr);
+  const summary = JSON.parse(fromMm.stdout) as { modality: string; shape: number[]; objects: { label: number; slices: number[] }[] };
+  assert.equal(summary.modality, 'CT', 'routed by the files\' Modality');
+  assert.deepEqual(summary.shape, [5, 16, 16]);
+  assert.deepEqual(summary.objects.map((o) => [o.label, o.slices]), [[1, [0, 4]], [2, [2, 2]]]);
+
+  const labels = new Uint8Array(readFileSync(raw));
+  assert.equal(labels.length, depth * height * width);
+  assert.ok(labels.includes(1) && labels.includes(2), 'both objects have voxels');
+  const bytes = new Uint8Array(readFileSync(seg));
+  const check = dciodvfy(seg);
+  assert.ok(check.ok, check.output);
+  const read = readSegmentation(bytes, series.slices, series.shape);
+  assert.deepEqual(read.segments.map((s) => [s.number, s.label]), [[1, 'Phantom body'], [2, 'Object 2']]);
+  assert.equal(read.segments[0]!.type?.meaning, 'Mass');
+  assert.ok(Buffer.from(read.labels).equals(Buffer.from(labels)), 'the SEG holds the labels of the voxel prompts');
+});
+
+test('DICOM input mistakes are usage errors before any model loads', async () => {
+  const several = await segment([join(PYDICOM_FILES, 'dicomdirtests', '77654033'), '--box', '1,1,4,4', '-o', join(dir, 'x.dcm')]);
+  assert.equal(several.code, 2, several.stderr);
+  assert.match(several.stderr, /holds 4 series; choose one with --series/);
+  const outside = await segment([CT5N, '--box-mm', '0,0,0,1,1,1', '-o', join(dir, 'y.dcm')]);
+  assert.equal(outside.code, 2, outside.stderr);
+  assert.match(outside.stderr, /--box-mm "0,0,0,1,1,1": .*outside the volume/);
+  const npz = join(PUBLIC_CASES, 'imgs', '2DBox_US_0004.npz');
+  const segOfNpz = await segment([npz, '-o', join(dir, 'z.dcm')]);
+  assert.equal(segOfNpz.code, 2, segOfNpz.stderr);
+  assert.match(segOfNpz.stderr, /DICOM SEG output \(\.dcm\) references the source images, so it needs a DICOM input/);
+  const seriesOfNpz = await segment([npz, '-o', join(dir, 'z.npz'), '--series', '1.2.3']);
+  assert.equal(seriesOfNpz.code, 2, seriesOfNpz.stderr);
+  assert.match(seriesOfNpz.stderr, /--series chooses a series of a DICOM folder/);
+});
