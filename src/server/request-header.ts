@@ -3,22 +3,20 @@
 // converted from wire form here, once; a scribble's strokes wait for the image size to become voxels, and prompts
 // in DICOM terms (slices by SOP Instance UID, boxes in patient mm) for the series geometry (request-objects.ts).
 import { CodedError } from '../errors/coded-error.ts';
-import type { CodedConcept__Output } from '../generated/onesam/v1/CodedConcept.ts';
 import type { Prompt__Output } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader.ts';
-import type { SegmentDescription__Output } from '../generated/onesam/v1/SegmentDescription.ts';
 import type { SliceRef__Output } from '../generated/onesam/v1/SliceRef.ts';
 import { MODALITIES, parseModality } from '../pipeline/router.ts';
 import type { Stroke } from '../protocol/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
 import type { DicomPromptShape, DicomSliceRef } from '../volume/dicom/prompt-mapping.ts';
 import type { SegmentText } from '../volume/dicom/segment-descriptions.ts';
-import type { Code } from '../volume/dicom/seg-writer.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import { decodeLimits } from '../volume/limits.ts';
 import type { LabelFormat, PayloadHeader } from '../volume/payload.ts';
 import { checkRawHeader } from '../volume/raw.ts';
 import { labelFormatFromWire, modeFromWire, payloadFormatFromWire, voxelTypeFromWire } from '../protocol/wire.ts';
+import { segmentFromWire } from './segment-description.ts';
 
 export const MAX_REQUEST_ID_LENGTH = 128;
 
@@ -82,11 +80,13 @@ export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits,
     prompts: header.prompts.map((p, i) => promptFromWire(p, `header.prompts[${i}]`)),
     segments: header.prompts.map((p, i) => segmentFromWire(p.segment, `header.prompts[${i}].segment`)),
   };
-  if (common.output.format === 'dicom-seg' && header.sessionId === '' && payloadFormatFromWire(header.format) !== 'dicom') {
+  if (header.sessionId !== '') return { ...common, source: parseSessionSource(header) };
+  const source = parseUpload(header, limits);
+  // A session's volume is known only once the session is found: the handler checks it then.
+  if (common.output.format === 'dicom-seg' && source.payload.format !== 'dicom') {
     throw invalid('header.output.format', `LABEL_FORMAT_DICOM_SEG needs a DICOM input (PAYLOAD_FORMAT_DICOM, or a session holding one), got ${String(header.format)}`);
   }
-  if (header.sessionId !== '') return { ...common, source: parseSessionSource(header) };
-  return { ...common, source: parseUpload(header, limits) };
+  return { ...common, source };
 }
 
 function parseSessionSource(header: RequestHeader__Output): VolumeSource {
@@ -106,7 +106,7 @@ function parseSessionSource(header: RequestHeader__Output): VolumeSource {
   return { kind: 'session', sessionId: id };
 }
 
-function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): VolumeSource {
+function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): Extract<VolumeSource, { readonly kind: 'upload' }> {
   const format = payloadFormatFromWire(header.format);
   if (!format) throw invalid('header.format', `must be PAYLOAD_FORMAT_RAW, PAYLOAD_FORMAT_NPZ, PAYLOAD_FORMAT_NIFTI or PAYLOAD_FORMAT_DICOM, got ${String(header.format)}`);
   let raw: PayloadHeader['raw'];
@@ -225,31 +225,6 @@ function sliceRefFromWire(ref: SliceRef__Output, field: string): DicomSliceRef {
     throw new CodedError('PROMPT_INVALID', 'must be a DICOM UID (digits and dots, at most 64 characters)', `${field}.sop_instance_uid`);
   }
   return { sopInstanceUid: ref.sopInstanceUid, frameNumber: ref.frameNumber };
-}
-
-/** Segment Label is a DICOM LO: at most 64 characters, no backslash, no control characters (PS3.5 6.2). */
-const LO = /^[^\\\x00-\x1f\x7f]{0,64}$/;
-/** Code Value and Coding Scheme Designator are SH: at most 16. */
-const SH = /^[^\\\x00-\x1f\x7f]{1,16}$/;
-
-/** A prompt's SegmentDescription, checked against the DICOM value rules; unset fields stay unset (defaults apply). */
-function segmentFromWire(segment: SegmentDescription__Output | null | undefined, field: string): SegmentText | undefined {
-  if (!segment) return undefined;
-  if (!LO.test(segment.label)) throw new CodedError('PROMPT_INVALID', 'must be at most 64 characters, without backslashes or control characters (DICOM LO)', `${field}.label`);
-  const category = codeFromWire(segment.category, `${field}.category`);
-  const type = codeFromWire(segment.type, `${field}.type`);
-  const out: SegmentText = { ...(segment.label.trim() !== '' ? { text: segment.label } : {}), ...(category ? { category } : {}), ...(type ? { type } : {}) };
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
-function codeFromWire(concept: CodedConcept__Output | null | undefined, field: string): Code | undefined {
-  if (!concept) return undefined;
-  if (!SH.test(concept.codeValue)) throw new CodedError('PROMPT_INVALID', 'must be 1..16 characters without backslashes or control characters (DICOM SH)', `${field}.code_value`);
-  if (!SH.test(concept.codingScheme)) throw new CodedError('PROMPT_INVALID', 'must be 1..16 characters without backslashes or control characters (DICOM SH), e.g. SCT', `${field}.coding_scheme`);
-  if (concept.codeMeaning === '' || !LO.test(concept.codeMeaning)) {
-    throw new CodedError('PROMPT_INVALID', 'must be 1..64 characters without backslashes or control characters (DICOM LO)', `${field}.code_meaning`);
-  }
-  return { value: concept.codeValue, scheme: concept.codingScheme, meaning: concept.codeMeaning };
 }
 
 function snake(name: string): string {
