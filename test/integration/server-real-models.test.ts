@@ -21,7 +21,7 @@ import type { SegmentationRequest, SegmentationResult } from '../../src/pipeline
 import { readNpz } from '../../src/volume/npz.ts';
 import { readSegmentation } from '../../src/volume/dicom/seg-reader.ts';
 import { readSeries } from '../../src/volume/dicom/series.ts';
-import { dciodvfy, pydicomFile } from '../helpers/dicom-tools.ts';
+import { dciodvfy, pydicomFile, tool } from '../helpers/dicom-tools.ts';
 import { loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
 import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 import { scrape, startTestService, type TestService } from '../helpers/test-service.ts';
@@ -137,6 +137,9 @@ test('a real DICOM CT with both demo networks (FUSE): the SEG holds the labels o
   writeFileSync(path, asDicom.labels);
   const verdict = dciodvfy(path);
   assert.ok(verdict.ok, verdict.output);
+  const dump = tool('dcmdump', 'dcmtk', ['+P', '0062,0005', path]);
+  assert.equal(dump.status, 0, dump.stderr);
+  assert.match(dump.stdout, /\[Object 1\]/, 'dcmtk reads the segment');
   const models = await server.client().listModels();
   const text = Buffer.from(asDicom.labels).toString('latin1');
   for (const m of models.models) assert.ok(text.includes(`${m.model} sha256:${m.details!.weightsSha256}`), `the SEG names ${m.model} and its weights`);
