@@ -9,6 +9,7 @@ import type { CloseSessionRequest as _onesam_v1_CloseSessionRequest, CloseSessio
 import type { CloseSessionResponse as _onesam_v1_CloseSessionResponse, CloseSessionResponse__Output as _onesam_v1_CloseSessionResponse__Output } from './onesam/v1/CloseSessionResponse.ts';
 import type { CodedConcept as _onesam_v1_CodedConcept, CodedConcept__Output as _onesam_v1_CodedConcept__Output } from './onesam/v1/CodedConcept.ts';
 import type { CtWindow as _onesam_v1_CtWindow, CtWindow__Output as _onesam_v1_CtWindow__Output } from './onesam/v1/CtWindow.ts';
+import type { DicomSegInfo as _onesam_v1_DicomSegInfo, DicomSegInfo__Output as _onesam_v1_DicomSegInfo__Output } from './onesam/v1/DicomSegInfo.ts';
 import type { ImageShape as _onesam_v1_ImageShape, ImageShape__Output as _onesam_v1_ImageShape__Output } from './onesam/v1/ImageShape.ts';
 import type { IntensityPreparation as _onesam_v1_IntensityPreparation, IntensityPreparation__Output as _onesam_v1_IntensityPreparation__Output } from './onesam/v1/IntensityPreparation.ts';
 import type { LabelsChunk as _onesam_v1_LabelsChunk, LabelsChunk__Output as _onesam_v1_LabelsChunk__Output } from './onesam/v1/LabelsChunk.ts';
@@ -55,6 +56,7 @@ export interface ProtoGrpcType {
       CloseSessionResponse: MessageTypeDefinition<_onesam_v1_CloseSessionResponse, _onesam_v1_CloseSessionResponse__Output>
       CodedConcept: MessageTypeDefinition<_onesam_v1_CodedConcept, _onesam_v1_CodedConcept__Output>
       CtWindow: MessageTypeDefinition<_onesam_v1_CtWindow, _onesam_v1_CtWindow__Output>
+      DicomSegInfo: MessageTypeDefinition<_onesam_v1_DicomSegInfo, _onesam_v1_DicomSegInfo__Output>
       EnsembleMode: EnumTypeDefinition
       ImageShape: MessageTypeDefinition<_onesam_v1_ImageShape, _onesam_v1_ImageShape__Output>
       IntensityPreparation: MessageTypeDefinition<_onesam_v1_IntensityPreparation, _onesam_v1_IntensityPreparation__Output>

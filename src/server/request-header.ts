@@ -1,18 +1,22 @@
 // The request header, checked field by field before any payload byte is read: a client mistake here costs one
 // message, not a 500 MiB upload. Errors name the field as the proto spells it (`header.raw.dtype`). Prompts are
-// converted from wire form here, once; only a scribble's strokes wait for the image size to become voxels
-// (request-objects.ts).
+// converted from wire form here, once; a scribble's strokes wait for the image size to become voxels, and prompts
+// in DICOM terms (slices by SOP Instance UID, boxes in patient mm) for the series geometry (request-objects.ts).
 import { CodedError } from '../errors/coded-error.ts';
 import type { Prompt__Output } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader.ts';
+import type { SliceRef__Output } from '../generated/onesam/v1/SliceRef.ts';
 import { MODALITIES, parseModality } from '../pipeline/router.ts';
 import type { Stroke } from '../protocol/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
+import type { DicomPromptShape, DicomSliceRef } from '../volume/dicom/prompt-mapping.ts';
+import type { SegmentText } from '../volume/dicom/segment-descriptions.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import { decodeLimits } from '../volume/limits.ts';
 import type { LabelFormat, PayloadHeader } from '../volume/payload.ts';
 import { checkRawHeader } from '../volume/raw.ts';
 import { labelFormatFromWire, modeFromWire, payloadFormatFromWire, voxelTypeFromWire } from '../protocol/wire.ts';
+import { segmentFromWire } from './segment-description.ts';
 
 export const MAX_REQUEST_ID_LENGTH = 128;
 
@@ -27,8 +31,14 @@ export type VolumeSource =
   | { readonly kind: 'upload'; readonly payload: PayloadHeader; readonly payloadBytes: number; readonly keepSession: boolean }
   | { readonly kind: 'session'; readonly sessionId: string };
 
-/** A header prompt in the pipeline's terms, except a scribble: its strokes become voxels once the image size is known. */
-export type HeaderPrompt = ObjectPrompt | { readonly label: number; readonly strokes: readonly Stroke[] };
+/**
+ * A header prompt in the pipeline's terms, except a scribble (its strokes become voxels once the image size is
+ * known) and a prompt in DICOM terms (mapped once the series geometry is known).
+ */
+export type HeaderPrompt =
+  | ObjectPrompt
+  | { readonly label: number; readonly strokes: readonly Stroke[] }
+  | { readonly label: number; readonly dicom: DicomPromptShape };
 
 export interface ParsedHeader {
   readonly requestId: string;
@@ -36,6 +46,8 @@ export interface ParsedHeader {
   readonly source: VolumeSource;
   /** In order, so pipeline paths `prompts[i]` are `header.prompts[i]`. */
   readonly prompts: readonly HeaderPrompt[];
+  /** Prompt i's SegmentDescription (for DICOM SEG output), when it sent one. */
+  readonly segments: readonly (SegmentText | undefined)[];
   readonly mode: EnsembleMode;
   readonly output: OutputOptions;
 }
@@ -66,9 +78,15 @@ export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits,
     mode: parseMode(header),
     output: parseOutput(header),
     prompts: header.prompts.map((p, i) => promptFromWire(p, `header.prompts[${i}]`)),
+    segments: header.prompts.map((p, i) => segmentFromWire(p.segment, `header.prompts[${i}].segment`)),
   };
   if (header.sessionId !== '') return { ...common, source: parseSessionSource(header) };
-  return { ...common, source: parseUpload(header, limits) };
+  const source = parseUpload(header, limits);
+  // A session's volume is known only once the session is found: the handler checks it then.
+  if (common.output.format === 'dicom-seg' && source.payload.format !== 'dicom') {
+    throw invalid('header.output.format', `LABEL_FORMAT_DICOM_SEG needs a DICOM input (PAYLOAD_FORMAT_DICOM, or a session holding one), got ${String(header.format)}`);
+  }
+  return { ...common, source };
 }
 
 function parseSessionSource(header: RequestHeader__Output): VolumeSource {
@@ -88,9 +106,9 @@ function parseSessionSource(header: RequestHeader__Output): VolumeSource {
   return { kind: 'session', sessionId: id };
 }
 
-function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): VolumeSource {
+function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): Extract<VolumeSource, { readonly kind: 'upload' }> {
   const format = payloadFormatFromWire(header.format);
-  if (!format) throw invalid('header.format', `must be PAYLOAD_FORMAT_RAW, PAYLOAD_FORMAT_NPZ or PAYLOAD_FORMAT_NIFTI, got ${String(header.format)}`);
+  if (!format) throw invalid('header.format', `must be PAYLOAD_FORMAT_RAW, PAYLOAD_FORMAT_NPZ, PAYLOAD_FORMAT_NIFTI or PAYLOAD_FORMAT_DICOM, got ${String(header.format)}`);
   let raw: PayloadHeader['raw'];
   if (format === 'raw') {
     if (!header.raw) throw invalid('header.raw', 'is required for PAYLOAD_FORMAT_RAW (shape and dtype)');
@@ -106,9 +124,11 @@ function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): Volum
   // A raw header fully describes its payload: a shape over the limits, or one that disagrees with payload_bytes,
   // is refused now with the codes the decoder would give, not after the client sent every byte.
   if (raw) checkRawHeader(raw, payloadBytes, 'header.raw', decodeLimits({ maxDecodedBytes: limits.maxPayloadBytes, ...(limits.maxVoxels !== undefined ? { maxVoxels: limits.maxVoxels } : {}) }));
+  const intensity = intensityFromWire(header);
   return {
     kind: 'upload',
-    payload: { format, ...(raw ? { raw } : {}), intensity: intensityFromWire(header) },
+    // Unset intensity is as-is for every format but DICOM, whose series decides (src/volume/dicom-volume.ts).
+    payload: { format, ...(raw ? { raw } : {}), ...(intensity ? { intensity } : {}) },
     payloadBytes,
     keepSession: header.keepSession,
   };
@@ -122,14 +142,18 @@ function parseMode(header: RequestHeader__Output): EnsembleMode {
 
 function parseOutput(header: RequestHeader__Output): OutputOptions {
   const format = labelFormatFromWire(header.output?.format);
-  if (!format) throw invalid('header.output.format', `must be LABEL_FORMAT_RAW, LABEL_FORMAT_NPZ or LABEL_FORMAT_NIFTI, got ${String(header.output?.format)}`);
-  return { format, gzip: header.output?.gzip ?? false, forceUint16: header.output?.forceUint16 ?? false };
+  if (!format) throw invalid('header.output.format', `must be LABEL_FORMAT_RAW, LABEL_FORMAT_NPZ, LABEL_FORMAT_NIFTI or LABEL_FORMAT_DICOM_SEG, got ${String(header.output?.format)}`);
+  const gzip = header.output?.gzip ?? false;
+  if (format === 'dicom-seg' && gzip) throw invalid('header.output.gzip', 'must be false with LABEL_FORMAT_DICOM_SEG: a Segmentation is a DICOM file, sent as it is');
+  return { format, gzip, forceUint16: header.output?.forceUint16 ?? false };
 }
 
-function intensityFromWire(header: RequestHeader__Output): IntensityPreparation {
+/** The preparation the header names; undefined when it names none (each format has its default). */
+function intensityFromWire(header: RequestHeader__Output): IntensityPreparation | undefined {
   const prep = header.intensity;
   switch (prep?.preparation) {
     case undefined:
+      return undefined;
     case 'asis':
       return { kind: 'asis' };
     case 'ctWindow': {
@@ -156,18 +180,51 @@ function promptFromWire(prompt: Prompt__Output, field: string): HeaderPrompt {
     case 'box2d': {
       const b = prompt.box2d!;
       for (const k of ['xMin', 'yMin', 'xMax', 'yMax'] as const) finite(b[k], `box2d.${snake(k)}`);
-      return { label, prompt: { kind: 'box2d', x0: b.xMin, y0: b.yMin, x1: b.xMax, y1: b.yMax, ...(b.z !== undefined ? { z: b.z } : {}) } };
+      const xy = { x0: b.xMin, y0: b.yMin, x1: b.xMax, y1: b.yMax };
+      if (b.slice) {
+        if (b.z !== undefined) throw new CodedError('PROMPT_INVALID', 'names its slice twice: set z or slice, not both', `${field}.box2d`);
+        return { label, dicom: { kind: 'box2d', ...xy, slice: sliceRefFromWire(b.slice, `${field}.box2d.slice`) } };
+      }
+      return { label, prompt: { kind: 'box2d', ...xy, ...(b.z !== undefined ? { z: b.z } : {}) } };
     }
     case 'box3d': {
       const b = prompt.box3d!;
       for (const k of ['xMin', 'yMin', 'xMax', 'yMax'] as const) finite(b[k], `box3d.${snake(k)}`);
-      return { label, prompt: { kind: 'box3d', x0: b.xMin, y0: b.yMin, z0: b.zMin, x1: b.xMax, y1: b.yMax, z1: b.zMax } };
+      const xy = { x0: b.xMin, y0: b.yMin, x1: b.xMax, y1: b.yMax };
+      if (b.sliceFirst || b.sliceLast) {
+        if (!b.sliceFirst || !b.sliceLast) {
+          throw new CodedError('PROMPT_INVALID', 'slice_first and slice_last name the slices together: set both or neither', `${field}.box3d.${b.sliceFirst ? 'slice_last' : 'slice_first'}`);
+        }
+        if (b.zMin !== 0 || b.zMax !== 0) throw new CodedError('PROMPT_INVALID', `names its slices twice: leave z_min and z_max 0 with slice_first and slice_last, got ${b.zMin} and ${b.zMax}`, `${field}.box3d`);
+        return {
+          label,
+          dicom: { kind: 'box3d', ...xy, sliceFirst: sliceRefFromWire(b.sliceFirst, `${field}.box3d.slice_first`), sliceLast: sliceRefFromWire(b.sliceLast, `${field}.box3d.slice_last`) },
+        };
+      }
+      return { label, prompt: { kind: 'box3d', ...xy, z0: b.zMin, z1: b.zMax } };
     }
     case 'scribble':
       return { label, strokes: prompt.scribble!.strokes.map((s) => s.points) };
+    case 'patientBox': {
+      const box = prompt.patientBox!;
+      const corner = (values: readonly number[], name: string): readonly number[] => {
+        if (values.length !== 3 || !values.every(Number.isFinite)) {
+          throw new CodedError('PROMPT_INVALID', `must be three finite numbers (x, y, z) in mm (LPS), got [${values.slice(0, 4).join(', ')}${values.length > 4 ? ', ...' : ''}]`, `${field}.patient_box.${name}`);
+        }
+        return values;
+      };
+      return { label, dicom: { kind: 'patient-box', cornerA: corner(box.cornerA, 'corner_a'), cornerB: corner(box.cornerB, 'corner_b') } };
+    }
     default:
-      throw new CodedError('PROMPT_INVALID', 'needs one of box2d, box3d or scribble', field);
+      throw new CodedError('PROMPT_INVALID', 'needs one of box2d, box3d, scribble or patient_box', field);
   }
+}
+
+function sliceRefFromWire(ref: SliceRef__Output, field: string): DicomSliceRef {
+  if (!/^[0-9.]{1,64}$/.test(ref.sopInstanceUid)) {
+    throw new CodedError('PROMPT_INVALID', 'must be a DICOM UID (digits and dots, at most 64 characters)', `${field}.sop_instance_uid`);
+  }
+  return { sopInstanceUid: ref.sopInstanceUid, frameNumber: ref.frameNumber };
 }
 
 function snake(name: string): string {

@@ -7,6 +7,7 @@ import type { ImageVolume, ObjectSummary, SegmentationResult } from '../pipeline
 import { NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 import type { SessionInfo } from '../generated/onesam/v1/SessionInfo.ts';
 import type { ParsedHeader } from './request-header.ts';
+import type { ModalitySource } from './request-modality.ts';
 import type { SessionSnapshot } from './session-registry.ts';
 import { labelFormatToWire, modeToWire, networkToWire, qualityToWire } from '../protocol/wire.ts';
 
@@ -24,10 +25,11 @@ function sessionInfo(session: SessionSnapshot | undefined): { session?: SessionI
   return session ? { session: { sessionId: session.id, idleSeconds: session.idleSeconds, slicesCached: perNetwork(session.slicesCached) } } : {};
 }
 
-export function acceptedMessage(header: ParsedHeader, image: ImageVolume, plan: SegmentationPlan, session?: SessionSnapshot): Accepted {
+export function acceptedMessage(header: ParsedHeader, image: ImageVolume, plan: SegmentationPlan, modalitySource: ModalitySource, session?: SessionSnapshot): Accepted {
   return {
     requestId: header.requestId,
     modality: plan.modality ?? '',
+    modalitySource: `MODALITY_SOURCE_${modalitySource.toUpperCase() as Uppercase<ModalitySource>}`,
     network: modeToWire(plan.mode),
     image: { depth: image.depth, height: image.height, width: image.width, channels: image.channels },
     objects: plan.objects.map((o) => ({ label: o.label, networks: o.networks.map(networkToWire), sliceFirst: o.slices[0], sliceLast: o.slices[1] })),
@@ -60,6 +62,7 @@ export function summaryMessage(
   labelBytes: number,
   times: RequestTimes,
   session?: SessionSnapshot,
+  dicomSeg?: { readonly sopInstanceUid: string; readonly seriesInstanceUid: string; readonly studyInstanceUid: string },
 ): Summary {
   const s = result.stages;
   return {
@@ -78,5 +81,6 @@ export function summaryMessage(
     gzip: header.output.gzip,
     labelBytes,
     ...sessionInfo(session),
+    ...(dicomSeg ? { dicomSeg } : {}),
   };
 }

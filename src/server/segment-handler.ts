@@ -24,6 +24,8 @@ import { parseHeader, type ParsedHeader } from './request-header.ts';
 import { chooseObjects, rebasePromptErrors } from './request-objects.ts';
 import { ResponseWriter } from './response-writer.ts';
 import { acceptedMessage, summaryMessage, type RequestTimes } from './response-messages.ts';
+import { requestModality } from './request-modality.ts';
+import { segOutputOptions } from './seg-output.ts';
 import type { Admission, ServiceState } from './service-state.ts';
 import type { SessionLease, SessionRegistry } from './session-registry.ts';
 
@@ -210,12 +212,17 @@ class SegmentCall {
     const decoded = await this.ingest(messages, header, admission);
     const ingestMs = performance.now() - ingestStart;
     this.checkAborted();
+    // An upload's format was checked with the header; a session's volume is known only now.
+    if (header.output.format === 'dicom-seg' && decoded.geometry.kind !== 'dicom') {
+      throw new CodedError('HEADER_INVALID', 'LABEL_FORMAT_DICOM_SEG needs a DICOM input (PAYLOAD_FORMAT_DICOM, or a session holding one), and this session\'s volume was not uploaded as DICOM', 'header.output.format');
+    }
 
     // keep_session without any prompt: the volume is uploaded ahead of the first prompt (a viewer opening a study),
     // so the answer is the acceptance and a summary, with no labels.
     const uploadOnly = upload?.keepSession === true && header.prompts.length === 0 && !decoded.boxes?.length && !decoded.scribbles?.length;
     const { objects, source } = uploadOnly ? { objects: [], source: 'header' as const } : chooseObjects(header, decoded);
-    const modality = header.modality ?? this.lease?.session.modality;
+    const routed = requestModality(header.modality, decoded, this.lease?.session);
+    const modality = routed.modality;
     const request: SegmentationRequest = {
       requestId: header.requestId, image: decoded.image, objects, mode: header.mode, ...(modality ? { modality } : {}),
     };
@@ -223,12 +230,12 @@ class SegmentCall {
     this.network = networkLabel(plan);
     // A volume is kept only once its prompts proved valid: a refused request leaves nothing behind.
     if (upload?.keepSession) {
-      this.lease = this.deps.sessions.open(decoded, header.modality, () => segmenter.openCache());
+      this.lease = this.deps.sessions.open(decoded, modality, () => segmenter.openCache());
       metrics.sessionsOpened.inc();
       this.log.info({ sessionId: this.lease.session.id, sessionBytes: this.lease.session.bytes }, 'session opened');
     }
     const session = this.lease?.session;
-    await this.writer.write({ accepted: acceptedMessage(header, decoded.image, plan, session && this.deps.sessions.snapshot(session)) });
+    await this.writer.write({ accepted: acceptedMessage(header, decoded.image, plan, routed.source, session && this.deps.sessions.snapshot(session)) });
     this.checkAborted();
     if (uploadOnly) {
       const times: RequestTimes = { ingestMs, sendMs: 0, wallMs: performance.now() - this.started };
@@ -255,9 +262,11 @@ class SegmentCall {
     this.checkAborted();
 
     const sendStart = performance.now();
+    const seg = header.output.format === 'dicom-seg' ? segOutputOptions(objects, header.segments, result, segmenter.networks()) : undefined;
     // The label volume moves to the codec thread: result.labels is unusable from here on.
-    const { bytes: encoded, dtype } = await this.deps.codec.encode({
+    const { bytes: encoded, dtype, segmentation } = await this.deps.codec.encode({
       labels: result.labels, geometry: decoded.geometry, format: header.output.format, gzip: header.output.gzip, forceUint16: header.output.forceUint16,
+      ...(seg ? { seg } : {}),
     });
     this.checkAborted();
     for (let offset = 0; offset < encoded.length; offset += LABEL_CHUNK_BYTES) {
@@ -267,10 +276,13 @@ class SegmentCall {
       metrics.bytesSent.inc(data.length);
     }
     const times: RequestTimes = { ingestMs, sendMs: performance.now() - sendStart, wallMs: performance.now() - this.started };
-    await this.finish(summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times, session && this.deps.sessions.snapshot(session)));
+    const written = segmentation && decoded.geometry.kind === 'dicom'
+      ? { ...segmentation, studyInstanceUid: decoded.geometry.series.studyInstanceUid ?? '' }
+      : undefined;
+    await this.finish(summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times, session && this.deps.sessions.snapshot(session), written));
     this.record(result, times);
     this.log.info({
-      wallMs: Math.round(times.wallMs), network: this.network, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
+      wallMs: Math.round(times.wallMs), network: this.network, modalitySource: routed.source, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
       slicesReused: result.slicesReused, labelBytes: encoded.length,
       ...objectQualityLog(result.objects),
     }, 'segment done');

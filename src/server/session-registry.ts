@@ -22,7 +22,7 @@ export interface SessionLimits {
 export interface Session {
   readonly id: string;
   readonly volume: DecodedVolume;
-  /** Modality of the request that opened it: the default for later requests. */
+  /** The modality the opening request resolved (its header's, or its DICOM files'): the default for later requests. */
   readonly modality: Modality | undefined;
   readonly cache: EmbeddingCache;
   readonly bytes: number;

@@ -100,10 +100,12 @@ export interface SliceSpec {
   readonly series?: string;
   readonly sop?: string;
   readonly rows?: number;
+  /** The pydicom test file the slice is copied from; default CT_small.dcm (MR_small.dcm makes an MR series). */
+  readonly base?: string;
 }
 
 /**
- * Writes single-frame CT instances made from CT_small.dcm by pydicom: 16 x 16 (or `rows` x 16) int16 pixels whose
+ * Writes single-frame CT instances made from CT_small.dcm (or each slice's `base`) by pydicom: 16 x 16 (or `rows` x 16) int16 pixels whose
  * value is 1000 * (index in `slices`) + row * 16 + column, the given positions and orientations, one series unless
  * a slice names another; returns the Part 10 bytes in `slices` order.
  */
@@ -117,14 +119,17 @@ export function pydicomCtSeriesBatch(seriesList: readonly (readonly SliceSpec[])
 import base64, copy, io, json, sys
 import numpy as np, pydicom
 from pydicom.uid import generate_uid
-base = pydicom.dcmread(${JSON.stringify(`${PYDICOM_FILES}/CT_small.dcm`)})
+bases = {}
 result = []
 for spec in json.loads(sys.argv[1]):
   series = generate_uid()
   out = []
   result.append(out)
   for k, s in enumerate(spec):
-      ds = copy.deepcopy(base)
+      name = s.get('base', 'CT_small.dcm')
+      if name not in bases:
+          bases[name] = pydicom.dcmread(${JSON.stringify(`${PYDICOM_FILES}/`)} + name)
+      ds = copy.deepcopy(bases[name])
       rows = s.get('rows', 16)
       a = (1000 * k + np.arange(rows * 16).reshape(rows, 16)).astype('<i2')
       ds.Rows, ds.Columns = rows, 16

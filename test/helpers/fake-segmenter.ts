@@ -1,8 +1,9 @@
 // A Segmenter with the real contract and no networks, for fast server tests. It validates and plans with the real
 // pipeline planner (so prompt errors are the real ones), "encodes" each planned slice by waiting `sliceMs`
 // (checking the abort signal between slices, as the real pipeline does), and paints each object's prompt region
-// with its label: box2d on its slice, box3d over z0..z1, scribble voxels as given. Pool stats model `workers`
-// slots shared by the running requests.
+// with its label: box2d on its slice, box3d over z0..z1, scribble voxels as given; with `threshold`, only the
+// voxels of that region whose prepared value (first channel) reaches it, so the labels depend on the pixels and
+// their orientation. Pool stats model `workers` slots shared by the running requests.
 import { CodedError } from '../../src/errors/coded-error.ts';
 import { objectQuality, volumeMl } from '../../src/pipeline/object-quality.ts';
 import { planRequest, type DetailedPlan } from '../../src/pipeline/plan.ts';
@@ -21,6 +22,8 @@ export interface FakeSegmenterOptions {
   readonly routing?: RoutingTable;
   /** Thrown by segment() (after planning), to test error mapping. */
   readonly failWith?: () => unknown;
+  /** Paint only the prompt's voxels whose prepared value (first channel) is at least this. */
+  readonly threshold?: number;
 }
 
 export class FakeSegmenter implements Segmenter {
@@ -28,6 +31,7 @@ export class FakeSegmenter implements Segmenter {
   sliceMs: number;
   failWith: (() => unknown) | undefined;
   readonly workers: number;
+  threshold: number | undefined;
   /** segment() calls started, finished normally, and stopped by their signal. */
   started = 0;
   completed = 0;
@@ -52,6 +56,7 @@ export class FakeSegmenter implements Segmenter {
     this.workers = options.workers ?? 2;
     this.routing = options.routing ?? DEFAULT_ROUTING;
     this.failWith = options.failWith;
+    this.threshold = options.threshold;
   }
 
   plan(request: SegmentationRequest): SegmentationPlan {
@@ -96,8 +101,11 @@ export class FakeSegmenter implements Segmenter {
       const { depth, height, width } = request.image;
       const wide = request.objects.some((o) => o.label > 255);
       const labels = wide ? new Uint16Array(depth * height * width) : new Uint8Array(depth * height * width);
+      const { threshold } = this;
+      const { data, channels } = request.image;
+      const keep = threshold === undefined ? undefined : (voxel: number): boolean => data[voxel * channels]! >= threshold;
       const objects = request.objects.map((o, i) => {
-        const voxels = paint(labels, o.prompt, o.label, request.image);
+        const voxels = paint(labels, o.prompt, o.label, request.image, keep);
         options.onProgress?.({ kind: 'object-done', label: o.label, done: i + 1, total: request.objects.length });
         const slices = plan.objects[i]!.slices;
         const ml = volumeMl(voxels, request.image.spacing);
@@ -190,14 +198,19 @@ export class FakeEmbeddingCache implements EmbeddingCache {
   }
 }
 
-/** The fake's mask for one prompt: what tests expect back. Returns the voxels painted. */
-export function paint(labels: Uint8Array | Uint16Array, prompt: SegmentationRequest['objects'][number]['prompt'], label: number, dims: { depth: number; height: number; width: number }): number {
+/**
+ * The fake's mask for one prompt: what tests expect back. Returns the voxels painted. `keep`, when given, decides
+ * per voxel (flat index) whether the region takes it.
+ */
+export function paint(labels: Uint8Array | Uint16Array, prompt: SegmentationRequest['objects'][number]['prompt'], label: number, dims: { depth: number; height: number; width: number }, keep?: (voxel: number) => boolean): number {
   const plane = dims.height * dims.width;
   let count = 0;
   const rect = (z: number, x0: number, y0: number, x1: number, y1: number): void => {
     for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
       for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
-        labels[z * plane + y * dims.width + x] = label;
+        const voxel = z * plane + y * dims.width + x;
+        if (keep && !keep(voxel)) continue;
+        labels[voxel] = label;
         count++;
       }
     }
@@ -210,8 +223,11 @@ export function paint(labels: Uint8Array | Uint16Array, prompt: SegmentationRequ
       for (let z = prompt.z0; z <= prompt.z1; z++) rect(z, prompt.x0, prompt.y0, prompt.x1, prompt.y1);
       break;
     case 'scribble':
-      for (const v of prompt.voxels) labels[v] = label;
-      count = prompt.voxels.length;
+      for (const v of prompt.voxels) {
+        if (keep && !keep(v)) continue;
+        labels[v] = label;
+        count++;
+      }
       break;
   }
   return count;

@@ -1,10 +1,11 @@
 // End to end with the embedded demo models: the real server (real pipeline, real worker pool) on 127.0.0.1
 // answers a 2D and a 3D public case over gRPC with exactly the masks the in-process pipeline computes, whether
 // the case goes as raw voxels with header prompts, as the challenge npz itself, or through `onesam segment
-// --server`; concurrent requests all succeed; the server stays healthy.
+// --server`; a real DICOM CT answered as a SEG equals its pixels sent as raw; concurrent requests all succeed;
+// the server stays healthy.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +19,9 @@ import { createSegmenter } from '../../src/pipeline/index.ts';
 import { modalityFromFileName } from '../../src/pipeline/router.ts';
 import type { SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
 import { readNpz } from '../../src/volume/npz.ts';
+import { readSegmentation } from '../../src/volume/dicom/seg-reader.ts';
+import { readSeries } from '../../src/volume/dicom/series.ts';
+import { dciodvfy, pydicomFile, tool } from '../helpers/dicom-tools.ts';
 import { loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
 import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 import { scrape, startTestService, type TestService } from '../helpers/test-service.ts';
@@ -111,4 +115,32 @@ test('a session: the 3D case kept once, prompted again without upload, gives the
   const closed = await server.client().closeSession(sessionId);
   assert.deepEqual(closed.slicesCached.map((s) => s.slices), [local.slicesEncoded.onesam]);
   assert.equal(server.service.sessions.count, 0);
+});
+
+test('a real DICOM CT with both demo networks (FUSE): the SEG holds the labels of its HU sent as raw, and names both weights', async () => {
+  const file = pydicomFile('CT_small.dcm');
+  const volume = readSeries([file]);
+  const prompts = [{ label: 1, box2d: { xMin: 30, yMin: 40, xMax: 90, yMax: 100 } }];
+  const asDicom = await server.client().segment({ header: { requestId: 'dicom-ct', format: 'PAYLOAD_FORMAT_DICOM', network: 'ENSEMBLE_MODE_FUSE', prompts, output: { format: 'LABEL_FORMAT_DICOM_SEG' } }, payload: file });
+  assert.equal(asDicom.accepted.modality, 'CT');
+  assert.equal(asDicom.accepted.modalitySource, 'MODALITY_SOURCE_DICOM');
+  const hu = Int16Array.from(volume.voxels);
+  const asRaw = await server.client().segment({
+    header: { requestId: 'raw-ct', format: 'PAYLOAD_FORMAT_RAW', raw: { shape: [128, 128], dtype: 'VOXEL_TYPE_INT16' }, intensity: { ctWindow: { level: 40, width: 400 } }, network: 'ENSEMBLE_MODE_FUSE', prompts },
+    payload: new Uint8Array(hu.buffer),
+  });
+  const expected = rawLabels(asRaw.labels, asRaw.summary);
+  assert.ok(expected.some((v) => v === 1), 'a non-empty mask');
+  const back = readSegmentation(asDicom.labels, volume.slices, volume.shape);
+  assert.deepEqual(back.labels, expected);
+  const path = join(mkdtempSync(join(tmpdir(), 'onesam-seg-')), 'ct-small-seg.dcm');
+  writeFileSync(path, asDicom.labels);
+  const verdict = dciodvfy(path);
+  assert.ok(verdict.ok, verdict.output);
+  const dump = tool('dcmdump', 'dcmtk', ['+P', '0062,0005', path]);
+  assert.equal(dump.status, 0, dump.stderr);
+  assert.match(dump.stdout, /\[Object 1\]/, 'dcmtk reads the segment');
+  const models = await server.client().listModels();
+  const text = Buffer.from(asDicom.labels).toString('latin1');
+  for (const m of models.models) assert.ok(text.includes(`${m.model} sha256:${m.details!.weightsSha256}`), `the SEG names ${m.model} and its weights`);
 });

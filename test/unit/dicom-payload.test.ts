@@ -14,7 +14,10 @@ import { defaultDicomIntensity } from '../../src/volume/dicom-volume.ts';
 import { ctWindow, percentileWindow } from '../../src/volume/intensity.ts';
 import { readNifti } from '../../src/volume/nifti.ts';
 import { decodePayload, encodeLabelOutput, encodeLabels, type DecodedVolume, type SegOutputOptions } from '../../src/volume/payload.ts';
-import { pydicomCtSeriesBatch, pydicomFile } from '../helpers/dicom-tools.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dciodvfy, pydicomCtSeriesBatch, pydicomFile, tool } from '../helpers/dicom-tools.ts';
 
 const ALGORITHM: SegOutputOptions['algorithm'] = { name: 'OneSAM Serve', version: '0.1.0', networks: [{ name: 'litemedsam', weights: 'sha256:00' }] };
 
@@ -151,6 +154,16 @@ test('DICOM SEG output: the written identity, labels read back; only for DICOM i
   const out = encodeLabelOutput(labels, g, 'dicom-seg', false, { algorithm: ALGORITHM });
   assert.match(out.segmentation!.sopInstanceUid, /^2\.25\.\d+$/);
   assert.match(out.segmentation!.seriesInstanceUid, /^2\.25\.\d+$/);
+  const dir = mkdtempSync(join(tmpdir(), 'onesam-payload-seg-'));
+  try {
+    const path = join(dir, 'seg.dcm');
+    writeFileSync(path, out.bytes);
+    const verdict = dciodvfy(path);
+    assert.ok(verdict.ok, verdict.output);
+    assert.equal(tool('dcmdump', 'dcmtk', [path]).status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const back = readSegmentation(out.bytes, g.series.slices, g.series.shape);
   // Default segments: one per label present, numbered in label order, "Object <label>".
   assert.deepEqual(back.segments.map((s) => [s.number, s.label, s.type?.meaning]), [[1, 'Object 2', 'Tissue'], [2, 'Object 5', 'Tissue']]);

@@ -59,6 +59,13 @@ test('a box in mm with both corners on one slice is a 2D box covering every pixe
   assert.deepEqual(mapping.patientBox(lps(1.5, 2.5, 1), lps(9.5, 12.5, 1)), { kind: 'box2d', x0: 2, y0: 3, x1: 10, y1: 13, z: 1 });
   // Just past an edge takes the next pixel in; a corner 0.3 slices off the plane takes the nearest slice.
   assert.deepEqual(mapping.patientBox(lps(1.4, 2.5, 1.3), lps(9.6, 12.5, 0.8)), { kind: 'box2d', x0: 1, y0: 3, x1: 11, y1: 13, z: 1 });
+  // Every pair of pixel edges (a rectangle drawn exactly on the pixel grid) gives exactly the pixels between them,
+  // whatever the affine's floating point does to the edges.
+  for (let a = 0; a < 16; a++) {
+    for (let b = a; b < 16; b++) {
+      assert.deepEqual(mapping.patientBox(lps(a - 0.5, b + 0.5, 2), lps(b + 0.5, a - 0.5, 2)), { kind: 'box2d', x0: a, y0: a, x1: b + 1, y1: b + 1, z: 2 }, `edges ${a - 0.5}..${b + 0.5}`);
+    }
+  }
   // The whole image, edge to edge.
   assert.deepEqual(mapping.patientBox(lps(-0.5, -0.5, 3), lps(15.5, 15.5, 3)), { kind: 'box2d', x0: 0, y0: 0, x1: 16, y1: 16, z: 3 });
 });

@@ -79,10 +79,11 @@ export function dicomPromptMapping(series: MappedSeries): DicomPromptMapping {
     }
     const a = voxelOf(cornerA, fieldUnder(field, 'corner_a'));
     const b = voxelOf(cornerB, fieldUnder(field, 'corner_b'));
-    const x0 = Math.floor(snap(Math.min(a[0], b[0])) + 0.5);
-    const x1 = Math.ceil(snap(Math.max(a[0], b[0])) + 0.5);
-    const y0 = Math.floor(snap(Math.min(a[1], b[1])) + 0.5);
-    const y1 = Math.ceil(snap(Math.max(a[1], b[1])) + 0.5);
+    // Pixel edges are at half-integers of the voxel coordinates: shifted by 0.5 they are whole numbers to snap.
+    const x0 = Math.floor(snap(Math.min(a[0], b[0]) + 0.5));
+    const x1 = Math.ceil(snap(Math.max(a[0], b[0]) + 0.5));
+    const y0 = Math.floor(snap(Math.min(a[1], b[1]) + 0.5));
+    const y1 = Math.ceil(snap(Math.max(a[1], b[1]) + 0.5));
     const za = Math.round(snap(a[2]));
     const zb = Math.round(snap(b[2]));
     if (za === zb) return { kind: 'box2d', x0, y0, x1, y1, ...(depth > 1 ? { z: za } : {}) };
@@ -95,7 +96,7 @@ export function dicomPromptMapping(series: MappedSeries): DicomPromptMapping {
       throw invalid(field, `must be three finite numbers (x, y, z) in mm, got [${Array.isArray(corner) ? corner.join(', ') : String(corner)}]`);
     }
     const v = lpsToVoxel(series.geometry, corner as unknown as Vec3);
-    const inside = (c: number, n: number): boolean => snap(c) >= -0.5 && snap(c) <= n - 0.5;
+    const inside = (c: number, n: number): boolean => snap(c + 0.5) >= 0 && snap(c + 0.5) <= n;
     if (!(inside(v[0], width) && inside(v[1], height) && inside(v[2], depth))) {
       const shown = v.map((c) => c.toFixed(2)).join(', ');
       throw invalid(field, `(${corner.join(', ')}) mm is at voxel (${shown}) (column, row, slice), outside the volume (columns 0..${width - 1}, rows 0..${height - 1}, slices 0..${depth - 1})`);
@@ -127,7 +128,8 @@ export function resolveDicomPrompt(shape: DicomPromptShape, mapping: DicomPrompt
 
 function snap(v: number): number {
   const whole = Math.round(v);
-  return Math.abs(v - whole) < SNAP ? whole : v;
+  // `+ 0`: a corner on the first edge gives 0, not -0.
+  return Math.abs(v - whole) < SNAP ? whole + 0 : v;
 }
 
 function shortUid(uid: string): string {

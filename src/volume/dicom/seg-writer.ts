@@ -129,6 +129,9 @@ export function writeSegmentation(labels: Uint8Array | Uint16Array, series: Dico
     text(0x00200011, 'IS', String(options.seriesNumber ?? 9001)),
     text(0x00200013, 'IS', String(options.instanceNumber ?? 1)),
     ...(patient ? [text(0x00200052, 'UI', series.frameOfReferenceUid!), text(0x00201040, 'LO')] : []),
+    // Without Plane Orientation (an image without patient geometry: a photograph, CR, US), the General Image
+    // module wants Patient Orientation (type 2C); empty, as nothing says how the image lies in the patient.
+    ...(patient ? [] : [text(0x00200020, 'CS')]),
     sequence(0x00209221, [text(0x00209164, 'UI', dimensionUid)]),
     sequence(0x00209222,
       [numbers(0x00209165, 'AT', 0x0062000b), numbers(0x00209167, 'AT', 0x0062000a), text(0x00209164, 'UI', dimensionUid)],
@@ -167,7 +170,7 @@ function copiedAttributes(series: DicomSeriesInfo): DataElement[] {
   const out: DataElement[] = [];
   for (const { tag, vr, type2 } of COPIED_ATTRIBUTES) {
     const source = have.get(tag);
-    if (source) out.push(bytes(tag, vr, source.value));
+    if (source) out.push(bytes(tag, vr, currentForm(vr, source.value)));
     else if (type2) out.push(text(tag, vr));
   }
   if (!have.has(0x0020000d)) {
@@ -175,6 +178,21 @@ function copiedAttributes(series: DicomSeriesInfo): DataElement[] {
     out.push(text(0x0020000d, 'UI', series.studyInstanceUid));
   }
   return out;
+}
+
+/**
+ * A copied DA or TM value in the form PS3.5 6.2 requires now: sources from the ACR-NEMA era write the retired forms
+ * "YYYY.MM.DD" and "HH:MM:SS", which a new object may not carry (dciodvfy: "Character invalid for this VR").
+ * Anything else is copied as it is.
+ */
+function currentForm(vr: string, value: Uint8Array): Uint8Array {
+  if (vr !== 'DA' && vr !== 'TM') return value;
+  const text = new TextDecoder('latin1').decode(value).replace(/[\0 ]+$/, '');
+  const retired = vr === 'DA' ? /^\d{4}\.\d{2}\.\d{2}$/ : /^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
+  if (!retired.test(text)) return value;
+  const current = vr === 'DA' ? text.replaceAll('.', '') : text.replaceAll(':', '');
+  // Even length, padded with a space (PS3.5 6.2).
+  return new TextEncoder().encode(current.length % 2 ? `${current} ` : current);
 }
 
 function code(tag: number, c: Code): DataElement {

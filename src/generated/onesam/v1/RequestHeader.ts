@@ -25,7 +25,8 @@ export interface RequestHeader {
    */
   'raw'?: (_onesam_v1_RawVolume | null);
   /**
-   * How stored voxel values become 0..255; unset means as-is.
+   * How stored voxel values become 0..255; unset means as-is, except for PAYLOAD_FORMAT_DICOM, where the series
+   * decides (CT window for CT, as-is for colour and 8-bit grey, percentiles otherwise; docs/formats.md).
    */
   'intensity'?: (_onesam_v1_IntensityPreparation | null);
   /**
@@ -74,7 +75,8 @@ export interface RequestHeader__Output {
    */
   'raw': (_onesam_v1_RawVolume__Output | null);
   /**
-   * How stored voxel values become 0..255; unset means as-is.
+   * How stored voxel values become 0..255; unset means as-is, except for PAYLOAD_FORMAT_DICOM, where the series
+   * decides (CT window for CT, as-is for colour and 8-bit grey, percentiles otherwise; docs/formats.md).
    */
   'intensity': (_onesam_v1_IntensityPreparation__Output | null);
   /**

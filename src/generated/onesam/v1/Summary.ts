@@ -6,6 +6,7 @@ import type { StageTimes as _onesam_v1_StageTimes, StageTimes__Output as _onesam
 import type { LabelType as _onesam_v1_LabelType, LabelType__Output as _onesam_v1_LabelType__Output } from '../../onesam/v1/LabelType.ts';
 import type { LabelFormat as _onesam_v1_LabelFormat, LabelFormat__Output as _onesam_v1_LabelFormat__Output } from '../../onesam/v1/LabelFormat.ts';
 import type { SessionInfo as _onesam_v1_SessionInfo, SessionInfo__Output as _onesam_v1_SessionInfo__Output } from '../../onesam/v1/SessionInfo.ts';
+import type { DicomSegInfo as _onesam_v1_DicomSegInfo, DicomSegInfo__Output as _onesam_v1_DicomSegInfo__Output } from '../../onesam/v1/DicomSegInfo.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Summary {
@@ -36,6 +37,10 @@ export interface Summary {
    * The session after this request (its cached slices included), when the request kept or used one.
    */
   'session'?: (_onesam_v1_SessionInfo | null);
+  /**
+   * LABEL_FORMAT_DICOM_SEG: the Segmentation instance the labels are, for storing it (e.g. STOW-RS to its study).
+   */
+  'dicomSeg'?: (_onesam_v1_DicomSegInfo | null);
 }
 
 export interface Summary__Output {
@@ -66,4 +71,8 @@ export interface Summary__Output {
    * The session after this request (its cached slices included), when the request kept or used one.
    */
   'session': (_onesam_v1_SessionInfo__Output | null);
+  /**
+   * LABEL_FORMAT_DICOM_SEG: the Segmentation instance the labels are, for storing it (e.g. STOW-RS to its study).
+   */
+  'dicomSeg': (_onesam_v1_DicomSegInfo__Output | null);
 }
