@@ -18,7 +18,7 @@ import { parseFlags, positiveInt, UsageError } from './args.ts';
 import { detectInputKind } from './input-kind.ts';
 import { parseIntensityFlag } from './intensity-flag.ts';
 import { checkOutputForInput, chooseOutputFormat, encodeOutput } from './output-format.ts';
-import { segAlgorithm, segmentDescriptions, type ServedNetwork } from './seg-output.ts';
+import { cliSegOutput, type ServedNetwork } from './seg-output.ts';
 import { overlayPng } from './overlay.ts';
 import { NO_PROGRESS, TerminalProgress } from './progress.ts';
 import { promptObjects, rebasePromptErrors } from './prompt-objects.ts';
@@ -212,7 +212,7 @@ async function segment(args: string[]): Promise<number> {
     const { remoteNetworks } = await import('../client/segment-remote.ts');
     served = await remoteNetworks(values.server, await clientTls(values));
   }
-  const seg = format.encoding === 'dicom-seg' ? { segments: segmentDescriptions(objects, specs), algorithm: segAlgorithm(result, served) } : undefined;
+  const seg = format.encoding === 'dicom-seg' ? cliSegOutput(objects, specs, result, served) : undefined;
   await writeFile(values.output, encodeOutput(result.labels, source.geometry, format, seg));
   let overlaySlices: readonly number[] | undefined;
   if (values.overlay !== undefined) {
