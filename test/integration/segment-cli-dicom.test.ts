@@ -1,7 +1,8 @@
 // `onesam segment` on a DICOM folder (issue 9): the series read from the files (slice order from geometry, the
 // Modality routing the request), prompts in patient millimetres and slices named by SOP Instance UID mapped to the
 // same voxels as their voxel equivalents, and a DICOM SEG output that dciodvfy accepts and that reads back to
-// exactly the labels written as raw.
+// exactly the labels written as raw; over --server every codec family, a multi-frame image, an RGB photograph and a
+// folder travel as the DICOM upload and give the labels of the same pixels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { writeDicomUpload } from '../../src/volume/dicom/framing.ts';
 import { readSeries } from '../../src/volume/dicom/series.ts';
 import { readSegmentation } from '../../src/volume/dicom/seg-reader.ts';
 import { PUBLIC_CASES } from '../helpers/cases.ts';
@@ -86,4 +88,52 @@ test('DICOM input mistakes are usage errors before any model loads', async () =>
   const seriesOfNpz = await segment([npz, '-o', join(dir, 'z.npz'), '--series', '1.2.3']);
   assert.equal(seriesOfNpz.code, 2, seriesOfNpz.stderr);
   assert.match(seriesOfNpz.stderr, /--series chooses a series of a DICOM folder/);
+});
+
+test('over --server a DICOM file or folder travels as the DICOM upload: each codec family, a multi-frame image and an RGB photograph give the labels of the same pixels', async () => {
+  const { FakeSegmenter } = await import('../helpers/fake-segmenter.ts');
+  const { startTestService } = await import('../helpers/test-service.ts');
+  const { loadDicomCodecs } = await import('../../src/volume/dicom/codecs.ts');
+  const { decodePayload } = await import('../../src/volume/payload.ts');
+  const { pydicomEnhancedCt } = await import('../helpers/dicom-tools.ts');
+  // Labels depend on the pixels: the fake paints only the box's voxels whose prepared value reaches 128.
+  const fake = new FakeSegmenter({ sliceMs: 0, threshold: 128 });
+  const server = await startTestService({ createSegmenter: async () => fake });
+  const codecs = await loadDicomCodecs();
+  const enhanced = join(dir, 'enhanced-ct.dcm');
+  writeFileSync(enhanced, pydicomEnhancedCt());
+  const inputs: [string, string][] = [
+    ['MR_small_implicit.dcm', '2,2,60,60'],
+    ['MR_small_RLE.dcm', '2,2,60,60'],
+    ['MR_small_jpeg_ls_lossless.dcm', '2,2,60,60'],
+    ['MR_small_jp2klossless.dcm', '2,2,60,60'],
+    ['image_dfl.dcm', '10,10,500,500'],
+    ['SC_rgb_jpeg_dcmtk.dcm', '5,5,95,95'],
+    ['SC_rgb_jpeg_gdcm.dcm', '5,5,95,95'],
+  ];
+  try {
+    await server.service.ready;
+    const series = [...inputs.map(([name, box]): [string, string] => [join(PYDICOM_FILES, name), box]), [enhanced, '1,1,0,7,7,2'] as [string, string], [CT5N, '1,1,0,14,14,4'] as [string, string]];
+    for (const [path, box] of series) {
+      const out = join(dir, 'remote.raw');
+      const { code, stderr, stdout } = await segment([path, '--box', box, '-o', out, '--server', server.address, '--json']);
+      assert.equal(code, 0, `${path}: ${stderr}`);
+      // The same pixels in-process: the CLI's decoder (the server's), painted by the same fake.
+      const upload = path === CT5N ? writeDicomUpload(pydicomFolder(join('dicomdirtests', '98892001', 'CT5N'))) : new Uint8Array(readFileSync(path));
+      const decoded = decodePayload({ format: 'dicom' }, upload, {}, codecs);
+      const [x0, y0, a, b, c, d] = box.split(',').map(Number) as [number, number, number, number, number, number?];
+      const objects = d === undefined
+        ? [{ label: 1, prompt: { kind: 'box2d' as const, x0, y0, x1: a, y1: b } }]
+        : [{ label: 1, prompt: { kind: 'box3d' as const, x0, y0, z0: a, x1: b, y1: c, z1: d } }];
+      const expected = await fake.segment({ requestId: 'x', image: decoded.image, objects, mode: 'route' });
+      const got = new Uint8Array(readFileSync(out));
+      assert.ok(Buffer.from(got).equals(Buffer.from(expected.labels.buffer, expected.labels.byteOffset, expected.labels.byteLength)), `${path}: labels of the same pixels`);
+      assert.ok(expected.labels.includes(1), `${path}: the box holds pixels at or above the threshold`);
+      assert.ok(JSON.parse(stdout).shape.length >= 2);
+    }
+    const request = server.logs.filter((l) => l['msg'] === 'segment request').map((l) => l['format']);
+    assert.deepEqual([...new Set(request)], ['dicom'], 'every input travelled as DICOM');
+  } finally {
+    await server.stop();
+  }
 });
