@@ -3,6 +3,9 @@
 // uncompressed sibling files of the same pixels. Refusals name the transfer syntax.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { decodeFrame, loadDicomCodecs, type DicomCodecs } from '../../src/volume/dicom/codecs.ts';
 import { readInstance } from '../../src/volume/dicom/part10.ts';
@@ -12,7 +15,7 @@ import { allocateVoxels, greyVoxelType, IDENTITY_RESCALE, writeGreyFrame, writeR
 import { readSeries } from '../../src/volume/dicom/series.ts';
 import { CodedError } from '../../src/errors/coded-error.ts';
 import { decodeLimits } from '../../src/volume/limits.ts';
-import { pydicomFile, pydicomPixelHashes, python, PIXEL_HASH_PY, PYDICOM_FILES } from '../helpers/dicom-tools.ts';
+import { pydicomFile, pydicomPixelHashes, python, PIXEL_HASH_PY, PYDICOM_FILES, tool } from '../helpers/dicom-tools.ts';
 
 let codecs: DicomCodecs;
 before(async () => {
@@ -108,6 +111,28 @@ print(json.dumps({'sha256': digest(a), 'dtype': str(a.dtype)}))
   const volume = readSeries([pydicomFile('CT_small.dcm')], {}, codecs);
   assert.equal(volume.voxelType, 'int32');
   assert.equal(sha256(Float64Array.from(volume.voxels as ArrayLike<number>)), ref.sha256);
+});
+
+test('8-bit JPEG Extended (process 2, made by dcmtk\'s dcmcjpeg +ee) gives exactly pydicom\'s pixels', () => {
+  // pydicom's own JPEG Extended files are 12-bit (refused below); dcmtk writes the 8-bit process of the same syntax.
+  const dir = mkdtempSync(join(tmpdir(), 'dicom-ext8-'));
+  try {
+    const out = join(dir, 'ext8.dcm');
+    const run = tool('dcmcjpeg', 'dcmtk', ['+ee', join(PYDICOM_FILES, 'SC_ybr_full_422_uncompressed.dcm'), out]);
+    assert.equal(run.status, 0, run.stderr);
+    const bytes = new Uint8Array(readFileSync(out));
+    assert.equal(readInstance(bytes, 0, decodeLimits()).transferSyntax.uid, '1.2.840.10008.1.2.4.51');
+    const reference = python<{ shape: number[]; sha256: string }>(`${PIXEL_HASH_PY}
+ds = pydicom.dcmread(sys.argv[1])
+a = convert_color_space(ds.pixel_array, 'YBR_FULL', 'RGB')
+print(json.dumps({'shape': list(a.shape), 'sha256': digest(a)}))
+`, [out]);
+    const ours = storedPixels(bytes);
+    assert.deepEqual(ours.shape, reference.shape);
+    assert.equal(sha256(ours.values), reference.sha256);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('refused: 12-bit JPEG Extended names the transfer syntax; an unknown syntax is named by UID and name', () => {
