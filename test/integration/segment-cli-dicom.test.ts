@@ -6,16 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readDicomInput } from '../../src/cli/dicom-files.ts';
 import { writeDicomUpload } from '../../src/volume/dicom/framing.ts';
+import { decodeLimits } from '../../src/volume/limits.ts';
 import { readSeries } from '../../src/volume/dicom/series.ts';
 import { readSegmentation } from '../../src/volume/dicom/seg-reader.ts';
 import { PUBLIC_CASES } from '../helpers/cases.ts';
-import { dciodvfy, PYDICOM_FILES, pydicomFolder } from '../helpers/dicom-tools.ts';
+import { dciodvfy, PYDICOM_FILES, pydicomCtSeriesBatch, pydicomFolder, tool } from '../helpers/dicom-tools.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -85,6 +87,10 @@ test('DICOM input mistakes are usage errors before any model loads', async () =>
   const segOfNpz = await segment([npz, '-o', join(dir, 'z.dcm')]);
   assert.equal(segOfNpz.code, 2, segOfNpz.stderr);
   assert.match(segOfNpz.stderr, /DICOM SEG output \(\.dcm\) references the source images, so it needs a DICOM input/);
+  // Orthogonal slices in one series (pydicom's MR2, a localizer-like series) are not a volume: one precise error.
+  const orthogonal = await segment([join(PYDICOM_FILES, 'dicomdirtests', '98892003', 'MR2'), '--series', '1.3.6.1.4.1.5962.1.1.0.0.0.1196533885.18148.0.136', '--box', '1,1,0,4,4,2', '-o', join(dir, 'o.raw')]);
+  assert.equal(orthogonal.code, 1, orthogonal.stderr);
+  assert.match(orthogonal.stderr, /DICOM_SERIES_INVALID: .*slices of one volume must be parallel/);
   const seriesOfNpz = await segment([npz, '-o', join(dir, 'z.npz'), '--series', '1.2.3']);
   assert.equal(seriesOfNpz.code, 2, seriesOfNpz.stderr);
   assert.match(seriesOfNpz.stderr, /--series chooses a series of a DICOM folder/);
@@ -102,8 +108,20 @@ test('over --server a DICOM file or folder travels as the DICOM upload: each cod
   const codecs = await loadDicomCodecs();
   const enhanced = join(dir, 'enhanced-ct.dcm');
   writeFileSync(enhanced, pydicomEnhancedCt());
+  // 8-bit JPEG Extended (process 2), written by dcmtk: pydicom ships only 12-bit ones (refused).
+  const extended = join(dir, 'jpeg-extended-8bit.dcm');
+  const made = tool('dcmcjpeg', 'dcmtk', ['+ee', join(PYDICOM_FILES, 'SC_ybr_full_422_uncompressed.dcm'), extended]);
+  assert.equal(made.status, 0, made.stderr);
+  // An axial MR series of three slices (made from MR_small by pydicom, written shuffled into a folder) next to a
+  // copy of pydicom's MR2 folder, whose three series are one file each or orthogonal slices: --series picks ours.
+  const mrFolder = join(dir, 'mr-study');
+  cpSync(join(PYDICOM_FILES, 'dicomdirtests', '98892003', 'MR2'), join(mrFolder, 'MR2'), { recursive: true });
+  const mrSlices = pydicomCtSeriesBatch([[0, 1, 2].map((k) => ({ ipp: [0, 0, 4 * k], base: 'MR_small.dcm' }))])[0]!;
+  mrSlices.forEach((bytes, k) => writeFileSync(join(mrFolder, `IM${(7 - 3 * k) % 10}`), bytes));
+  const mrSeries = readSeries(mrSlices).seriesInstanceUid!;
   const inputs: [string, string][] = [
     ['MR_small_implicit.dcm', '2,2,60,60'],
+    ['MR_small_bigendian.dcm', '2,2,60,60'],
     ['MR_small_RLE.dcm', '2,2,60,60'],
     ['MR_small_jpeg_ls_lossless.dcm', '2,2,60,60'],
     ['MR_small_jp2klossless.dcm', '2,2,60,60'],
@@ -113,13 +131,21 @@ test('over --server a DICOM file or folder travels as the DICOM upload: each cod
   ];
   try {
     await server.service.ready;
-    const series = [...inputs.map(([name, box]): [string, string] => [join(PYDICOM_FILES, name), box]), [enhanced, '1,1,0,7,7,2'] as [string, string], [CT5N, '1,1,0,14,14,4'] as [string, string]];
-    for (const [path, box] of series) {
+    const series: [string, string, string[]][] = [
+      ...inputs.map(([name, box]): [string, string, string[]] => [join(PYDICOM_FILES, name), box, []]),
+      [extended, '5,5,95,95', []],
+      [enhanced, '1,1,0,7,7,2', []],
+      [CT5N, '1,1,0,14,14,4', []],
+      [mrFolder, '1,1,0,14,14,2', ['--series', mrSeries]],
+    ];
+    for (const [path, box, extra] of series) {
       const out = join(dir, 'remote.raw');
-      const { code, stderr, stdout } = await segment([path, '--box', box, '-o', out, '--server', server.address, '--json']);
+      const { code, stderr, stdout } = await segment([path, '--box', box, '-o', out, '--server', server.address, '--json', ...extra]);
       assert.equal(code, 0, `${path}: ${stderr}`);
       // The same pixels in-process: the CLI's decoder (the server's), painted by the same fake.
-      const upload = path === CT5N ? writeDicomUpload(pydicomFolder(join('dicomdirtests', '98892001', 'CT5N'))) : new Uint8Array(readFileSync(path));
+      const upload = path === CT5N || path === mrFolder
+        ? writeDicomUpload((await readDicomInput(path, { limits: decodeLimits(), ...(extra.length ? { series: extra[1]! } : {}) })).instances)
+        : new Uint8Array(readFileSync(path));
       const decoded = decodePayload({ format: 'dicom' }, upload, {}, codecs);
       const [x0, y0, a, b, c, d] = box.split(',').map(Number) as [number, number, number, number, number, number?];
       const objects = d === undefined
