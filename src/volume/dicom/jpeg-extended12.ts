@@ -5,8 +5,9 @@
 // integer IDCT (jpeg-islow-idct.ts) and its 16-bit coefficient store, and its tolerance of the scan parameters a
 // sequential scan ignores (Ss, Se, Ah, Al: some files write Se = 0), are followed exactly.
 //
-// Refused: other precisions, progressive, lossless, hierarchical and arithmetic-coded frames, a height given by DNL,
-// and components sampled at different rates (chroma subsampling, whose upsampling filter is libjpeg's own).
+// Subsampled components are upsampled with libjpeg's filters (jpeg-upsample.ts). Refused: other precisions,
+// progressive, lossless, hierarchical and arithmetic-coded frames, a height given by DNL, and sampling factors that
+// are not whole multiples of each other (libjpeg refuses those too).
 // Anything T.81 forbids that would change the pixels (a bad Huffman code, missing tables, data ending before the
 // last block, a missing or misnumbered restart marker) is a JpegError, never a guess.
 //
@@ -15,6 +16,7 @@
 // stream's length, and the bit reader never reads past the stream (it supplies zero bits there and the decoder
 // fails if a block needed them).
 import { islowIdct12 } from './jpeg-islow-idct.ts';
+import { upsample } from './jpeg-upsample.ts';
 
 /** A stream that breaks T.81 (or ends early): the frame cannot be decoded. */
 export class JpegError extends Error {}
@@ -169,8 +171,8 @@ function readFrame(body: Uint8Array, expected: { readonly width: number; readonl
   }
   const hMax = Math.max(...specs.map((s) => s.h));
   const vMax = Math.max(...specs.map((s) => s.v));
-  if (specs.some((s) => s.h !== hMax || s.v !== vMax)) {
-    throw new JpegUnsupported(`components sampled at different rates (${specs.map((s) => `${s.h}x${s.v}`).join(', ')}: chroma subsampling) are not decoded at 12 bits`);
+  if (specs.some((s) => hMax % s.h !== 0 || vMax % s.v !== 0)) {
+    throw new JpegUnsupported(`sampling factors ${specs.map((s) => `${s.h}x${s.v}`).join(', ')} are not whole multiples of each other`);
   }
   const mcusPerLine = Math.ceil(width / (8 * hMax));
   const mcusPerColumn = Math.ceil(height / (8 * vMax));
@@ -449,17 +451,24 @@ class EntropyReader {
   }
 }
 
-/** The components' planes cropped to the image, interleaved per pixel (all components are full size here). */
+/** The components' planes, upsampled where subsampled, cropped to the image and interleaved per pixel. */
 function interleave(frame: Frame): Uint16Array {
   const { width, height, components } = frame;
   const n = components.length;
+  const hMax = Math.max(...components.map((c) => c.h));
+  const vMax = Math.max(...components.map((c) => c.v));
   const out = new Uint16Array(width * height * n);
   components.forEach((c, index) => {
-    const stride = c.blocksPerLine * 8;
+    let plane = c.plane;
+    let stride = c.blocksPerLine * 8;
+    if (c.h !== hMax || c.v !== vMax) {
+      plane = upsample({ plane, stride, width: c.width, height: c.height, hRatio: hMax / c.h, vRatio: vMax / c.v });
+      stride = c.width * (hMax / c.h);
+    }
     for (let y = 0; y < height; y++) {
       const row = y * stride;
-      if (n === 1) out.set(c.plane.subarray(row, row + width), y * width);
-      else for (let x = 0; x < width; x++) out[(y * width + x) * n + index] = c.plane[row + x]!;
+      if (n === 1) out.set(plane.subarray(row, row + width), y * width);
+      else for (let x = 0; x < width; x++) out[(y * width + x) * n + index] = plane[row + x]!;
     }
   });
   return out;
