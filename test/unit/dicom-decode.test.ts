@@ -114,7 +114,7 @@ print(json.dumps({'sha256': digest(a), 'dtype': str(a.dtype)}))
 });
 
 test('8-bit JPEG Extended (process 2, made by dcmtk\'s dcmcjpeg +ee) gives exactly pydicom\'s pixels', () => {
-  // pydicom's own JPEG Extended files are 12-bit (refused below); dcmtk writes the 8-bit process of the same syntax.
+  // pydicom's own JPEG Extended files are 12-bit (dicom-jpeg12.test.ts); dcmtk writes the 8-bit process of the same syntax.
   const dir = mkdtempSync(join(tmpdir(), 'dicom-ext8-'));
   try {
     const out = join(dir, 'ext8.dcm');
@@ -135,11 +135,16 @@ print(json.dumps({'shape': list(a.shape), 'sha256': digest(a)}))
   }
 });
 
-test('refused: 12-bit JPEG Extended names the transfer syntax; an unknown syntax is named by UID and name', () => {
-  assert.throws(() => storedPixels(pydicomFile('JPGExtended.dcm')), (err: unknown) => {
+test('refused: lossy JPEG of a precision other than 8 or 12 bits names the transfer syntax; an unknown syntax is named by UID and name', () => {
+  // 12-bit JPEG Extended is decoded (dicom-jpeg12.test.ts); a SOF1 declaring 16 bits is not lossy JPEG we read.
+  const jpeg12 = pydicomFile('JPGExtended.dcm');
+  const sof = jpeg12.findIndex((b, i) => b === 0xff && jpeg12[i + 1] === 0xc1);
+  const jpeg16 = jpeg12.slice();
+  jpeg16[sof + 4] = 16;
+  assert.throws(() => storedPixels(jpeg16), (err: unknown) => {
     assert.ok(err instanceof CodedError);
     assert.equal(err.code, 'DICOM_UNSUPPORTED');
-    assert.match(err.message, /1\.2\.840\.10008\.1\.2\.4\.51 \(JPEG Extended \(Process 2 & 4\)\) with 12-bit precision/);
+    assert.match(err.message, /1\.2\.840\.10008\.1\.2\.4\.51 \(JPEG Extended \(Process 2 & 4\)\) with 16-bit precision is not decoded, only 8- and 12-bit lossy JPEG/);
     return true;
   });
   const file = pydicomFile('MR_small.dcm');

@@ -1,7 +1,7 @@
 // Pixel decoding: one frame of an instance, native or compressed, to little-endian samples of Bits Allocated each.
 // Compressed frames go through WebAssembly builds of the reference libraries (CharLS for JPEG-LS, OpenJPEG for
-// JPEG 2000, libjpeg-turbo for 8-bit JPEG baseline/extended) and a JavaScript JPEG lossless decoder; RLE is ours
-// (rle.ts). The WASM modules load asynchronously once per thread (loadDicomCodecs); decoding is then synchronous.
+// JPEG 2000, libjpeg-turbo for 8-bit JPEG baseline/extended) and a JavaScript JPEG lossless decoder; RLE (rle.ts)
+// and 12-bit lossy JPEG (jpeg-extended12.ts, which no npm package decodes) are ours. The WASM modules load asynchronously once per thread (loadDicomCodecs); decoding is then synchronous.
 //
 // A codestream declares its own size, and the codecs allocate from it: every frame's header is read first and must
 // match the instance's Rows, Columns and Samples per Pixel, so a frame cannot make a codec allocate more than the
@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { CodedError } from '../../errors/coded-error.ts';
 import { describeInstance, instanceField, TAG, type DicomInstance } from './part10.ts';
 import type { Photometric, PixelLayout } from './pixel-layout.ts';
+import { decodeJpeg12, JpegUnsupported } from './jpeg-extended12.ts';
 import { decodeRleFrame, RleError } from './rle.ts';
 
 const require = createRequire(import.meta.url);
@@ -82,8 +83,11 @@ export function decodeFrame(instance: DicomInstance, layout: PixelLayout, frame:
   const header = encoding === 'jpeg-2000' ? j2kFrameHeader(bytes) : jpegFrameHeader(bytes);
   if (!header) throw damaged(encoding === 'jpeg-2000' ? 'no JPEG 2000 SIZ marker' : 'no JPEG start-of-frame marker');
   checkCodestreamSize(instance, layout, where, header.width, header.height, header.components);
-  if ((encoding === 'jpeg-baseline' || encoding === 'jpeg-extended') && header.precision !== 8) {
-    throw new CodedError('DICOM_UNSUPPORTED', `${where}: ${instance.transferSyntax.uid} (${instance.transferSyntax.name}) with ${header.precision}-bit precision (process 4) is not decoded, only 8-bit lossy JPEG; send it losslessly or transcoded to Explicit VR Little Endian`, `${instanceField(instance.ref)}.transferSyntax`);
+  const lossyJpeg = encoding === 'jpeg-baseline' || encoding === 'jpeg-extended';
+  const unsupported = (why: string): CodedError => new CodedError('DICOM_UNSUPPORTED', `${where}: ${instance.transferSyntax.uid} (${instance.transferSyntax.name}) ${why}; send it losslessly or transcoded to Explicit VR Little Endian`, `${instanceField(instance.ref)}.transferSyntax`);
+  if (lossyJpeg && header.precision === 12) return jpeg12Frame(bytes, instance, layout, where, damaged, unsupported);
+  if (lossyJpeg && header.precision !== 8) {
+    throw unsupported(`with ${header.precision}-bit precision is not decoded, only 8- and 12-bit lossy JPEG`);
   }
   try {
     switch (encoding) {
@@ -112,6 +116,30 @@ export function decodeFrame(instance: DicomInstance, layout: PixelLayout, frame:
     if (err instanceof CodedError) throw err;
     throw damaged(err instanceof Error ? err.message : String(err));
   }
+}
+
+/**
+ * 12-bit lossy JPEG (process 4) through our own decoder (jpeg-extended12.ts), which gives dcmtk's pixels; the
+ * 8-bit processes stay with libjpeg-turbo. The frame header was checked against the instance before.
+ */
+function jpeg12Frame(bytes: Uint8Array, instance: DicomInstance, layout: PixelLayout, where: string, damaged: (why: string) => CodedError, unsupported: (why: string) => CodedError): DecodedFrame {
+  if (layout.bitsAllocated !== 16) {
+    throw new CodedError('DICOM_INVALID', `${where}: the codestream holds 12-bit samples, the instance allocates ${layout.bitsAllocated} bits`, instanceField(instance.ref));
+  }
+  let samples: Uint16Array;
+  try {
+    samples = decodeJpeg12(bytes, { width: layout.columns, height: layout.rows, components: layout.samplesPerPixel }).samples;
+  } catch (err) {
+    if (err instanceof JpegUnsupported) throw unsupported(`with 12-bit precision: ${err.message}`);
+    throw damaged(err instanceof Error ? err.message : String(err));
+  }
+  const out = new Uint8Array(samples.length * 2);
+  for (let i = 0; i < samples.length; i++) {
+    out[2 * i] = samples[i]! & 0xff;
+    out[2 * i + 1] = samples[i]! >> 8;
+  }
+  // As for JPEG 2000: a codestream more precise than Bits Stored is masked with its own precision (pixels.ts).
+  return { bytes: out, planar: false, photometric: layout.photometric, ...(layout.bitsStored < 12 ? { precision: 12 } : {}) };
 }
 
 function checkCodestreamSize(instance: DicomInstance, layout: PixelLayout, where: string, width: number, height: number, components: number): void {

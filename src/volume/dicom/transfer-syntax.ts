@@ -33,7 +33,7 @@ export const TRANSFER_SYNTAXES: ReadonlyMap<string, TransferSyntax> = new Map([
   syntax(EXPLICIT_VR_BIG_ENDIAN, 'Explicit VR Big Endian', 'native', { littleEndian: false }),
   syntax('1.2.840.10008.1.2.5', 'RLE Lossless', 'rle'),
   syntax('1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)', 'jpeg-baseline'),
-  // Process 2 (8-bit) is decoded; process 4 (12-bit) is refused by the codec with its own message (codecs.ts).
+  // Process 2 (8-bit) goes to libjpeg-turbo, process 4 (12-bit) to our own decoder (codecs.ts, jpeg-extended12.ts).
   syntax('1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)', 'jpeg-extended'),
   syntax('1.2.840.10008.1.2.4.57', 'JPEG Lossless, Non-Hierarchical (Process 14)', 'jpeg-lossless'),
   syntax('1.2.840.10008.1.2.4.70', 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])', 'jpeg-lossless'),
