@@ -196,7 +196,7 @@ const VOLUME_ERRORS = {
   },
   DICOM_UNSUPPORTED: {
     status: 'INVALID_ARGUMENT', logLevel: 'info',
-    description: 'a valid DICOM instance using a feature we do not decode: a transfer syntax (named by UID and name), 12-bit lossy JPEG, a segmented palette, a fractional Segmentation',
+    description: 'a valid DICOM instance using a feature we do not decode: a transfer syntax (named by UID and name), lossy JPEG of a precision other than 8 or 12 bits or of a process other than sequential Huffman-coded DCT, a segmented palette, a fractional Segmentation',
   },
 } as const satisfies Record<string, ErrorInfo>;
 

@@ -108,7 +108,7 @@ test('over --server a DICOM file or folder travels as the DICOM upload: each cod
   const codecs = await loadDicomCodecs();
   const enhanced = join(dir, 'enhanced-ct.dcm');
   writeFileSync(enhanced, pydicomEnhancedCt());
-  // 8-bit JPEG Extended (process 2), written by dcmtk: pydicom ships only 12-bit ones (refused).
+  // 8-bit JPEG Extended (process 2), written by dcmtk: pydicom ships only 12-bit ones (our own decoder's).
   const extended = join(dir, 'jpeg-extended-8bit.dcm');
   const made = tool('dcmcjpeg', 'dcmtk', ['+ee', join(PYDICOM_FILES, 'SC_ybr_full_422_uncompressed.dcm'), extended]);
   assert.equal(made.status, 0, made.stderr);

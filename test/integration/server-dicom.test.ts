@@ -333,7 +333,10 @@ test('bad series each get one precise error, and the server stays SERVING', asyn
   await expectFailure(upload([pydicomFile('MR_truncated.dcm')]), 'PAYLOAD_SIZE_MISMATCH', 'payload.dicom[0]', /truncated/);
   const framed = writeDicomUpload(obliqueCt);
   await expectFailure({ ...upload([]), payload: framed.subarray(0, framed.length - 10) }, 'PAYLOAD_SIZE_MISMATCH', 'payload.dicom[3]', /truncated upload/);
-  await expectFailure(upload([pydicomFile('JPGExtended.dcm')]), 'DICOM_UNSUPPORTED', 'payload.dicom[0].transferSyntax', /1\.2\.840\.10008\.1\.2\.4\.51/);
+  // JPEG Extended decodes at 8 and 12 bits; a frame header declaring 16-bit lossy JPEG is refused.
+  const jpeg16 = pydicomFile('JPGExtended.dcm').slice();
+  jpeg16[jpeg16.findIndex((b, i) => b === 0xff && jpeg16[i + 1] === 0xc1) + 4] = 16;
+  await expectFailure(upload([jpeg16]), 'DICOM_UNSUPPORTED', 'payload.dicom[0].transferSyntax', /1\.2\.840\.10008\.1\.2\.4\.51 .* with 16-bit precision/);
   await expectFailure(upload([pydicomFile('rtstruct.dcm')]), 'DICOM_INVALID', 'payload.dicom[0]');
   assert.equal(await server.health(''), 'SERVING');
   // Still answering DICOM after the refusals.
