@@ -305,7 +305,7 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, scan: ScanCo
           const acZero = decodeBlock(reader, s, block);
           const stride = c.blocksPerLine * 8;
           islowIdct12(block, s.quant, acZero, c.plane, ((mcuY * v + y) * stride + mcuX * h + x) * 8, stride, workspace);
-          block.fill(0);
+          for (let i = 0; i < 64; i++) block[i] = 0;
         }
       }
     }

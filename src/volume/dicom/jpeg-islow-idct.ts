@@ -27,10 +27,14 @@ const FIX_2_053119869 = fix(2.053119869);
 const FIX_2_562915447 = fix(2.562915447);
 const FIX_3_072711026 = fix(3.072711026);
 
-const PASS1_SHIFT = 2 ** (CONST_BITS - PASS1_BITS);
-const PASS1_HALF = PASS1_SHIFT / 2;
-const PASS2_SHIFT = 2 ** (CONST_BITS + PASS1_BITS + 3);
-const PASS2_HALF = PASS2_SHIFT / 2;
+// DESCALE(x, n) = (x + 2^(n-1)) >> n, as a multiplication by 2^-n (exact in binary floating point) and a floor.
+const PASS1_HALF = 2 ** (CONST_BITS - PASS1_BITS - 1);
+const PASS1_SCALE = 2 ** -(CONST_BITS - PASS1_BITS);
+const PASS2_HALF = 2 ** (CONST_BITS + PASS1_BITS + 2);
+const PASS2_SCALE = 2 ** -(CONST_BITS + PASS1_BITS + 3);
+/** The shortcut for a row of zero AC terms: DESCALE(x, PASS1_BITS + 3). */
+const ROW_HALF = 2 ** (PASS1_BITS + 2);
+const ROW_SCALE = 2 ** -(PASS1_BITS + 3);
 const SCALE = 2 ** CONST_BITS;
 
 const MAX_SAMPLE = 4095;
@@ -60,8 +64,10 @@ function rangeLimit(x: number): number {
 export function islowIdct12(block: Int16Array, quant: Uint16Array, acZero: boolean, out: Uint16Array, at: number, stride: number, workspace: Int32Array): void {
   if (acZero) {
     workspace[0] = block[0]! * quant[0]! * (1 << PASS1_BITS);
-    const value = rangeLimit(Math.floor((workspace[0]! + (1 << (PASS1_BITS + 2))) / (1 << (PASS1_BITS + 3))));
-    for (let row = 0; row < 8; row++) out.fill(value, at + row * stride, at + row * stride + 8);
+    const value = rangeLimit(Math.floor((workspace[0]! + ROW_HALF) * ROW_SCALE));
+    for (let row = 0, o = at; row < 8; row++, o += stride) {
+      for (let x = 0; x < 8; x++) out[o + x] = value;
+    }
     return;
   }
   // Pass 1: columns of the dequantised coefficients into the workspace, scaled up by 2^PASS1_BITS.
@@ -72,15 +78,14 @@ export function islowIdct12(block: Int16Array, quant: Uint16Array, acZero: boole
       for (let k = 0; k < 64; k += 8) workspace[k + col] = dc;
       continue;
     }
-    const c = (k: number): number => block[k * 8 + col]! * quant[k * 8 + col]!;
     // Even part: coefficients 0, 2, 4, 6.
-    let z2 = c(2);
-    let z3 = c(6);
+    let z2 = block[16 + col]! * quant[16 + col]!;
+    let z3 = block[48 + col]! * quant[48 + col]!;
     let z1 = (z2 + z3) * FIX_0_541196100;
     let tmp2 = z1 - z3 * FIX_1_847759065;
     let tmp3 = z1 + z2 * FIX_0_765366865;
-    z2 = c(0);
-    z3 = c(4);
+    z2 = block[col]! * quant[col]!;
+    z3 = block[32 + col]! * quant[32 + col]!;
     let tmp0 = (z2 + z3) * SCALE;
     let tmp1 = (z2 - z3) * SCALE;
     const tmp10 = tmp0 + tmp3;
@@ -88,10 +93,10 @@ export function islowIdct12(block: Int16Array, quant: Uint16Array, acZero: boole
     const tmp11 = tmp1 + tmp2;
     const tmp12 = tmp1 - tmp2;
     // Odd part: coefficients 7, 5, 3, 1.
-    tmp0 = c(7);
-    tmp1 = c(5);
-    tmp2 = c(3);
-    tmp3 = c(1);
+    tmp0 = block[56 + col]! * quant[56 + col]!;
+    tmp1 = block[40 + col]! * quant[40 + col]!;
+    tmp2 = block[24 + col]! * quant[24 + col]!;
+    tmp3 = block[8 + col]! * quant[8 + col]!;
     z1 = tmp0 + tmp3;
     z2 = tmp1 + tmp2;
     z3 = tmp0 + tmp2;
@@ -109,14 +114,14 @@ export function islowIdct12(block: Int16Array, quant: Uint16Array, acZero: boole
     tmp1 += z2 + z4;
     tmp2 += z2 + z3;
     tmp3 += z1 + z4;
-    workspace[col] = Math.floor((tmp10 + tmp3 + PASS1_HALF) / PASS1_SHIFT);
-    workspace[56 + col] = Math.floor((tmp10 - tmp3 + PASS1_HALF) / PASS1_SHIFT);
-    workspace[8 + col] = Math.floor((tmp11 + tmp2 + PASS1_HALF) / PASS1_SHIFT);
-    workspace[48 + col] = Math.floor((tmp11 - tmp2 + PASS1_HALF) / PASS1_SHIFT);
-    workspace[16 + col] = Math.floor((tmp12 + tmp1 + PASS1_HALF) / PASS1_SHIFT);
-    workspace[40 + col] = Math.floor((tmp12 - tmp1 + PASS1_HALF) / PASS1_SHIFT);
-    workspace[24 + col] = Math.floor((tmp13 + tmp0 + PASS1_HALF) / PASS1_SHIFT);
-    workspace[32 + col] = Math.floor((tmp13 - tmp0 + PASS1_HALF) / PASS1_SHIFT);
+    workspace[col] = Math.floor((tmp10 + tmp3 + PASS1_HALF) * PASS1_SCALE);
+    workspace[56 + col] = Math.floor((tmp10 - tmp3 + PASS1_HALF) * PASS1_SCALE);
+    workspace[8 + col] = Math.floor((tmp11 + tmp2 + PASS1_HALF) * PASS1_SCALE);
+    workspace[48 + col] = Math.floor((tmp11 - tmp2 + PASS1_HALF) * PASS1_SCALE);
+    workspace[16 + col] = Math.floor((tmp12 + tmp1 + PASS1_HALF) * PASS1_SCALE);
+    workspace[40 + col] = Math.floor((tmp12 - tmp1 + PASS1_HALF) * PASS1_SCALE);
+    workspace[24 + col] = Math.floor((tmp13 + tmp0 + PASS1_HALF) * PASS1_SCALE);
+    workspace[32 + col] = Math.floor((tmp13 - tmp0 + PASS1_HALF) * PASS1_SCALE);
   }
   // Pass 2: rows of the workspace into samples, removing the PASS1_BITS and the factor 8 of the 2-D transform.
   for (let row = 0; row < 8; row++) {
@@ -124,7 +129,8 @@ export function islowIdct12(block: Int16Array, quant: Uint16Array, acZero: boole
     const o = at + row * stride;
     if (workspace[w + 1] === 0 && workspace[w + 2] === 0 && workspace[w + 3] === 0 && workspace[w + 4] === 0
       && workspace[w + 5] === 0 && workspace[w + 6] === 0 && workspace[w + 7] === 0) {
-      out.fill(rangeLimit(Math.floor((workspace[w]! + (1 << (PASS1_BITS + 2))) / (1 << (PASS1_BITS + 3)))), o, o + 8);
+      const value = rangeLimit(Math.floor((workspace[w]! + ROW_HALF) * ROW_SCALE));
+      for (let x = 0; x < 8; x++) out[o + x] = value;
       continue;
     }
     let z2 = workspace[w + 2]!;
@@ -159,13 +165,13 @@ export function islowIdct12(block: Int16Array, quant: Uint16Array, acZero: boole
     tmp1 += z2 + z4;
     tmp2 += z2 + z3;
     tmp3 += z1 + z4;
-    out[o] = rangeLimit(Math.floor((tmp10 + tmp3 + PASS2_HALF) / PASS2_SHIFT));
-    out[o + 7] = rangeLimit(Math.floor((tmp10 - tmp3 + PASS2_HALF) / PASS2_SHIFT));
-    out[o + 1] = rangeLimit(Math.floor((tmp11 + tmp2 + PASS2_HALF) / PASS2_SHIFT));
-    out[o + 6] = rangeLimit(Math.floor((tmp11 - tmp2 + PASS2_HALF) / PASS2_SHIFT));
-    out[o + 2] = rangeLimit(Math.floor((tmp12 + tmp1 + PASS2_HALF) / PASS2_SHIFT));
-    out[o + 5] = rangeLimit(Math.floor((tmp12 - tmp1 + PASS2_HALF) / PASS2_SHIFT));
-    out[o + 3] = rangeLimit(Math.floor((tmp13 + tmp0 + PASS2_HALF) / PASS2_SHIFT));
-    out[o + 4] = rangeLimit(Math.floor((tmp13 - tmp0 + PASS2_HALF) / PASS2_SHIFT));
+    out[o] = rangeLimit(Math.floor((tmp10 + tmp3 + PASS2_HALF) * PASS2_SCALE));
+    out[o + 7] = rangeLimit(Math.floor((tmp10 - tmp3 + PASS2_HALF) * PASS2_SCALE));
+    out[o + 1] = rangeLimit(Math.floor((tmp11 + tmp2 + PASS2_HALF) * PASS2_SCALE));
+    out[o + 6] = rangeLimit(Math.floor((tmp11 - tmp2 + PASS2_HALF) * PASS2_SCALE));
+    out[o + 2] = rangeLimit(Math.floor((tmp12 + tmp1 + PASS2_HALF) * PASS2_SCALE));
+    out[o + 5] = rangeLimit(Math.floor((tmp12 - tmp1 + PASS2_HALF) * PASS2_SCALE));
+    out[o + 3] = rangeLimit(Math.floor((tmp13 + tmp0 + PASS2_HALF) * PASS2_SCALE));
+    out[o + 4] = rangeLimit(Math.floor((tmp13 - tmp0 + PASS2_HALF) * PASS2_SCALE));
   }
 }
