@@ -166,7 +166,7 @@ function writeScan(out: number[], scan: Component[], all: Component[], coefficie
       }
     }
   };
-  const category = (value: number): number => (value === 0 ? 0 : Math.floor(Math.log2(Math.abs(value))) + 1);
+  const category = (value: number): number => 32 - Math.clz32(Math.abs(value)); // bits of |value| (T.81 F.1.2.1)
   const writeValue = (value: number, size: number): void => writeBits(value < 0 ? value + (1 << size) - 1 : value, size);
   const acCode = new Map<number, number>([[0x00, 0], [0xf0, 1]]);
   for (let run = 0, code = 2; run < 16; run++) for (let size = 1; size <= 15; size++) acCode.set((run << 4) | size, code++);
