@@ -208,9 +208,9 @@ test('a truncated or corrupted 12-bit stream is DICOM_INVALID naming the instanc
   const lengthWithTwo = frame.subarray(counts, counts + 16).findIndex((n) => n >= 2);
   const cases: [string, Uint8Array, RegExp][] = [
     ['truncated in the middle of the scan', corrupt((f) => f.subarray(0, scanData + 3000)), /the entropy-coded data ends in MCU \d+ of 4096/],
-    ['truncated in a marker segment', corrupt((f) => f.subarray(0, marker(f, 0xc4) + 30)), /the segment of marker 0xC4 \(71 bytes\) runs past the end of the stream/],
+    ['truncated in a marker segment', corrupt((f) => f.subarray(0, marker(f, 0xc4) + 30)), /the segment of marker 0xFFC4 \(71 bytes\) runs past the end of the stream/],
     ['entropy data overwritten with 1 bits', corrupt((f) => { for (let i = scanData + 100; i < scanData + 140; i += 2) f.set([0xff, 0x00], i); return f; }), /a Huffman code that the table does not define/],
-    ['a restart marker missing', withFrames(original, [Uint8Array.from([...withRestarts.subarray(0, rst3), ...withRestarts.subarray(rst3 + 2)])]), /restart marker RST3 expected, found marker 0xD4/],
+    ['a restart marker missing', withFrames(original, [Uint8Array.from([...withRestarts.subarray(0, rst3), ...withRestarts.subarray(rst3 + 2)])]), /restart marker RST3 expected, found marker 0xFFD4/],
     // Two codes of length 1 (moved from a longer length, so the segment still adds up): no room for the others.
     ['a Huffman table with more codes than fit', corrupt((f) => { f[counts + lengthWithTwo]! -= 2; f[counts]! += 2; return f; }), /a Huffman table has more codes than its code lengths allow/],
     ['a scan that names no table', corrupt((f) => { f[marker(f, 0xda) + 6] = 0x33; return f; }), /component 1 uses DC Huffman table 3, which is not defined/],
@@ -237,7 +237,7 @@ test('a 12-bit stream the decoder does not handle (progressive) is DICOM_UNSUPPO
     assert.ok(err instanceof CodedError);
     assert.equal(err.code, 'DICOM_UNSUPPORTED');
     assert.equal(err.field, 'payload.dicom[0].transferSyntax');
-    assert.match(err.message, /1\.2\.840\.10008\.1\.2\.4\.51 \(JPEG Extended \(Process 2 & 4\)\) with 12-bit precision: progressive DCT JPEG \(marker 0xC2\) is not decoded/);
+    assert.match(err.message, /1\.2\.840\.10008\.1\.2\.4\.51 \(JPEG Extended \(Process 2 & 4\)\) with 12-bit precision: progressive DCT JPEG \(marker 0xFFC2\) is not decoded/);
     return true;
   });
 });

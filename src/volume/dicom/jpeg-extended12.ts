@@ -13,13 +13,13 @@
 //
 // Bounded work: the caller has checked the frame size against the instance (and the instance against the decode
 // limits) and passes it in; the frame header must agree, every loop is bounded by the blocks it implies or by the
-// stream's length, and the bit reader never reads past the stream (it supplies zero bits there and the decoder
-// fails if a block needed them).
+// stream's length, and the bit reader (jpeg-huffman.ts) never reads past the stream (it supplies zero bits there and
+// the decoder fails if a block needed them).
+import { EntropyReader, huffmanTable, JpegError, markerName, type HuffmanTable } from './jpeg-huffman.ts';
 import { islowIdct12 } from './jpeg-islow-idct.ts';
 import { upsample } from './jpeg-upsample.ts';
 
-/** A stream that breaks T.81 (or ends early): the frame cannot be decoded. */
-export class JpegError extends Error {}
+export { JpegError };
 /** A valid JPEG stream using a feature this decoder does not have (a process or a sampling other than the above). */
 export class JpegUnsupported extends Error {}
 
@@ -53,17 +53,6 @@ interface Frame {
   readonly mcusPerColumn: number;
 }
 
-interface HuffmanTable {
-  /** By the next LOOKUP_BITS bits: (code length << 8) | symbol for codes of up to LOOKUP_BITS bits, 0 for longer. */
-  readonly lookup: Uint16Array;
-  /** By code length: the largest code (-1: none), and what to add to a code for its index in `symbols`. */
-  readonly maxCode: Int32Array;
-  readonly offset: Int32Array;
-  readonly symbols: Uint8Array;
-  /** The largest symbol (libjpeg refuses a DC table with a symbol over 15 when a scan uses it). */
-  readonly maxSymbol: number;
-}
-
 interface ScanComponent {
   readonly component: Component;
   readonly dc: HuffmanTable;
@@ -71,8 +60,6 @@ interface ScanComponent {
   readonly quant: Uint16Array;
   predictor: number;
 }
-
-const LOOKUP_BITS = 9;
 
 /** Natural (row-major) position of the k-th coefficient in zig-zag order (T.81 figure A.6). */
 const ZIGZAG = Uint8Array.from([
@@ -110,16 +97,16 @@ export function decodeJpeg12(bytes: Uint8Array, expected: { readonly width: numb
     const marker = bytes[at++]!;
     if (marker === 0xd9) break; // EOI
     if (marker >= 0xd0 && marker <= 0xd7) continue; // a stray RSTn between segments, skipped as libjpeg does
-    if (at + 2 > bytes.length) throw new JpegError(`marker 0x${hex(marker)} has no length`);
+    if (at + 2 > bytes.length) throw new JpegError(`marker ${markerName(marker)} has no length`);
     const length = (bytes[at]! << 8) | bytes[at + 1]!;
-    if (length < 2 || at + length > bytes.length) throw new JpegError(`the segment of marker 0x${hex(marker)} (${length} bytes) runs past the end of the stream`);
+    if (length < 2 || at + length > bytes.length) throw new JpegError(`the segment of marker ${markerName(marker)} (${length} bytes) runs past the end of the stream`);
     const body = bytes.subarray(at + 2, at + length);
     at += length;
     if (marker === 0xc0 || marker === 0xc1) {
       if (frame) throw new JpegError('a second start-of-frame marker');
       frame = readFrame(body, expected);
     } else if (marker in OTHER_PROCESSES) {
-      throw new JpegUnsupported(`${OTHER_PROCESSES[marker]} JPEG (marker 0x${hex(marker)}) is not decoded, only sequential DCT with Huffman coding`);
+      throw new JpegUnsupported(`${OTHER_PROCESSES[marker]} JPEG (marker ${markerName(marker)}) is not decoded, only sequential DCT with Huffman coding`);
     } else if (marker === 0xc4) readHuffmanTables(body, dcTables, acTables);
     else if (marker === 0xdb) readQuantTables(body, quantTables);
     else if (marker === 0xdd) {
@@ -133,16 +120,12 @@ export function decodeJpeg12(bytes: Uint8Array, expected: { readonly width: numb
       throw new JpegUnsupported('a DNL marker (number of lines after the first scan) is not read');
     } else if ((marker >= 0xe0 && marker <= 0xef) || marker === 0xfe) {
       // APPn and COM: nothing that changes the samples (the data set's Photometric Interpretation says what they are).
-    } else throw new JpegError(`unexpected marker 0x${hex(marker)}`);
+    } else throw new JpegError(`unexpected marker ${markerName(marker)}`);
   }
   if (!frame) throw new JpegError('no start-of-frame marker');
   const missing = frame.components.find((c) => !c.scanned);
   if (missing) throw new JpegError(`component ${missing.id} has no scan`);
   return { width: frame.width, height: frame.height, components: frame.components.length, samples: interleave(frame) };
-}
-
-function hex(marker: number): string {
-  return marker.toString(16).toUpperCase().padStart(2, '0');
 }
 
 /** SOF0/SOF1 (T.81 B.2.2). */
@@ -221,29 +204,6 @@ function readHuffmanTables(body: Uint8Array, dc: (HuffmanTable | undefined)[], a
     (kind === 0 ? dc : ac)[id] = table;
     at += 17 + total;
   }
-}
-
-function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
-  const lookup = new Uint16Array(1 << LOOKUP_BITS);
-  const maxCode = new Int32Array(17).fill(-1);
-  const offset = new Int32Array(17);
-  let code = 0;
-  let index = 0;
-  for (let length = 1; length <= 16; length++) {
-    const n = counts[length - 1]!;
-    // Codes of each length must fit in it, the all-ones code excluded (T.81 C.2; libjpeg refuses such a table).
-    if (code + n >= 2 ** length) throw new JpegError('a Huffman table has more codes than its code lengths allow');
-    offset[length] = index - code;
-    for (let i = 0; i < n; i++, code++, index++) {
-      if (length <= LOOKUP_BITS) {
-        const shift = LOOKUP_BITS - length;
-        lookup.fill((length << 8) | symbols[index]!, code << shift, (code + 1) << shift);
-      }
-    }
-    if (n > 0) maxCode[length] = code - 1;
-    code <<= 1;
-  }
-  return { lookup, maxCode, offset, symbols, maxSymbol: symbols.reduce((m, s) => Math.max(m, s), 0) };
 }
 
 /** SOS (T.81 B.2.3): the components of the scan and their tables, checked before any data is read. */
@@ -341,114 +301,6 @@ function decodeBlock(reader: EntropyReader, s: ScanComponent, block: Int16Array)
     k++;
   }
   return acZero;
-}
-
-/**
- * Bits of one entropy-coded segment, most significant first, with stuffed zero bytes removed (T.81 F.1.2.3). At a
- * marker or the end of the stream it supplies zero bits and counts them: a block that used them was cut short.
- */
-class EntropyReader {
-  private bits = 0;
-  private count = 0;
-  private padding = 0;
-  /** Where the marker that ends the segment starts (its first 0xFF), or -1 before the reader reaches it. */
-  private markerAt = -1;
-
-  constructor(private readonly bytes: Uint8Array, private at: number) {}
-
-  /** Tops the buffer up to more than 24 bits (bytes are appended whole; `bits` keeps the low 32). */
-  private fill(): void {
-    const bytes = this.bytes;
-    while (this.count <= 24) {
-      let byte = 0;
-      if (this.markerAt < 0 && this.at < bytes.length) {
-        byte = bytes[this.at]!;
-        if (byte !== 0xff) this.at++;
-        else {
-          // 0xFF 0x00 is a data byte 0xFF; 0xFF then anything else (after fill bytes) is a marker. libjpeg also
-          // reads 0xFF 0xFF ... 0x00 as one data byte, and so do we.
-          let next = this.at + 1;
-          while (next < bytes.length && bytes[next] === 0xff) next++;
-          if (next < bytes.length && bytes[next] === 0) this.at = next + 1;
-          else {
-            this.markerAt = this.at;
-            byte = 0;
-          }
-        }
-      } else if (this.markerAt < 0) this.markerAt = bytes.length;
-      if (this.markerAt >= 0) this.padding += 8;
-      this.bits = ((this.bits << 8) | byte) >>> 0;
-      this.count += 8;
-    }
-  }
-
-  /** Whether a block used bits beyond the segment's data. */
-  pastEnd(): boolean {
-    return this.padding > this.count;
-  }
-
-  /** The next Huffman-coded symbol of `table` (T.81 F.2.2.3). */
-  decode(table: HuffmanTable): number {
-    if (this.count < 16) this.fill();
-    const entry = table.lookup[(this.bits >>> (this.count - LOOKUP_BITS)) & ((1 << LOOKUP_BITS) - 1)]!;
-    if (entry !== 0) {
-      this.count -= entry >> 8;
-      return entry & 0xff;
-    }
-    for (let length = LOOKUP_BITS + 1; length <= 16; length++) {
-      const code = (this.bits >>> (this.count - length)) & ((1 << length) - 1);
-      if (code <= table.maxCode[length]!) {
-        this.count -= length;
-        return table.symbols[table.offset[length]! + code]!;
-      }
-    }
-    throw new JpegError('a Huffman code that the table does not define');
-  }
-
-  /** The next `size` bits (1..15) as a signed value (T.81 F.2.2.1, EXTEND). */
-  receiveExtend(size: number): number {
-    if (this.count < size) this.fill();
-    this.count -= size;
-    const value = (this.bits >>> this.count) & ((1 << size) - 1);
-    return value < 1 << (size - 1) ? value - (1 << size) + 1 : value;
-  }
-
-  /** At the end of a restart interval: the rest of the byte is padding, and RST`number` must follow. */
-  restart(number: number): void {
-    const at = this.nextMarker();
-    let code = at;
-    while (code < this.bytes.length && this.bytes[code] === 0xff) code++;
-    if (code >= this.bytes.length || this.bytes[code] !== 0xd0 + number) {
-      const found = code >= this.bytes.length ? 'the end of the stream' : `marker 0x${hex(this.bytes[code]!)}`;
-      throw new JpegError(`restart marker RST${number} expected, found ${found}`);
-    }
-    this.at = code + 1;
-    this.bits = 0;
-    this.count = 0;
-    this.padding = 0;
-    this.markerAt = -1;
-  }
-
-  /**
-   * Where the marker after the data read so far starts. Bytes between the last block and the marker (none in a
-   * valid stream) are skipped, as libjpeg skips them.
-   */
-  nextMarker(): number {
-    if (this.markerAt >= 0) return this.markerAt;
-    const bytes = this.bytes;
-    let at = this.at;
-    while (at < bytes.length) {
-      if (bytes[at] !== 0xff) {
-        at++;
-        continue;
-      }
-      let next = at + 1;
-      while (next < bytes.length && bytes[next] === 0xff) next++;
-      if (next >= bytes.length || bytes[next] !== 0) return at;
-      at = next + 1;
-    }
-    return bytes.length;
-  }
 }
 
 /** The components' planes, upsampled where subsampled, cropped to the image and interleaved per pixel. */
