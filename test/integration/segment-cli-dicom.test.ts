@@ -126,6 +126,7 @@ test('over --server a DICOM file or folder travels as the DICOM upload: each cod
     ['MR_small_jpeg_ls_lossless.dcm', '2,2,60,60'],
     ['MR_small_jp2klossless.dcm', '2,2,60,60'],
     ['image_dfl.dcm', '10,10,500,500'],
+    ['JPGExtended.dcm', '10,10,250,1000'],
     ['SC_rgb_jpeg_dcmtk.dcm', '5,5,95,95'],
     ['SC_rgb_jpeg_gdcm.dcm', '5,5,95,95'],
   ];
