@@ -137,8 +137,11 @@ export function storeResponse(d: DicomJson): StoreResponse {
   };
 }
 
-/** Failure Reason (0008,1197) values of the storage service (PS3.4 Annex B status codes), in our words. */
+/** Failure Reason (0008,1197) and Warning Reason (0008,1196) values of the storage service (PS3.4 Annex B), in our words. */
 const FAILURE_REASONS: Readonly<Record<number, string>> = {
+  0xb000: 'coercion of data elements',
+  0xb006: 'elements discarded',
+  0xb007: 'data set does not match the SOP class',
   0x0110: 'processing failure',
   0x0111: 'duplicate SOP instance',
   0x0112: 'no such SOP instance',
