@@ -368,7 +368,7 @@ class SegmentCall {
    * threads like one. Progress messages report the instances and bytes received so far.
    */
   private async fetchFromPacs(messages: AsyncIterator<SegmentRequest__Output>, source: Extract<ParsedHeader['source'], { kind: 'pacs' }>, admission: Admission): Promise<DecodedVolume> {
-    const { limits, metrics, timeouts } = this.deps;
+    const { limits, timeouts } = this.deps;
     const signal = this.abort.signal;
     const next = await nextMessage(messages, timeouts.uploadIdleTimeoutMs, signal, 'the half-close after a PACS header');
     if (!next.done) throw new CodedError('STREAM_INVALID', 'no chunk may follow a header that names a PACS series (header.pacs): the server fetches it', 'chunk');
@@ -385,7 +385,6 @@ class SegmentCall {
         },
       });
       this.fetchMs = series.ms;
-      metrics.bytesReceived.inc(series.bytes);
       this.log.info({ pacs: source.endpoint, instances: series.instances, bytes: series.bytes, fetchMs: Math.round(series.ms) }, 'series fetched from the PACS');
       await admission.compute(signal);
       return await this.deps.codec.decode(source.payload, series.payload, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
