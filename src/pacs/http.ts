@@ -149,7 +149,9 @@ function transportError(err: NodeJS.ErrnoException): TransportError {
   if (code === 'ECONNREFUSED') return new TransportError('refused the connection (ECONNREFUSED)', 'connect', { cause: err });
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new TransportError(`has a host name that does not resolve (${code})`, 'connect', { cause: err });
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new TransportError(`cannot be reached (${code})`, 'connect', { cause: err });
-  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
+  // Certificate verification codes are OpenSSL's (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...), Node's
+  // own start with ERR_TLS / ERR_SSL: retrying cannot fix any of them.
+  if (/^(ERR_TLS|ERR_SSL|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_)|CERT/.test(code)) {
     return new TransportError(`failed the TLS handshake (${code}); is the endpoint's caFile the CA that signed its certificate?`, 'tls', { cause: err });
   }
   return new TransportError(`broke the connection (${code || err.message})`, 'network', { cause: err });

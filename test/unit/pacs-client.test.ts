@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { CodedError } from '../../src/errors/coded-error.ts';
 import { DicomwebClient, type PacsOperationEvent } from '../../src/pacs/client.ts';
 import { PACS_ENDPOINT_DEFAULTS, type PacsAuth, type PacsEndpoint } from '../../src/pacs/endpoint.ts';
 import { readMultipart, writeMultipart } from '../../src/pacs/multipart.ts';
+import { makeTestPki } from '../helpers/tls.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 let handler: Handler = (_req, res) => res.end();
@@ -238,4 +240,27 @@ test('store: one multipart/related request; stored instances come back; a refusa
   handler = (_req, res) => res.writeHead(403).end();
   await codedFailure(c.store([seg]), 'PACS_REFUSED', /credentials for the store \(HTTP 403\)/);
   c.close();
+});
+
+test('https: the endpoint\'s caFile is the trust; another CA fails the handshake at once, without retries', async () => {
+  const pki = makeTestPki();
+  const tls = createHttpsServer({ cert: pki.read(pki.serverCert), key: pki.read(pki.serverKey) }, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/dicom+json' }).end('[]');
+  });
+  await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/dicom-web`;
+  try {
+    const trusted = new DicomwebClient({ name: 'tls', url, auth: { type: 'none' }, caFile: pki.caCert, ...PACS_ENDPOINT_DEFAULTS, retryDelayMs: 1 });
+    assert.deepEqual(await trusted.searchStudies(), []);
+    trusted.close();
+    const tries: string[] = [];
+    const stranger = new DicomwebClient({ name: 'tls', url, auth: { type: 'none' }, caFile: pki.otherCaCert, ...PACS_ENDPOINT_DEFAULTS, retries: 3, retryDelayMs: 1 }, { retry: (e) => tries.push(e.reason) });
+    await codedFailure(stranger.searchStudies(), 'PACS_UNREACHABLE', /^PACS endpoint "tls" failed the TLS handshake \([A-Z_]+\); is the endpoint's caFile the CA that signed its certificate\?$/);
+    assert.deepEqual(tries, []);
+    stranger.close();
+  } finally {
+    tls.closeAllConnections();
+    await new Promise((resolve) => tls.close(resolve));
+    rmSync(pki.dir, { recursive: true, force: true });
+  }
 });
