@@ -6,7 +6,7 @@
 //   0  errors, generated   the error registry and its gRPC mapping; the wire types generated from proto/
 //   1  imaging, models     pure functions on typed arrays; checkpoints, architectures, graph builders, repository
 //   2  volume              payload formats, intensity preparation, the prepared ImageVolume and the prompts
-//   3  workers, eval       the onnxruntime and codec threads; the challenge's DSC and NSD
+//   3  workers, eval, pacs the onnxruntime and codec threads; the challenge's DSC and NSD; the DICOMweb client
 //   4  pipeline            plan, routing, embedding store and session cache, walks, label assembly
 //   5  config, protocol    settings validated once, against the vocabulary of the floors below; wire <-> domain
 //   6  observability       logger and metrics (the logger takes config's log level)
@@ -30,6 +30,7 @@ export const FLOORS = Object.freeze({
   volume: 2,
   workers: 3,
   eval: 3,
+  pacs: 3,
   pipeline: 4,
   config: 5,
   protocol: 5,

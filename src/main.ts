@@ -17,6 +17,8 @@ import { ServiceState } from './server/service-state.ts';
 import { SessionRegistry } from './server/session-registry.ts';
 import { drainServer } from './server/shutdown.ts';
 import { CodecPool } from './workers/codec-pool.ts';
+import { PacsDirectory } from './pacs/directory.ts';
+import type { PacsObserver } from './pacs/client.ts';
 
 export type SegmenterFactory = (config: Config, context: SegmenterContext) => Promise<Segmenter>;
 
@@ -143,10 +145,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
   );
   metrics.setSessionSource(() => ({ sessions: sessions.count, bytes: sessions.bytes }));
+  // The only PACS the server talks to: those the configuration names (docs/pacs.md).
+  const pacsDirectory = new PacsDirectory(config.pacs, pacsObserver(metrics, logger));
   let grpc;
   try {
-    grpc = await startGrpcServer({ ...config, state, health, metrics, logger, codec, sessions });
+    grpc = await startGrpcServer({ ...config, state, health, metrics, logger, codec, sessions, pacsDirectory });
   } catch (err) {
+    pacsDirectory.close();
     sessions.closeAll();
     await codec.close();
     await metricsServer.close();
@@ -155,7 +160,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   logger.info({
     grpcPort: grpc.port, metricsPort: metricsServer.port, host: config.host, tls: Boolean(config.tls), mtls: Boolean(config.tls?.clientCa),
     auth: Boolean(config.authToken), workers: config.workers, intraOpThreads: config.intraOpThreads, codecThreads: config.codecThreads,
-    modelsDir: config.modelsDir,
+    modelsDir: config.modelsDir, pacs: pacsDirectory.names,
   }, 'listening');
 
   const factory = options.createSegmenter ?? pipelineSegmenter;
@@ -207,6 +212,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await ready.catch(() => undefined);
       // Every admitted call has settled: no session is in use, so this frees every kept volume and embedding.
       sessions.closeAll();
+      pacsDirectory.close();
       await state.segmenter?.close();
       // Every admitted call has settled, so no decode or encode is left; close() would still wait for one.
       await codec.close();
@@ -218,6 +224,21 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     return stopping;
   };
   return { grpcPort: grpc.port, metricsPort: metricsServer.port, state, metrics, sessions, codec, ready, shutdown };
+}
+
+/** PACS operations as metrics, and retries as log lines (a PACS in trouble shows in the log before calls fail). */
+function pacsObserver(metrics: ServiceMetrics, logger: Logger): PacsObserver {
+  const counted = metrics.pacsObserver();
+  return {
+    operation: (e) => {
+      counted.operation?.(e);
+      logger.debug({ pacs: e.endpoint, operation: e.operation, outcome: e.outcome, ms: Math.round(e.ms), bytes: e.bytes, attempts: e.attempts }, 'PACS operation');
+    },
+    retry: (e) => {
+      counted.retry?.(e);
+      logger.warn({ pacs: e.endpoint, operation: e.operation, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }, 'PACS request retried');
+    },
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   segment: () => import('./segment.ts'),
   eval: () => import('./eval.ts'),
   serve: () => import('./serve.ts'),
+  pacs: () => import('./pacs.ts'),
 };
 
 const USAGE = `usage: onesam <command> [options]
@@ -14,6 +15,9 @@ commands:
   import <checkpoint> --arch ${NETWORK_NAMES.join('|')} --out models/<name>   compile a checkpoint into the model repository
   segment <in.npz|in.nii.gz> -o <out.npz|.nii.gz|.raw> [--box ...|--prompts FILE.json] [--intensity P]
           [--overlay FILE.png] [--modality M] [--model ${['route', ...NETWORK_NAMES, 'fuse'].join('|')}] [--json] [--server HOST:PORT]
+  pacs studies|series --endpoint NAME [...]                          search a PACS (QIDO-RS; docs/pacs.md)
+  pacs segment --endpoint NAME --study UID --series UID [--box ...] [-o seg.dcm] [--store NAME] [--server HOST:PORT]
+                                                                      segment a PACS series, store the SEG back
   eval --pred DIR --gt DIR [--json]                                   challenge DSC / NSD
   serve [--port 50051] [--metrics-port 9464] [--models DIR]           start the gRPC service
         [--network-models ${NETWORK_NAMES.map((n) => `${n}=NAME`).join(',')}]                 which repository model serves each network

@@ -117,13 +117,21 @@ async function readNiftiFile(path: string, options: InputOptions): Promise<Segme
  */
 async function readDicomSeries(path: string, options: InputOptions): Promise<SegmentInput> {
   const files = await readDicomInput(path, { limits: options.limits, ...(options.series !== undefined ? { series: options.series } : {}) });
-  const bytes = writeDicomUpload(files.instances);
+  return readDicomInstances(files.instances, `a DICOM series (${files.instances.length} file${files.instances.length === 1 ? '' : 's'})`, options);
+}
+
+/**
+ * One series' instances already in memory (a folder's files, or a series retrieved from a PACS by `onesam pacs`),
+ * framed and decoded as the server decodes a DICOM upload.
+ */
+export async function readDicomInstances(instances: readonly Uint8Array[], description: string, options: Pick<InputOptions, 'intensity' | 'limits'>): Promise<SegmentInput> {
+  const bytes = writeDicomUpload(instances);
   const decoded = decodePayload({ format: 'dicom', ...(options.intensity ? { intensity: options.intensity } : {}) }, bytes, options.limits, await loadDicomCodecs());
   const { geometry } = decoded;
   if (geometry.kind !== 'dicom') throw new Error('unreachable: a DICOM payload decodes to a DICOM geometry');
   return {
     kind: 'dicom',
-    description: `a DICOM series (${files.instances.length} file${files.instances.length === 1 ? '' : 's'})`,
+    description,
     image: decoded.image,
     geometry,
     upload: { format: 'dicom', bytes, intensity: geometry.intensity },

@@ -101,7 +101,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** TLS for `--server`: --tls-ca (server CA, PEM), with --tls-cert/--tls-key for mTLS. */
-async function clientTls(values: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-server-name'?: string }) {
+export async function clientTls(values: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-server-name'?: string }) {
   const { 'tls-ca': ca, 'tls-cert': cert, 'tls-key': key, 'tls-server-name': serverName } = values;
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (ca === undefined && cert === undefined) return {};

@@ -57,7 +57,7 @@ export function requestHeader(request: SegmentationRequest, upload?: RemoteUploa
   };
 }
 
-function intensityToWire(prep: IntensityPreparation): WireIntensity {
+export function intensityToWire(prep: IntensityPreparation): WireIntensity {
   switch (prep.kind) {
     case 'asis':
       return { asis: {} };

@@ -10,6 +10,8 @@ import { makeRoutingTable } from '../pipeline/router.ts';
 import { servedNetworks, servingRoutingTable, type NetworkModels } from '../pipeline/serving.ts';
 import { ConfigError } from './errors.ts';
 import { checkModelsInRepository, parseModelsSetting } from './models-setting.ts';
+import { parsePacsSetting } from './pacs-setting.ts';
+import type { PacsEndpoint } from '../pacs/endpoint.ts';
 import { CONFIG_FIELDS, CONFIG_FILE_ENV, DEFAULTS, defaultWorkers, LOG_LEVELS, type Config, type FieldSpec, type TlsConfig } from './schema.ts';
 
 export interface ConfigSources {
@@ -141,6 +143,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     logLevel: get<Config['logLevel']>('logLevel') ?? DEFAULTS.logLevel,
     routing,
     models,
+    pacs: get<Record<string, PacsEndpoint>>('pacs') ?? {},
   };
 }
 
@@ -215,6 +218,8 @@ function convert(field: FieldSpec, raw: RawValue): unknown {
       return routing(raw.value, shown, fail, field.path, raw.source);
     case 'models':
       return parseModelsSetting(raw.value, field.path, raw.source);
+    case 'pacs':
+      return parsePacsSetting(raw.value, field.path, raw.source, raw.baseDir);
   }
 }
 

@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_VOXELS } from '../volume/limits.ts';
+import type { PacsEndpoint } from '../pacs/endpoint.ts';
 import { DEFAULT_MODELS, type NetworkModels } from '../pipeline/serving.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -61,9 +62,14 @@ export interface Config {
    * and ROUTE sends every modality to the served one (src/pipeline/serving.ts).
    */
   readonly models: NetworkModels;
+  /**
+   * DICOMweb endpoints by name (docs/pacs.md): the only PACS addresses the server ever contacts. Requests name an
+   * endpoint; an empty object turns PACS sources and stores off.
+   */
+  readonly pacs: Readonly<Record<string, PacsEndpoint>>;
 }
 
-export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'routing' | 'models';
+export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'routing' | 'models' | 'pacs';
 
 export interface FieldSpec {
   /** Dotted path in the config file and in error messages. */
@@ -159,6 +165,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'authToken', env: 'ONESAM_AUTH_TOKEN', type: 'secret', defaultText: 'unset (no token)', description: 'Bearer token required in `authorization: Bearer <token>` on every call except health.' },
   { path: 'logLevel', env: 'ONESAM_LOG_LEVEL', flag: 'log-level', type: 'log-level', defaultText: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'routing', env: 'ONESAM_ROUTING', type: 'routing', defaultText: '{} (the default table)', description: 'JSON object of modality -> "litemedsam" | "onesam" overrides of the routing table.' },
+  { path: 'pacs', env: 'ONESAM_PACS', type: 'pacs', defaultText: '{} (no PACS)', description: 'JSON object of endpoint name -> DICOMweb endpoint (url, auth, caFile, timeouts, retries; docs/pacs.md): the only PACS the server contacts.' },
 ] satisfies FieldSpec[]);
 
 /** Environment variable naming the JSON config file (the `--config` flag wins over it). */

@@ -200,12 +200,50 @@ const VOLUME_ERRORS = {
   },
 } as const satisfies Record<string, ErrorInfo>;
 
-export const ERROR_REGISTRY: Readonly<Record<ErrorCode, ErrorInfo>> = Object.freeze({ ...SERVICE_ERRORS, ...PIPELINE_ERRORS, ...VOLUME_ERRORS });
+/**
+ * Codes of the PACS round trip (src/pacs, docs/pacs.md): reading a series and storing a Segmentation over DICOMweb.
+ * The PACS is the server's own dependency, so its failures are not the client's mistakes: refusals and unreadable
+ * answers are FAILED_PRECONDITION (an operator must fix the configuration or the PACS), an unreachable PACS is
+ * UNAVAILABLE (the retries are already spent; retry later).
+ */
+const PACS_ERRORS = {
+  PACS_ENDPOINT_UNKNOWN: {
+    status: 'INVALID_ARGUMENT', logLevel: 'info',
+    description: 'the request names a PACS endpoint this server is not configured with (its `pacs` setting); the message lists the configured names',
+  },
+  PACS_UNREACHABLE: {
+    status: 'UNAVAILABLE', logLevel: 'warn',
+    description: 'the PACS could not be reached or kept failing: connection refused or timed out, silent past responseTimeoutMs, or answering 5xx / 429, on every attempt (the endpoint\'s retries spent)',
+  },
+  PACS_NOT_FOUND: {
+    status: 'NOT_FOUND', logLevel: 'info',
+    description: 'the PACS does not hold the study or series the request names (WADO-RS 404, or a series with no instance)',
+  },
+  PACS_REFUSED: {
+    status: 'FAILED_PRECONDITION', logLevel: 'warn',
+    description: 'the PACS refused this server\'s credentials for the endpoint (HTTP 401 or 403), or the server could not read its credentials file; fix the endpoint\'s `auth` (the server log says which)',
+  },
+  PACS_STORE_REJECTED: {
+    status: 'FAILED_PRECONDITION', logLevel: 'warn',
+    description: 'the PACS did not store the Segmentation (STOW-RS): the message gives its HTTP status and the failure reason it sent (Failure Reason code, or its error text)',
+  },
+  PACS_RESPONSE_INVALID: {
+    status: 'FAILED_PRECONDITION', logLevel: 'warn',
+    description: 'the PACS answered in a form DICOMweb does not allow: not multipart/related DICOM for a retrieve, a damaged multipart body, unreadable DICOM JSON; check that the endpoint url is the DICOMweb root',
+  },
+  PACS_SERIES_TOO_LARGE: {
+    status: 'RESOURCE_EXHAUSTED', logLevel: 'info',
+    description: 'the series on the PACS holds more bytes than an upload may (maxPayloadBytes) or more instances than a DICOM upload may; refused while it streams in, as soon as it passes the limit',
+  },
+} as const satisfies Record<string, ErrorInfo>;
+
+export const ERROR_REGISTRY: Readonly<Record<ErrorCode, ErrorInfo>> = Object.freeze({ ...SERVICE_ERRORS, ...PIPELINE_ERRORS, ...VOLUME_ERRORS, ...PACS_ERRORS });
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
 export type PipelineErrorCode = keyof typeof PIPELINE_ERRORS;
 export type VolumeErrorCode = keyof typeof VOLUME_ERRORS;
-export type ErrorCode = ServiceErrorCode | PipelineErrorCode | VolumeErrorCode;
+export type PacsErrorCode = keyof typeof PACS_ERRORS;
+export type ErrorCode = ServiceErrorCode | PipelineErrorCode | VolumeErrorCode | PacsErrorCode;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_REGISTRY, value);

@@ -20,6 +20,9 @@ import type { ModelStatus as _onesam_v1_ModelStatus, ModelStatus__Output as _one
 import type { NetworkSlices as _onesam_v1_NetworkSlices, NetworkSlices__Output as _onesam_v1_NetworkSlices__Output } from './onesam/v1/NetworkSlices.ts';
 import type { ObjectResult as _onesam_v1_ObjectResult, ObjectResult__Output as _onesam_v1_ObjectResult__Output } from './onesam/v1/ObjectResult.ts';
 import type { OutputOptions as _onesam_v1_OutputOptions, OutputOptions__Output as _onesam_v1_OutputOptions__Output } from './onesam/v1/OutputOptions.ts';
+import type { PacsSource as _onesam_v1_PacsSource, PacsSource__Output as _onesam_v1_PacsSource__Output } from './onesam/v1/PacsSource.ts';
+import type { PacsStore as _onesam_v1_PacsStore, PacsStore__Output as _onesam_v1_PacsStore__Output } from './onesam/v1/PacsStore.ts';
+import type { PacsStored as _onesam_v1_PacsStored, PacsStored__Output as _onesam_v1_PacsStored__Output } from './onesam/v1/PacsStored.ts';
 import type { PatientBox as _onesam_v1_PatientBox, PatientBox__Output as _onesam_v1_PatientBox__Output } from './onesam/v1/PatientBox.ts';
 import type { PayloadChunk as _onesam_v1_PayloadChunk, PayloadChunk__Output as _onesam_v1_PayloadChunk__Output } from './onesam/v1/PayloadChunk.ts';
 import type { Percentile as _onesam_v1_Percentile, Percentile__Output as _onesam_v1_Percentile__Output } from './onesam/v1/Percentile.ts';
@@ -73,6 +76,9 @@ export interface ProtoGrpcType {
       ObjectQuality: EnumTypeDefinition
       ObjectResult: MessageTypeDefinition<_onesam_v1_ObjectResult, _onesam_v1_ObjectResult__Output>
       OutputOptions: MessageTypeDefinition<_onesam_v1_OutputOptions, _onesam_v1_OutputOptions__Output>
+      PacsSource: MessageTypeDefinition<_onesam_v1_PacsSource, _onesam_v1_PacsSource__Output>
+      PacsStore: MessageTypeDefinition<_onesam_v1_PacsStore, _onesam_v1_PacsStore__Output>
+      PacsStored: MessageTypeDefinition<_onesam_v1_PacsStored, _onesam_v1_PacsStored__Output>
       PatientBox: MessageTypeDefinition<_onesam_v1_PatientBox, _onesam_v1_PatientBox__Output>
       PayloadChunk: MessageTypeDefinition<_onesam_v1_PayloadChunk, _onesam_v1_PayloadChunk__Output>
       PayloadFormat: EnumTypeDefinition

@@ -2,6 +2,7 @@
 // process). Latencies are histograms with low-cardinality labels; worker timings come back with task results and
 // are observed here, in the main thread. Default process metrics (RSS, event loop lag) are main-thread only.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PacsObserver } from '../pacs/client.ts';
 
 export const STAGES = ['ingest', 'preprocess', 'encode', 'decode', 'postprocess', 'assemble', 'send'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -62,6 +63,10 @@ export class ServiceMetrics {
   readonly modelLoadFailures: Counter;
   readonly graphRepairs: Counter;
   readonly workerFailures: Counter<'kind'>;
+  /** DICOMweb operations with the configured PACS endpoints (src/pacs), retries included. */
+  readonly pacsDuration: Histogram<'endpoint' | 'operation' | 'outcome'>;
+  readonly pacsBytes: Counter<'endpoint' | 'operation'>;
+  readonly pacsRetries: Counter<'endpoint' | 'operation'>;
   private modelsReadySource: (() => boolean) | undefined;
   private poolSource: (() => PoolSnapshot | undefined) | undefined;
   private sessionSource: (() => SessionTotals) | undefined;
@@ -110,6 +115,19 @@ export class ServiceMetrics {
     this.workerFailures = new Counter({
       name: 'onesam_worker_failures_total', help: 'Worker faults: thread_lost (a thread died and was replaced), task_failed (a task failed inside a live thread, e.g. onnxruntime failed a run: INFERENCE_FAILED).',
       labelNames: ['kind'], registers,
+    });
+    // Endpoint names come from the configuration, operations and outcomes from fixed lists: bounded cardinality.
+    this.pacsDuration = new Histogram({
+      name: 'onesam_pacs_request_duration_seconds', help: 'DICOMweb operations with a PACS endpoint (search, retrieve, store), retries and their waits included, by endpoint, operation and outcome (ok or the error code).',
+      labelNames: ['endpoint', 'operation', 'outcome'], buckets: REQUEST_BUCKETS, registers,
+    });
+    this.pacsBytes = new Counter({
+      name: 'onesam_pacs_bytes_total', help: 'Body bytes received from (search, retrieve) or sent to (store) PACS endpoints, by the attempt that settled each operation.',
+      labelNames: ['endpoint', 'operation'], registers,
+    });
+    this.pacsRetries = new Counter({
+      name: 'onesam_pacs_retries_total', help: 'DICOMweb attempts retried after a transient failure (connection error or timeout, 5xx, 429).',
+      labelNames: ['endpoint', 'operation'], registers,
     });
     const modelsReady = (): boolean => this.modelsReadySource?.() ?? false;
     new Gauge({
@@ -195,6 +213,17 @@ export class ServiceMetrics {
 
   setAdmissionSource(source: () => AdmissionSnapshot): void {
     this.admissionSource = source;
+  }
+
+  /** What the PACS clients report, as the onesam_pacs_* metrics. */
+  pacsObserver(): PacsObserver {
+    return {
+      operation: (e) => {
+        this.pacsDuration.observe({ endpoint: e.endpoint, operation: e.operation, outcome: e.outcome }, e.ms / 1000);
+        this.pacsBytes.inc({ endpoint: e.endpoint, operation: e.operation }, e.bytes);
+      },
+      retry: (e) => this.pacsRetries.inc({ endpoint: e.endpoint, operation: e.operation }),
+    };
   }
 
   observeStage(stage: Stage, ms: number): void {

@@ -6,6 +6,7 @@ import { CodedError } from '../errors/coded-error.ts';
 import type { Prompt__Output } from '../generated/onesam/v1/Prompt.ts';
 import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader.ts';
 import type { SliceRef__Output } from '../generated/onesam/v1/SliceRef.ts';
+import { isDicomUid } from '../pacs/client.ts';
 import { MODALITIES, parseModality } from '../pipeline/router.ts';
 import type { Stroke } from '../protocol/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
@@ -26,10 +27,20 @@ export interface OutputOptions {
   readonly forceUint16: boolean;
 }
 
-/** Where the request's volume comes from: chunks after the header, or a session an earlier request kept. */
+/**
+ * Where the request's volume comes from: chunks after the header, a session an earlier request kept, or a series
+ * the server retrieves from a configured PACS (read as a DICOM upload).
+ */
 export type VolumeSource =
   | { readonly kind: 'upload'; readonly payload: PayloadHeader; readonly payloadBytes: number; readonly keepSession: boolean }
-  | { readonly kind: 'session'; readonly sessionId: string };
+  | { readonly kind: 'session'; readonly sessionId: string }
+  | { readonly kind: 'pacs'; readonly endpoint: string; readonly studyInstanceUid: string; readonly seriesInstanceUid: string; readonly payload: PayloadHeader; readonly keepSession: boolean };
+
+/** RequestHeader.store: the endpoint the DICOM SEG output goes to, and whether its bytes come back too. */
+export interface StoreRequest {
+  readonly endpoint: string;
+  readonly sendLabels: boolean;
+}
 
 /**
  * A header prompt in the pipeline's terms, except a scribble (its strokes become voxels once the image size is
@@ -50,12 +61,16 @@ export interface ParsedHeader {
   readonly segments: readonly (SegmentText | undefined)[];
   readonly mode: EnsembleMode;
   readonly output: OutputOptions;
+  /** RequestHeader.store, when set. */
+  readonly store?: StoreRequest;
 }
 
 export interface HeaderLimits {
   readonly maxPayloadBytes: number;
   /** Checked on a raw payload's declared shape, before the upload (the other formats' shapes are inside the payload). */
   readonly maxVoxels?: number;
+  /** The configured PACS endpoint names (the `pacs` setting): the only ones header.pacs and header.store may name. */
+  readonly pacsEndpoints?: readonly string[];
 }
 
 function invalid(field: string, message: string): CodedError {
@@ -80,13 +95,59 @@ export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits,
     prompts: header.prompts.map((p, i) => promptFromWire(p, `header.prompts[${i}]`)),
     segments: header.prompts.map((p, i) => segmentFromWire(p.segment, `header.prompts[${i}].segment`)),
   };
-  if (header.sessionId !== '') return { ...common, source: parseSessionSource(header) };
+  const store = header.store ? parseStore(header, limits, common.output) : undefined;
+  const withStore = { ...common, ...(store ? { store } : {}) };
+  if (header.sessionId !== '') {
+    if (header.pacs) throw invalid('header.pacs', 'cannot be combined with header.session_id: the session already holds its volume');
+    return { ...withStore, source: parseSessionSource(header) };
+  }
+  if (header.pacs) return { ...withStore, source: parsePacsSource(header, limits) };
   const source = parseUpload(header, limits);
   // A session's volume is known only once the session is found: the handler checks it then.
   if (common.output.format === 'dicom-seg' && source.payload.format !== 'dicom') {
     throw invalid('header.output.format', `LABEL_FORMAT_DICOM_SEG needs a DICOM input (PAYLOAD_FORMAT_DICOM, or a session holding one), got ${String(header.format)}`);
   }
-  return { ...common, source };
+  return { ...withStore, source };
+}
+
+/** A configured endpoint's name, or PACS_ENDPOINT_UNKNOWN listing the configured ones. */
+function pacsEndpoint(name: string, field: string, limits: HeaderLimits): string {
+  const known = limits.pacsEndpoints ?? [];
+  if (name === '') throw invalid(field, `is required: one of the PACS endpoints this server is configured with (${known.length ? known.join(', ') : 'none'})`);
+  if (!known.includes(name)) {
+    throw new CodedError('PACS_ENDPOINT_UNKNOWN', `names no PACS endpoint of this server: ${known.length ? `it knows ${known.join(', ')}` : 'it is configured with none (the `pacs` setting)'}, got "${name.slice(0, 64)}"`, field);
+  }
+  return name;
+}
+
+function parsePacsSource(header: RequestHeader__Output, limits: HeaderLimits): VolumeSource {
+  const pacs = header.pacs!;
+  const endpoint = pacsEndpoint(pacs.endpoint, 'header.pacs.endpoint', limits);
+  const uid = (value: string, field: string): string => {
+    if (!isDicomUid(value)) throw invalid(field, `must be a DICOM UID (digits and dots, at most 64 characters), got "${value.slice(0, 70)}"`);
+    return value;
+  };
+  const studyInstanceUid = uid(pacs.studyInstanceUid, 'header.pacs.study_instance_uid');
+  const seriesInstanceUid = uid(pacs.seriesInstanceUid, 'header.pacs.series_instance_uid');
+  // The series is the payload: a second description of it could only disagree.
+  const format = header.format as unknown;
+  if (format !== 'PAYLOAD_FORMAT_UNSPECIFIED' && format !== 0 && format !== 'PAYLOAD_FORMAT_DICOM') {
+    throw invalid('header.format', `must be unset or PAYLOAD_FORMAT_DICOM when header.pacs names the series, got ${String(header.format)}`);
+  }
+  if (header.raw) throw invalid('header.raw', 'must be unset when header.pacs names the series');
+  if (header.payloadBytes !== 0) throw invalid('header.payload_bytes', 'must be unset when header.pacs names the series: the server fetches it, no chunk follows the header');
+  const intensity = intensityFromWire(header);
+  return {
+    kind: 'pacs', endpoint, studyInstanceUid, seriesInstanceUid, keepSession: header.keepSession,
+    payload: { format: 'dicom', ...(intensity ? { intensity } : {}) },
+  };
+}
+
+function parseStore(header: RequestHeader__Output, limits: HeaderLimits, output: OutputOptions): StoreRequest {
+  const store = header.store!;
+  const endpoint = pacsEndpoint(store.endpoint, 'header.store.endpoint', limits);
+  if (output.format !== 'dicom-seg') throw invalid('header.output.format', 'must be LABEL_FORMAT_DICOM_SEG with header.store: a PACS stores the labels as a DICOM Segmentation');
+  return { endpoint, sendLabels: store.sendLabels };
 }
 
 function parseSessionSource(header: RequestHeader__Output): VolumeSource {

@@ -5,6 +5,7 @@ import type { SegmentationPlan } from '../pipeline/segmenter.ts';
 import type { ObjectResult } from '../generated/onesam/v1/ObjectResult.ts';
 import type { ImageVolume, ObjectSummary, SegmentationResult } from '../pipeline/types.ts';
 import { NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
+import type { PacsStored } from '../generated/onesam/v1/PacsStored.ts';
 import type { SessionInfo } from '../generated/onesam/v1/SessionInfo.ts';
 import type { ParsedHeader } from './request-header.ts';
 import type { ModalitySource } from './request-modality.ts';
@@ -15,6 +16,10 @@ export interface RequestTimes {
   readonly ingestMs: number;
   readonly sendMs: number;
   readonly wallMs: number;
+  /** A PACS source's retrieve (within ingestMs). */
+  readonly fetchMs?: number;
+  /** A PACS store of the SEG (within sendMs). */
+  readonly storeMs?: number;
 }
 
 /** Per-network counts as the wire's repeated NetworkSlices: networks with a count, in the contract's fixed order. */
@@ -63,6 +68,7 @@ export function summaryMessage(
   times: RequestTimes,
   session?: SessionSnapshot,
   dicomSeg?: { readonly sopInstanceUid: string; readonly seriesInstanceUid: string; readonly studyInstanceUid: string },
+  stored?: PacsStored,
 ): Summary {
   const s = result.stages;
   return {
@@ -72,7 +78,7 @@ export function summaryMessage(
     slicesReused: perNetwork(result.slicesReused),
     stagesMs: {
       ingest: times.ingestMs, preprocess: s.preprocess, encode: s.encode, decode: s.decode, postprocess: s.postprocess,
-      assemble: s.assemble, queue: s.queue, send: times.sendMs,
+      assemble: s.assemble, queue: s.queue, send: times.sendMs, fetch: times.fetchMs ?? 0, store: times.storeMs ?? 0,
     },
     wallMs: times.wallMs,
     labelType: labelDtype === 'uint16' ? 'LABEL_TYPE_UINT16' : 'LABEL_TYPE_UINT8',
@@ -82,5 +88,6 @@ export function summaryMessage(
     labelBytes,
     ...sessionInfo(session),
     ...(dicomSeg ? { dicomSeg } : {}),
+    ...(stored ? { stored } : {}),
   };
 }

@@ -19,6 +19,8 @@ import type { SegmentationPlan, Segmenter } from '../pipeline/segmenter.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import type { DecodedVolume } from '../volume/payload.ts';
 import type { PayloadCodec } from '../workers/codec-pool.ts';
+import type { PacsDirectory } from '../pacs/directory.ts';
+import { fetchSeries, storeSegmentation, type StoredSegmentation } from './pacs-transfer.ts';
 import { nextMessage, readPayload } from './payload-reader.ts';
 import { parseHeader, type ParsedHeader } from './request-header.ts';
 import { chooseObjects, rebasePromptErrors } from './request-objects.ts';
@@ -59,6 +61,8 @@ export interface SegmentHandlerDeps {
   readonly logger: Logger;
   readonly codec: PayloadCodec;
   readonly sessions: SessionRegistry;
+  /** The configured PACS endpoints (header.pacs, header.store); none when the `pacs` setting is empty. */
+  readonly pacs?: PacsDirectory;
   /**
    * Whether the message guard (src/server/message-guard.ts) ended this call, and with what: it then sent, logged
    * and counted the status itself, and the 'cancelled' that follows is not the client's.
@@ -99,6 +103,9 @@ class SegmentCall {
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** The session this request kept or used; released once the pipeline work settled. */
   private lease: SessionLease | undefined;
+  /** A PACS source's fetch, once done: its counts stay in every later Progress message (they are cumulative). */
+  private fetched = { instancesFetched: 0, bytesFetched: 0 };
+  private fetchMs: number | undefined;
 
   constructor(private readonly deps: SegmentHandlerDeps, private readonly call: SegmentServerCall) {
     this.log = requestLogger(deps.logger, this.requestId, 'Segment');
@@ -198,14 +205,19 @@ class SegmentCall {
     if (first.value.header.requestId !== '') {
       this.log = requestLogger(this.deps.logger, this.requestId, 'Segment', first.value.header.requestId);
     }
-    const header = parseHeader(first.value.header, limits, () => this.requestId);
+    const header = parseHeader(first.value.header, { ...limits, pacsEndpoints: this.deps.pacs?.names ?? [] }, () => this.requestId);
     this.echoedRequestId = header.requestId;
     const upload = header.source.kind === 'upload' ? header.source : undefined;
+    // A volume that arrives with this request (uploaded or fetched) may be kept as a session.
+    const keepSession = header.source.kind !== 'session' && header.source.keepSession;
     this.log.info({
-      format: upload?.payload.format ?? 'session', modality: header.modality ?? null, mode: header.mode, prompts: header.prompts.length,
+      format: header.source.kind === 'session' ? 'session' : header.source.payload.format, modality: header.modality ?? null, mode: header.mode, prompts: header.prompts.length,
       payloadBytes: upload?.payloadBytes ?? 0, output: header.output,
       // The session id is the client's text until the registry knows it; ingest names the session once found.
       session: header.source.kind === 'session',
+      // Endpoint names are the server's own configuration; the UIDs name a patient's study and stay out of the log.
+      ...(header.source.kind === 'pacs' ? { pacs: header.source.endpoint } : {}),
+      ...(header.store ? { store: header.store.endpoint } : {}),
     }, 'segment request');
 
     const ingestStart = performance.now();
@@ -219,7 +231,7 @@ class SegmentCall {
 
     // keep_session without any prompt: the volume is uploaded ahead of the first prompt (a viewer opening a study),
     // so the answer is the acceptance and a summary, with no labels.
-    const uploadOnly = upload?.keepSession === true && header.prompts.length === 0 && !decoded.boxes?.length && !decoded.scribbles?.length;
+    const uploadOnly = keepSession && header.prompts.length === 0 && !decoded.boxes?.length && !decoded.scribbles?.length;
     const { objects, source } = uploadOnly ? { objects: [], source: 'header' as const } : chooseObjects(header, decoded);
     const routed = requestModality(header.modality, decoded, this.lease?.session);
     const modality = routed.modality;
@@ -229,7 +241,7 @@ class SegmentCall {
     const plan = rebasePromptErrors(() => segmenter.plan(request), source);
     this.network = networkLabel(plan);
     // A volume is kept only once its prompts proved valid: a refused request leaves nothing behind.
-    if (upload?.keepSession) {
+    if (keepSession) {
       this.lease = this.deps.sessions.open(decoded, modality, () => segmenter.openCache());
       metrics.sessionsOpened.inc();
       this.log.info({ sessionId: this.lease.session.id, sessionBytes: this.lease.session.bytes }, 'session opened');
@@ -238,13 +250,13 @@ class SegmentCall {
     await this.writer.write({ accepted: acceptedMessage(header, decoded.image, plan, routed.source, session && this.deps.sessions.snapshot(session)) });
     this.checkAborted();
     if (uploadOnly) {
-      const times: RequestTimes = { ingestMs, sendMs: 0, wallMs: performance.now() - this.started };
+      const times: RequestTimes = { ingestMs, sendMs: 0, wallMs: performance.now() - this.started, ...this.pacsTimes() };
       await this.finish(summaryMessage(header, NOTHING_SEGMENTED, 'uint8', decoded.geometry.labelShape, 0, times, session && this.deps.sessions.snapshot(session)));
       this.log.info({ wallMs: Math.round(times.wallMs), sessionId: session?.id }, 'volume kept without prompts');
       return;
     }
 
-    const progress = { slicesEncoded: 0, slicesTotal: 0, objectsDone: 0, objectsTotal: objects.length };
+    const progress = { slicesEncoded: 0, slicesTotal: 0, objectsDone: 0, objectsTotal: objects.length, ...this.fetched, storing: false };
     const onProgress = (event: ProgressEvent): void => {
       if (event.kind === 'encoded') {
         // Counted as the work happens, not when the request completes: a dashboard sees a cancelled request's
@@ -269,23 +281,39 @@ class SegmentCall {
       ...(seg ? { seg } : {}),
     });
     this.checkAborted();
-    for (let offset = 0; offset < encoded.length; offset += LABEL_CHUNK_BYTES) {
+    const written = segmentation && decoded.geometry.kind === 'dicom'
+      ? { ...segmentation, studyInstanceUid: decoded.geometry.series.studyInstanceUid ?? '' }
+      : undefined;
+    // Stored before any label goes out: a store that fails fails the call, and the client can simply retry it.
+    let stored: StoredSegmentation | undefined;
+    if (header.store && written) {
+      this.writer.offerProgress({ progress: { ...progress, storing: true } });
+      stored = await storeSegmentation(this.deps.pacs!.client(header.store.endpoint, 'header.store.endpoint'), encoded, written.studyInstanceUid || undefined, written.sopInstanceUid, signal);
+      this.checkAborted();
+      this.log.info({ store: stored.endpoint, storeMs: Math.round(stored.ms), segBytes: encoded.length, ...(stored.warning ? { warning: stored.warning } : {}) }, 'segmentation stored in the PACS');
+    }
+    const sendLabels = !header.store || header.store.sendLabels;
+    for (let offset = 0; sendLabels && offset < encoded.length; offset += LABEL_CHUNK_BYTES) {
       const data = encoded.subarray(offset, Math.min(offset + LABEL_CHUNK_BYTES, encoded.length));
       await this.writer.write({ labels: { data, offset } });
       this.checkAborted();
       metrics.bytesSent.inc(data.length);
     }
-    const times: RequestTimes = { ingestMs, sendMs: performance.now() - sendStart, wallMs: performance.now() - this.started };
-    const written = segmentation && decoded.geometry.kind === 'dicom'
-      ? { ...segmentation, studyInstanceUid: decoded.geometry.series.studyInstanceUid ?? '' }
-      : undefined;
-    await this.finish(summaryMessage(header, result, dtype, decoded.geometry.labelShape, encoded.length, times, session && this.deps.sessions.snapshot(session), written));
+    const times: RequestTimes = { ingestMs, sendMs: performance.now() - sendStart, wallMs: performance.now() - this.started, ...this.pacsTimes(stored) };
+    const labelBytes = sendLabels ? encoded.length : 0;
+    await this.finish(summaryMessage(header, result, dtype, decoded.geometry.labelShape, labelBytes, times, session && this.deps.sessions.snapshot(session), written,
+      stored && { endpoint: stored.endpoint, retrieveUrl: stored.retrieveUrl, warning: stored.warning }));
     this.record(result, times);
     this.log.info({
       wallMs: Math.round(times.wallMs), network: this.network, modalitySource: routed.source, objects: result.objects.length, slicesEncoded: result.slicesEncoded,
       slicesReused: result.slicesReused, labelBytes: encoded.length,
       ...objectQualityLog(result.objects),
     }, 'segment done');
+  }
+
+  /** The PACS legs' times for the summary, when the request had them. */
+  private pacsTimes(stored?: StoredSegmentation): Pick<RequestTimes, 'fetchMs' | 'storeMs'> {
+    return { ...(this.fetchMs !== undefined ? { fetchMs: this.fetchMs } : {}), ...(stored ? { storeMs: stored.ms } : {}) };
   }
 
   /** Sends the summary, the last message, and ends the call with OK. */
@@ -313,6 +341,7 @@ class SegmentCall {
       await admission.compute(signal);
       return this.lease.session.volume;
     }
+    if (header.source.kind === 'pacs') return this.fetchFromPacs(messages, header.source, admission);
     const upload = header.source;
     // Before the payload array exists: its declared size must fit in the upload memory budget (upload-budget.ts).
     const reservation = admission.reserveUpload(upload.payloadBytes);
@@ -329,6 +358,37 @@ class SegmentCall {
       return await this.deps.codec.decode(upload.payload, bytes, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
     } finally {
       // The raw payload is gone: decoded, or dropped by a failed read, a cancel, a timeout or a drain interrupt.
+      reservation.release();
+    }
+  }
+
+  /**
+   * A series from a PACS instead of an upload: after the half-close, retrieved in the upload phase (it holds an
+   * upload slot and, as it grows, upload memory, like an upload), framed as a DICOM upload and decoded on the codec
+   * threads like one. Progress messages report the instances and bytes received so far.
+   */
+  private async fetchFromPacs(messages: AsyncIterator<SegmentRequest__Output>, source: Extract<ParsedHeader['source'], { kind: 'pacs' }>, admission: Admission): Promise<DecodedVolume> {
+    const { limits, timeouts } = this.deps;
+    const signal = this.abort.signal;
+    const next = await nextMessage(messages, timeouts.uploadIdleTimeoutMs, signal, 'the half-close after a PACS header');
+    if (!next.done) throw new CodedError('STREAM_INVALID', 'no chunk may follow a header that names a PACS series (header.pacs): the server fetches it', 'chunk');
+    const client = this.deps.pacs!.client(source.endpoint, 'header.pacs.endpoint');
+    const reservation = admission.reserveUpload(0);
+    try {
+      const series = await fetchSeries(client, source.studyInstanceUid, source.seriesInstanceUid, {
+        maxBytes: limits.maxPayloadBytes,
+        signal,
+        reservation,
+        onProgress: (instances, bytes) => {
+          this.fetched = { instancesFetched: instances, bytesFetched: bytes };
+          this.writer.offerProgress({ progress: { ...this.fetched } });
+        },
+      });
+      this.fetchMs = series.ms;
+      this.log.info({ pacs: source.endpoint, instances: series.instances, bytes: series.bytes, fetchMs: Math.round(series.ms) }, 'series fetched from the PACS');
+      await admission.compute(signal);
+      return await this.deps.codec.decode(source.payload, series.payload, { maxDecodedBytes: limits.maxPayloadBytes, maxVoxels: limits.maxVoxels });
+    } finally {
       reservation.release();
     }
   }

@@ -21,6 +21,7 @@ import type { ServiceState } from './service-state.ts';
 import { createCloseSessionHandler } from './close-session-handler.ts';
 import type { SessionRegistry } from './session-registry.ts';
 import type { NetworkModels } from '../pipeline/serving.ts';
+import type { PacsDirectory } from '../pacs/directory.ts';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -41,6 +42,8 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
   readonly codec: PayloadCodec;
   readonly sessions: SessionRegistry;
+  /** The configured PACS endpoints, for Segment requests that read from or store to one. */
+  readonly pacsDirectory?: PacsDirectory;
 }
 
 export interface GrpcServer {
@@ -67,6 +70,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     Segment: createSegmentHandler({
       ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, timeouts: { uploadIdleTimeoutMs: options.uploadIdleTimeoutMs, uploadMinBytesPerSecond: options.uploadMinBytesPerSecond, responseStallTimeoutMs: options.responseStallTimeoutMs },
       codec: options.codec, sessions: options.sessions, refusal: (metadata) => guard.refusal(metadata),
+      ...(options.pacsDirectory ? { pacs: options.pacsDirectory } : {}),
     }),
     ListModels: createListModelsHandler({ ...deps, models: options.models }),
     CloseSession: createCloseSessionHandler({ ...deps, sessions: options.sessions }),

@@ -15,6 +15,11 @@ import { CodedError } from '../errors/coded-error.ts';
 /** The bytes one upload holds in the budget. */
 export interface UploadReservation {
   readonly bytes: number;
+  /**
+   * Holds `bytes` from now on instead: for a payload whose size is learnt as it arrives (a series streaming in from
+   * a PACS). Growing throws UPLOAD_MEMORY_EXHAUSTED when the growth does not fit; shrinking always succeeds.
+   */
+  resize(bytes: number): void;
   /** Gives the bytes back. Idempotent: every exit path may call it. */
   release(): void;
 }
@@ -45,12 +50,24 @@ export class UploadMemoryBudget {
     this.reserved += bytes;
     this.holders++;
     let held = true;
+    let holding = bytes;
     return {
-      bytes,
+      get bytes() {
+        return holding;
+      },
+      resize: (next: number) => {
+        if (!held) throw new Error('resize() of a released upload reservation');
+        if (next > holding && this.reserved - holding + next > this.limitBytes) {
+          throw new CodedError('UPLOAD_MEMORY_EXHAUSTED',
+            `the uploads in flight hold ${this.reserved - holding} of the ${this.limitBytes} bytes of upload memory (uploadMemoryBytes) and this one has grown to ${next}; retry later`);
+        }
+        this.reserved += next - holding;
+        holding = next;
+      },
       release: () => {
         if (!held) return;
         held = false;
-        this.reserved -= bytes;
+        this.reserved -= holding;
         this.holders--;
       },
     };

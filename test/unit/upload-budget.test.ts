@@ -118,3 +118,24 @@ test('uploadMemoryBytes: 1 GiB by default, read from ONESAM_UPLOAD_MEMORY_BYTES,
     /config\.uploadMemoryBytes \(ONESAM_UPLOAD_MEMORY_BYTES\): must be at least maxPayloadBytes \(2147483648, ONESAM_MAX_PAYLOAD_BYTES\)/);
   assert.throws(() => loadConfig({ env: { ONESAM_UPLOAD_MEMORY_BYTES: 'plenty' }, cores: 2 }), /config\.uploadMemoryBytes \(ONESAM_UPLOAD_MEMORY_BYTES\)/);
 });
+
+test('a reservation that grows as its payload streams in (a PACS series): growth must fit, shrinking always does, release gives back what is held', () => {
+  const budget = new UploadMemoryBudget(100);
+  const other = budget.reserve(30);
+  const series = budget.reserve(0);
+  series.resize(50);
+  assert.deepEqual([series.bytes, budget.reservedBytes], [50, 80]);
+  const err = refusal(() => series.resize(71));
+  assert.equal(err.code, 'UPLOAD_MEMORY_EXHAUSTED');
+  assert.match(err.message, /the uploads in flight hold 30 of the 100 bytes of upload memory \(uploadMemoryBytes\) and this one has grown to 71; retry later/);
+  assert.deepEqual([series.bytes, budget.reservedBytes], [50, 80]);
+  series.resize(70);
+  // A retried retrieve starts again from its first instance.
+  series.resize(10);
+  assert.deepEqual([series.bytes, budget.reservedBytes], [10, 40]);
+  series.release();
+  series.release();
+  other.release();
+  assert.deepEqual([budget.reservedBytes, budget.reservations], [0, 0]);
+  assert.throws(() => series.resize(1), /released/);
+});

@@ -6,6 +6,8 @@ import type { IntensityPreparation as _onesam_v1_IntensityPreparation, Intensity
 import type { Prompt as _onesam_v1_Prompt, Prompt__Output as _onesam_v1_Prompt__Output } from '../../onesam/v1/Prompt.ts';
 import type { EnsembleMode as _onesam_v1_EnsembleMode, EnsembleMode__Output as _onesam_v1_EnsembleMode__Output } from '../../onesam/v1/EnsembleMode.ts';
 import type { OutputOptions as _onesam_v1_OutputOptions, OutputOptions__Output as _onesam_v1_OutputOptions__Output } from '../../onesam/v1/OutputOptions.ts';
+import type { PacsSource as _onesam_v1_PacsSource, PacsSource__Output as _onesam_v1_PacsSource__Output } from '../../onesam/v1/PacsSource.ts';
+import type { PacsStore as _onesam_v1_PacsStore, PacsStore__Output as _onesam_v1_PacsStore__Output } from '../../onesam/v1/PacsStore.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface RequestHeader {
@@ -56,6 +58,19 @@ export interface RequestHeader {
    * (none in the header or the npz) the request only uploads: the answer is accepted and summary, no labels.
    */
   'keepSession'?: (boolean);
+  /**
+   * Read the volume from a PACS instead of uploading it (docs/pacs.md): the server retrieves the series with
+   * WADO-RS and reads it as a PAYLOAD_FORMAT_DICOM upload. Then format is unset or PAYLOAD_FORMAT_DICOM, raw and
+   * payload_bytes stay unset and no chunk follows the header; intensity and keep_session apply as for an upload
+   * (a kept session holds the series, fetched once).
+   */
+  'pacs'?: (_onesam_v1_PacsSource | null);
+  /**
+   * Store the DICOM SEG output in a PACS with STOW-RS, into the source's study (docs/pacs.md). Needs
+   * output.format LABEL_FORMAT_DICOM_SEG. Summary.stored says where it went; the SEG's bytes are sent back as
+   * labels only when send_labels is set.
+   */
+  'store'?: (_onesam_v1_PacsStore | null);
 }
 
 export interface RequestHeader__Output {
@@ -106,4 +121,17 @@ export interface RequestHeader__Output {
    * (none in the header or the npz) the request only uploads: the answer is accepted and summary, no labels.
    */
   'keepSession': (boolean);
+  /**
+   * Read the volume from a PACS instead of uploading it (docs/pacs.md): the server retrieves the series with
+   * WADO-RS and reads it as a PAYLOAD_FORMAT_DICOM upload. Then format is unset or PAYLOAD_FORMAT_DICOM, raw and
+   * payload_bytes stay unset and no chunk follows the header; intensity and keep_session apply as for an upload
+   * (a kept session holds the series, fetched once).
+   */
+  'pacs': (_onesam_v1_PacsSource__Output | null);
+  /**
+   * Store the DICOM SEG output in a PACS with STOW-RS, into the source's study (docs/pacs.md). Needs
+   * output.format LABEL_FORMAT_DICOM_SEG. Summary.stored says where it went; the SEG's bytes are sent back as
+   * labels only when send_labels is set.
+   */
+  'store': (_onesam_v1_PacsStore__Output | null);
 }

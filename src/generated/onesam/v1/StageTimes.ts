@@ -19,9 +19,17 @@ export interface StageTimes {
    */
   'queue'?: (number | string);
   /**
-   * Encoding the labels and writing them to the stream.
+   * Encoding the labels and writing them to the stream (storing them in a PACS included).
    */
   'send'?: (number | string);
+  /**
+   * RequestHeader.pacs: retrieving the series from the PACS (part of ingest).
+   */
+  'fetch'?: (number | string);
+  /**
+   * RequestHeader.store: storing the SEG in the PACS (part of send).
+   */
+  'store'?: (number | string);
 }
 
 /**
@@ -42,7 +50,15 @@ export interface StageTimes__Output {
    */
   'queue': (number);
   /**
-   * Encoding the labels and writing them to the stream.
+   * Encoding the labels and writing them to the stream (storing them in a PACS included).
    */
   'send': (number);
+  /**
+   * RequestHeader.pacs: retrieving the series from the PACS (part of ingest).
+   */
+  'fetch': (number);
+  /**
+   * RequestHeader.store: storing the SEG in the PACS (part of send).
+   */
+  'store': (number);
 }

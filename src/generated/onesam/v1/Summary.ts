@@ -7,6 +7,7 @@ import type { LabelType as _onesam_v1_LabelType, LabelType__Output as _onesam_v1
 import type { LabelFormat as _onesam_v1_LabelFormat, LabelFormat__Output as _onesam_v1_LabelFormat__Output } from '../../onesam/v1/LabelFormat.ts';
 import type { SessionInfo as _onesam_v1_SessionInfo, SessionInfo__Output as _onesam_v1_SessionInfo__Output } from '../../onesam/v1/SessionInfo.ts';
 import type { DicomSegInfo as _onesam_v1_DicomSegInfo, DicomSegInfo__Output as _onesam_v1_DicomSegInfo__Output } from '../../onesam/v1/DicomSegInfo.ts';
+import type { PacsStored as _onesam_v1_PacsStored, PacsStored__Output as _onesam_v1_PacsStored__Output } from '../../onesam/v1/PacsStored.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Summary {
@@ -41,6 +42,10 @@ export interface Summary {
    * LABEL_FORMAT_DICOM_SEG: the Segmentation instance the labels are, for storing it (e.g. STOW-RS to its study).
    */
   'dicomSeg'?: (_onesam_v1_DicomSegInfo | null);
+  /**
+   * RequestHeader.store: the PACS now holds the Segmentation dicom_seg names.
+   */
+  'stored'?: (_onesam_v1_PacsStored | null);
 }
 
 export interface Summary__Output {
@@ -75,4 +80,8 @@ export interface Summary__Output {
    * LABEL_FORMAT_DICOM_SEG: the Segmentation instance the labels are, for storing it (e.g. STOW-RS to its study).
    */
   'dicomSeg': (_onesam_v1_DicomSegInfo__Output | null);
+  /**
+   * RequestHeader.store: the PACS now holds the Segmentation dicom_seg names.
+   */
+  'stored': (_onesam_v1_PacsStored__Output | null);
 }
