@@ -3,17 +3,15 @@
 // as the person gave them (boxes in voxels or in patient mm, slices by instance) and the server maps and checks
 // them against the series: its refusals name `header.prompts[i]`, the person's i-th prompt.
 import { randomUUID } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
 import type { Progress__Output } from '../generated/onesam/v1/Progress.ts';
 import type { Prompt } from '../generated/onesam/v1/Prompt.ts';
 import type { Summary__Output } from '../generated/onesam/v1/Summary.ts';
-import { ERROR_CODE_KEY } from '../errors/grpc-status.ts';
 import type { EnsembleMode } from '../pipeline/types.ts';
 import { labelFormatToWire, modeToWire } from '../protocol/wire.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import type { LabelFormat } from '../volume/payload.ts';
-import { SegmentationClient, type ClientOptions } from './client.ts';
-import { intensityToWire, RemoteError } from './segment-remote.ts';
+import type { ClientOptions } from './client.ts';
+import { intensityToWire, withRemoteClient } from './segment-remote.ts';
 
 interface SliceRef { readonly sopInstanceUid: string; readonly frameNumber: number }
 interface Concept { readonly codeValue: string; readonly codingScheme: string; readonly codeMeaning: string }
@@ -79,9 +77,7 @@ function shapeToWire(shape: PersonPrompt['shape']): Prompt {
 /** Sends the request (token from ONESAM_AUTH_TOKEN, as `onesam segment --server`); gRPC failures become RemoteError. */
 export async function segmentPacsRemote(server: string, request: PacsRemoteRequest, options: PacsRemoteOptions = {}): Promise<PacsRemoteOutcome> {
   const { onProgress, ...clientOptions } = options;
-  const token = clientOptions.token ?? process.env['ONESAM_AUTH_TOKEN'];
-  const client = new SegmentationClient(server, { ...clientOptions, ...(token ? { token } : {}) });
-  try {
+  return withRemoteClient(server, clientOptions, async (client) => {
     const outcome = await client.segment({
       header: {
         requestId: randomUUID(),
@@ -96,14 +92,5 @@ export async function segmentPacsRemote(server: string, request: PacsRemoteReque
       payload: new Uint8Array(0),
     }, onProgress ? { onProgress } : {});
     return { labels: outcome.labels, summary: outcome.summary };
-  } catch (err) {
-    const e = err as grpc.ServiceError;
-    if (typeof e.code === 'number' && e.metadata) {
-      const code = e.metadata.get(ERROR_CODE_KEY)[0];
-      throw new RemoteError(code ? String(code) : `gRPC ${e.code}`, e.details || e.message);
-    }
-    throw err;
-  } finally {
-    client.close();
-  }
+  });
 }

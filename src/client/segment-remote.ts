@@ -122,14 +122,24 @@ export function resultFromSummary(summary: Summary__Output, labels: Uint8Array |
  */
 export async function segmentRemote(server: string, request: SegmentationRequest, options: RemoteOptions = {}): Promise<SegmentationResult> {
   const { upload, onProgress, ...clientOptions } = options;
-  const token = clientOptions.token ?? process.env['ONESAM_AUTH_TOKEN'];
-  const client = new SegmentationClient(server, { ...clientOptions, ...(token ? { token } : {}) });
-  try {
+  return withRemoteClient(server, clientOptions, async (client) => {
     const outcome = await client.segment(
       { header: { ...requestHeader(request, upload), requestId: randomUUID() }, payload: upload ? upload.bytes : request.image.data },
       onProgress ? { onProgress } : {},
     );
     return resultFromSummary(outcome.summary, rawLabels(outcome.labels, outcome.summary));
+  });
+}
+
+/**
+ * Runs `call` on a client for `server` (token from ONESAM_AUTH_TOKEN unless the options give one) and closes it; a
+ * gRPC failure becomes a RemoteError with the server's stable code. Every command that talks to a server uses it.
+ */
+export async function withRemoteClient<T>(server: string, options: ClientOptions, call: (client: SegmentationClient) => Promise<T>): Promise<T> {
+  const token = options.token ?? process.env['ONESAM_AUTH_TOKEN'];
+  const client = new SegmentationClient(server, { ...options, ...(token ? { token } : {}) });
+  try {
+    return await call(client);
   } catch (err) {
     const e = err as grpc.ServiceError;
     if (typeof e.code === 'number' && e.metadata) {
@@ -144,16 +154,12 @@ export async function segmentRemote(server: string, request: SegmentationRequest
 
 /** The networks a server runs, with the model and weights behind each (ListModels), e.g. for a DICOM SEG's algorithm. */
 export async function remoteNetworks(server: string, options: ClientOptions = {}): Promise<{ name: NetworkName; model: string; weightsSha256?: string }[]> {
-  const token = options.token ?? process.env['ONESAM_AUTH_TOKEN'];
-  const client = new SegmentationClient(server, { ...options, ...(token ? { token } : {}) });
-  try {
+  return withRemoteClient(server, options, async (client) => {
     const response = await client.listModels(Date.now() + 30_000);
     return response.models.flatMap((m) => {
       const name = networkFromWire(m.network);
       if (!name) return [];
       return [{ name, model: m.model, ...(m.details?.weightsSha256 ? { weightsSha256: m.details.weightsSha256 } : {}) }];
     });
-  } finally {
-    client.close();
-  }
+  });
 }
