@@ -458,15 +458,8 @@ export function niftiGeometryForArray(geometry: ArrayGeometry): NiftiGeometry {
   const shape = geometry.labelShape;
   const [nz, ny, nx] = shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : [1, shape[0]!, shape[1]!];
   const [sz, sy, sx] = geometry.spacing ?? [1, 1, 1];
-  const L = LAYOUT[1];
-  const header = new Uint8Array(L.size);
-  const view = new DataView(header.buffer);
-  view.setInt32(0, L.size, true);
   const dim = [shape.length, nx, ny, nz, 1, 1, 1, 1];
-  dim.forEach((d, i) => view.setInt16(L.dim + i * 2, d, true));
-  const pixdim = [1, sx, sy, sz, 0, 0, 0, 0];
-  pixdim.forEach((p, i) => view.setFloat32(L.pixdim + i * 4, p, true));
-  if (geometry.spacing) view.setUint8(123, NIFTI_UNITS_MM); // xyzt_units
+  const { header } = nifti1Header(dim, [1, sx, sy, sz, 0, 0, 0, 0], geometry.spacing !== undefined);
   const affine = [[sx, 0, 0, 0], [0, sy, 0, 0], [0, 0, sz, 0], [0, 0, 0, 1]];
   return {
     kind: 'nifti',
@@ -482,6 +475,18 @@ export function niftiGeometryForArray(geometry: ArrayGeometry): NiftiGeometry {
   };
 }
 
+/** A blank little-endian NIfTI-1 header with its size, dim and pixdim written, and units mm when `mm`. */
+function nifti1Header(dim: readonly number[], pixdim: readonly number[], mm: boolean): { header: Uint8Array; view: DataView; L: (typeof LAYOUT)[1] } {
+  const L = LAYOUT[1];
+  const header = new Uint8Array(L.size);
+  const view = new DataView(header.buffer);
+  view.setInt32(0, L.size, true);
+  dim.forEach((d, i) => view.setInt16(L.dim + i * 2, d, true));
+  pixdim.forEach((p, i) => view.setFloat32(L.pixdim + i * 4, p, true));
+  if (mm) view.setUint8(123, NIFTI_UNITS_MM); // xyzt_units
+  return { header, view, L };
+}
+
 /** NIFTI_XFORM_SCANNER_ANAT: coordinates in the scanner's frame, which DICOM patient coordinates are. */
 const NIFTI_XFORM_SCANNER_ANAT = 1;
 
@@ -492,16 +497,9 @@ const NIFTI_XFORM_SCANNER_ANAT = 1;
  */
 export function niftiGeometryForAffine(shape: readonly [number, number, number], affine: readonly (readonly number[])[]): NiftiGeometry {
   const [nz, ny, nx] = shape;
-  const L = LAYOUT[1];
-  const header = new Uint8Array(L.size);
-  const view = new DataView(header.buffer);
-  view.setInt32(0, L.size, true);
   const dim = [3, nx, ny, nz, 1, 1, 1, 1];
-  dim.forEach((d, i) => view.setInt16(L.dim + i * 2, d, true));
   const q = qformOf(affine);
-  const pixdim = [q.qfac, ...q.pixdim, 0, 0, 0, 0];
-  pixdim.forEach((p, i) => view.setFloat32(L.pixdim + i * 4, p, true));
-  view.setUint8(123, NIFTI_UNITS_MM); // xyzt_units
+  const { header, view, L } = nifti1Header(dim, [q.qfac, ...q.pixdim, 0, 0, 0, 0], true);
   view.setInt16(L.qformCode, NIFTI_XFORM_SCANNER_ANAT, true);
   view.setInt16(L.sformCode, NIFTI_XFORM_SCANNER_ANAT, true);
   q.quatern.forEach((v, i) => view.setFloat32(L.quatern + i * 4, v, true));
