@@ -5,9 +5,7 @@
 // `--server`, where the server retrieves and stores with its own endpoints and the pixels never pass through here.
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
-import { NETWORK_NAMES } from '../models/network-contract.ts';
 import { DicomwebClient } from '../pacs/client.ts';
 import { PacsDirectory } from '../pacs/directory.ts';
 import type { PacsEndpoint } from '../pacs/endpoint.ts';
@@ -18,7 +16,7 @@ import { DEFAULT_ROUTING, parseModality } from '../pipeline/router.ts';
 import type { EnsembleMode, Modality, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { MAX_DICOM_INSTANCES } from '../volume/dicom/framing.ts';
 import { defaultWorkers } from '../config/schema.ts';
-import { parseFlags, positiveInt, UsageError } from './args.ts';
+import { parseFlags, positiveInt, reportFailure, UsageError } from './args.ts';
 import { parseIntensityFlag } from './intensity-flag.ts';
 import { chooseOutputFormat, encodeOutput, type OutputFormat } from './output-format.ts';
 import { NO_PROGRESS, TerminalProgress } from './progress.ts';
@@ -27,10 +25,8 @@ import type { PromptSpec } from './prompt-spec.ts';
 import { cliSegOutput, type ServedNetwork } from './seg-output.ts';
 import { readDicomInstances } from './segment-input.ts';
 import { attachNegativeBoxValues, PROMPT_FLAGS, readPromptSpecs } from './segment-prompts.ts';
-import { decodeLimitsFromEnvironment, pipelineSettings, summarize } from './segment.ts';
+import { decodeLimitsFromEnvironment, MODES, pipelineSettings, summarize } from './segment.ts';
 
-const MODES: readonly EnsembleMode[] = ['route', ...NETWORK_NAMES, 'fuse'];
-const EXIT_CONFIG = 78;
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
 export const PACS_USAGE = `usage: onesam pacs <studies|series|segment> --endpoint NAME [options]
@@ -65,17 +61,7 @@ export async function run(args: string[]): Promise<number> {
         throw new UsageError(`unknown subcommand "${sub}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`onesam pacs: ${e.message}\n${PACS_USAGE}`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      process.stderr.write(`onesam pacs: ${e.message}\n`);
-      return EXIT_CONFIG;
-    }
-    const code = (e as { code?: string }).code;
-    process.stderr.write(`onesam pacs: ${code ? `${code}: ` : ''}${(e as Error).message}\n`);
-    return 1;
+    return reportFailure('onesam pacs', PACS_USAGE, e);
   }
 }
 

@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
-import { ConfigError } from '../config/errors.ts';
 import { modalityFromDicom } from '../pipeline/dicom-modality.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
 import { planRequest } from '../pipeline/plan.ts';
@@ -14,7 +13,7 @@ import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { loadConfig } from '../config/load.ts';
 import { DEFAULTS, defaultWorkers } from '../config/schema.ts';
 import { NETWORK_NAMES } from '../models/network-contract.ts';
-import { parseFlags, positiveInt, UsageError } from './args.ts';
+import { parseFlags, positiveInt, reportFailure, UsageError } from './args.ts';
 import { detectInputKind } from './input-kind.ts';
 import { parseIntensityFlag } from './intensity-flag.ts';
 import { checkOutputForInput, chooseOutputFormat, encodeOutput } from './output-format.ts';
@@ -26,9 +25,8 @@ import { readSegmentInput } from './segment-input.ts';
 import { attachNegativeBoxValues, PROMPT_FLAGS, readPromptSpecs } from './segment-prompts.ts';
 import { SEGMENT_USAGE } from './segment-usage.ts';
 
-const MODES: readonly EnsembleMode[] = ['route', ...NETWORK_NAMES, 'fuse'];
-/** As `onesam serve` (sysexits.h EX_CONFIG): a setting is wrong, retrying will not help. */
-const EXIT_CONFIG = 78;
+/** What --model takes: the ensemble modes. */
+export const MODES: readonly EnsembleMode[] = ['route', ...NETWORK_NAMES, 'fuse'];
 
 /** One object of `--json`: the Summary's ObjectResult, with the quality hint spelt as on the wire without its prefix. */
 export interface ObjectLine {
@@ -86,17 +84,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     return await segment(args);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`onesam segment: ${e.message}\n${SEGMENT_USAGE}`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      process.stderr.write(`onesam segment: ${e.message}\n`);
-      return EXIT_CONFIG;
-    }
-    const code = (e as { code?: string }).code;
-    process.stderr.write(`onesam segment: ${code ? `${code}: ` : ''}${(e as Error).message}\n`);
-    return 1;
+    return reportFailure('onesam segment', SEGMENT_USAGE, e);
   }
 }
 

@@ -3,10 +3,8 @@ import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { CONFIG_FIELDS } from '../config/schema.ts';
 import { runServer } from '../main.ts';
-import { parseFlags, UsageError } from './args.ts';
+import { EXIT_CONFIG, parseFlags, UsageError } from './args.ts';
 
-/** sysexits.h EX_CONFIG: the configuration is wrong, retrying will not help. */
-export const EXIT_CONFIG = 78;
 
 const FLAGGED = CONFIG_FIELDS.filter((f) => f.flag);
 const USAGE = `usage: onesam serve [options]
