@@ -63,6 +63,8 @@ for (const name of names) {
         rows.push(row);
       }
       row.wallMs.push(wall);
+      // Each run as it ends, on stderr: a long run on a busy machine shows where it is.
+      process.stderr.write(`${name} level ${level} round ${r + 1}: ${wall.toFixed(0)} ms, DSC vs level 1 ${row.objectDice.map((d) => d.toFixed(3)).join(' ')}\n`);
     }
   }
 }
