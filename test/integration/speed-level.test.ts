@@ -44,7 +44,8 @@ const CASE = '3DBox_CT_0003.npz'; // 17 slices, one box over slices 5..15 (zmid 
 describe(`speed levels on ${CASE} with the demo networks`, () => {
   let segmenter: PipelineSegmenter;
   before(async () => {
-    segmenter = await createSegmenter(defaultPipelineConfig({ workers: 1 }));
+    // The CT routes to OneSAM: loading only that network keeps the file cheap.
+    segmenter = await createSegmenter(defaultPipelineConfig({ workers: 1, models: { onesam: 'onesam-demo' } }));
   });
   after(() => segmenter?.close());
 
