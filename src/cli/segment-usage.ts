@@ -21,6 +21,7 @@ export const SEGMENT_USAGE = `usage: onesam segment <input> -o <output> [options
                                  series: CT window for CT, percentiles for grey over 8 bits, else asis)
   --overlay FILE.png             a picture: the slices with a mask or a prompt, outlines and boxes
   --modality M  --model ${MODELS}  --prompt auto|boxes|scribbles  --json
+  --speed-level N                3D boxes: compute every N-th slice, interpolate the others (1..8; 1 = exact)
   --models DIR  --network-models ${NETWORK_MODELS}  --workers N  --threads N
   --server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM] [--tls-server-name NAME]
 `;

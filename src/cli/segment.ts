@@ -8,6 +8,7 @@ import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
 import { modalityFromDicom } from '../pipeline/dicom-modality.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
 import { planRequest } from '../pipeline/plan.ts';
+import { speedLevelProblem } from '../pipeline/speed-level.ts';
 import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { loadConfig } from '../config/load.ts';
@@ -57,6 +58,9 @@ export interface SegmentSummary {
   readonly overlaySlices?: readonly number[];
   readonly objects: readonly ObjectLine[];
   readonly slicesEncoded: Readonly<Record<string, number>>;
+  /** The speed level the walks ran at (1: exact) and the object slices they interpolated. */
+  readonly speedLevel: number;
+  readonly slicesInterpolated: number;
   readonly stagesMs: Readonly<Record<string, number>>;
   readonly wallMs: number;
 }
@@ -75,9 +79,19 @@ export function summarize(caseName: string, request: SegmentationRequest, result
       stoppedEarly: o.stoppedEarly, quality: o.quality.toUpperCase() as ObjectLine['quality'],
     })),
     slicesEncoded: result.slicesEncoded,
+    speedLevel: result.speedLevel,
+    slicesInterpolated: result.slicesInterpolated,
     stagesMs: Object.fromEntries(Object.entries(result.stages).map(([k, v]) => [k, round(v)])),
     wallMs: round(wallMs),
   };
+}
+
+/** --speed-level N; unset: exact in-process, the server's speedLevel setting with --server. */
+function parseSpeedLevelFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const problem = speedLevelProblem(Number(value));
+  if (problem) throw new UsageError(`--speed-level ${problem.replace(/got .*$/, `got "${value}"`)}`);
+  return Number(value);
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -119,6 +133,7 @@ async function segment(args: string[]): Promise<number> {
     threads: { type: 'string' },
     prompt: { type: 'string', default: 'auto' },
     series: { type: 'string' },
+    'speed-level': { type: 'string' },
     'tls-ca': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -133,6 +148,7 @@ async function segment(args: string[]): Promise<number> {
   const prompt = values.prompt as 'auto' | 'boxes' | 'scribbles';
   if (!['auto', 'boxes', 'scribbles'].includes(prompt)) throw new UsageError(`--prompt must be auto, boxes or scribbles, got "${values.prompt}"`);
   const intensity = parseIntensityFlag(values.intensity);
+  const speedLevel = parseSpeedLevelFlag(values['speed-level']);
   const specs = await readPromptSpecs(values.prompts, tokens);
   const input = positionals[0]!;
   const named = values.modality !== undefined ? parseModality(values.modality) : undefined;
@@ -159,6 +175,7 @@ async function segment(args: string[]): Promise<number> {
   // to the server (and once went into its logs verbatim).
   const request: SegmentationRequest = {
     requestId: randomUUID(), image: source.image, objects, mode, ...(modality ? { modality } : {}),
+    ...(speedLevel !== undefined ? { speedLevel } : {}),
   };
   // Validate prompts against the image before loading any model: bad input fails fast with the field named (the
   // flag or file entry, for prompts the person gave).

@@ -54,6 +54,8 @@ export function requestHeader(request: SegmentationRequest, upload?: RemoteUploa
     prompts: request.objects.map((o) => promptToWire(o, image)),
     network: modeToWire(request.mode),
     output: { format: 'LABEL_FORMAT_RAW', gzip: false, forceUint16: false },
+    // Unset: the server's speedLevel setting decides.
+    ...(request.speedLevel !== undefined ? { speedLevel: request.speedLevel } : {}),
   };
 }
 
@@ -107,6 +109,9 @@ export function resultFromSummary(summary: Summary__Output, labels: Uint8Array |
     })),
     slicesEncoded: perNetwork(summary.slicesEncoded),
     slicesReused: perNetwork(summary.slicesReused),
+    // A server from before speed levels leaves it 0: it ran the exact walk.
+    speedLevel: summary.speedLevel || 1,
+    slicesInterpolated: summary.slicesInterpolated,
     stages: {
       preprocess: t?.preprocess ?? 0, encode: t?.encode ?? 0, decode: t?.decode ?? 0, postprocess: t?.postprocess ?? 0,
       assemble: t?.assemble ?? 0, queue: t?.queue ?? 0,

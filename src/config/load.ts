@@ -137,6 +137,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     sessionIdleSeconds: get<number>('sessionIdleSeconds') ?? DEFAULTS.sessionIdleSeconds,
     queueLimit: get<number>('queueLimit') ?? DEFAULTS.queueLimit,
     embeddingBudgetBytes: get<number>('embeddingBudgetBytes') ?? DEFAULTS.embeddingBudgetBytes,
+    speedLevel: get<number>('speedLevel') ?? DEFAULTS.speedLevel,
     shutdownGraceMs: get<number>('shutdownGraceMs') ?? DEFAULTS.shutdownGraceMs,
     ...(tls ? { tls } : {}),
     ...(authToken !== undefined ? { authToken } : {}),

@@ -3,6 +3,7 @@
 import { CodedError } from '../errors/coded-error.ts';
 import { MAX_OBJECTS } from '../volume/prompts.ts';
 import { networksFor, type RoutingTable } from './router.ts';
+import { EXACT_SPEED_LEVEL, speedLevelProblem, walkSlices } from './speed-level.ts';
 import type { SegmentationPlan } from './segmenter.ts';
 import type { Box2D, Box3D, ImageVolume, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
@@ -15,6 +16,7 @@ export function middleSlice(z0: number, z1: number): number {
 /** One object's work: how it walks through the volume. */
 export type ObjectWork =
   | { readonly kind: 'box2d'; readonly ordinal: number; readonly label: number; readonly box: Box2D; readonly z: number }
+  /** up and down: the slices the walk computes after zmid, in walk order (all of them at speed level 1). */
   | { readonly kind: 'box3d'; readonly ordinal: number; readonly label: number; readonly box: Box3D; readonly zmid: number; readonly up: readonly number[]; readonly down: readonly number[] }
   | { readonly kind: 'scribble'; readonly ordinal: number; readonly label: number; readonly slices: ReadonlyMap<number, Uint32Array>; readonly zlo: number; readonly zhi: number };
 
@@ -54,7 +56,7 @@ function checkXY(box: { x0: number; y0: number; x1: number; y1: number }, image:
   if (!(box.y0 < box.y1)) throw new CodedError('PROMPT_INVALID', `y_min ${box.y0} must be less than y_max ${box.y1}`, field);
 }
 
-function describeWork(object: ObjectPrompt, ordinal: number, image: ImageVolume, field: string): ObjectWork {
+function describeWork(object: ObjectPrompt, ordinal: number, image: ImageVolume, field: string, speedLevel: number): ObjectWork {
   const { label, prompt } = object;
   if (!Number.isInteger(label) || label < 1 || label > 65_535) {
     throw new CodedError('PROMPT_INVALID', `label must be an integer in 1..65535, got ${label}`, `${field}.label`);
@@ -67,12 +69,12 @@ function describeWork(object: ObjectPrompt, ordinal: number, image: ImageVolume,
       if (!Number.isInteger(z) || z < 0 || z >= image.depth) throw new CodedError('PROMPT_INVALID', `slice ${z} is outside the volume (0..${image.depth - 1})`, `${field}.box2d.z`);
       return { kind: 'box2d', ordinal, label, box: prompt, z };
     }
-    case 'box3d': return describeBox3D(prompt, ordinal, label, image, `${field}.box3d`);
+    case 'box3d': return describeBox3D(prompt, ordinal, label, image, `${field}.box3d`, speedLevel);
     case 'scribble': return describeScribble(prompt, ordinal, label, image, `${field}.scribble`);
   }
 }
 
-function describeBox3D(box: Box3D, ordinal: number, label: number, image: ImageVolume, field: string): ObjectWork {
+function describeBox3D(box: Box3D, ordinal: number, label: number, image: ImageVolume, field: string, speedLevel: number): ObjectWork {
   checkXY(box, image, field);
   checkNumber(box.z0, `${field}.z0`);
   checkNumber(box.z1, `${field}.z1`);
@@ -80,11 +82,10 @@ function describeBox3D(box: Box3D, ordinal: number, label: number, image: ImageV
   if (!(box.z0 < box.z1)) throw new CodedError('PROMPT_INVALID', `z_min ${box.z0} must be less than z_max ${box.z1}`, field);
   if (box.z0 < 0 || box.z1 > image.depth - 1) throw new CodedError('PROMPT_INVALID', `slices ${box.z0}..${box.z1} are outside the volume (0..${image.depth - 1})`, field);
   const zmid = middleSlice(box.z0, box.z1);
-  // [LM] head: upward zmid+1 .. min(z1, D-1) inclusive, downward zmid-1 .. z0 inclusive (also when z0 == 0).
-  const up: number[] = [];
-  for (let z = zmid + 1; z <= Math.min(box.z1, image.depth - 1); z++) up.push(z);
-  const down: number[] = [];
-  for (let z = zmid - 1; z >= box.z0; z--) down.push(z);
+  // [LM] head: upward zmid+1 .. min(z1, D-1) inclusive, downward zmid-1 .. z0 inclusive (also when z0 == 0). The
+  // walk never stops early, so its end slices are these bounds, computed at every speed level.
+  const up = walkSlices(zmid, Math.min(box.z1, image.depth - 1), speedLevel);
+  const down = walkSlices(zmid, box.z0, speedLevel);
   return { kind: 'box3d', ordinal, label, box, zmid, up, down };
 }
 
@@ -123,8 +124,12 @@ export function planRequest(request: SegmentationRequest, routing: RoutingTable,
   if (request.objects.length > MAX_OBJECTS) {
     throw new CodedError('PROMPT_INVALID', `${request.objects.length} objects exceed the limit of ${MAX_OBJECTS}`, 'prompts');
   }
+  const speedLevel = request.speedLevel ?? EXACT_SPEED_LEVEL;
+  // The front ends check the level with their own field and code; a caller in-process that skipped that is a bug.
+  const problem = speedLevelProblem(speedLevel);
+  if (problem) throw new RangeError(`speedLevel ${problem}`);
   const networks = networksFor(request.mode, request.modality, routing, fallback);
-  const work = request.objects.map((o, i) => describeWork(o, i + 1, request.image, `prompts[${i}]`));
+  const work = request.objects.map((o, i) => describeWork(o, i + 1, request.image, `prompts[${i}]`, speedLevel));
   const visits: number[] = [];
   const walks: number[][] = [];
   for (const w of work) {

@@ -22,6 +22,11 @@ export interface SegmentationRequest {
   readonly objects: readonly ObjectPrompt[];
   readonly modality?: Modality;
   readonly mode: EnsembleMode;
+  /**
+   * 3D box walks compute every N-th slice and interpolate the others (src/pipeline/speed-level.ts); 1 (the default)
+   * is the exact walk. 2D images and scribble walks ignore it.
+   */
+  readonly speedLevel?: number;
 }
 
 /** Per-stage wall times in milliseconds, summed over the request (stages overlap across objects). */
@@ -64,6 +69,9 @@ export interface SegmentationResult {
   readonly slicesEncoded: Readonly<Record<NetworkName, number>>;
   /** Slice embeddings taken from SegmentOptions.cache instead of encoded (0 without a cache). */
   readonly slicesReused: Readonly<Record<NetworkName, number>>;
+  /** The request's speed level (1: exact), and the object slices its 3D box walks filled by interpolation. */
+  readonly speedLevel: number;
+  readonly slicesInterpolated: number;
   readonly stages: StageTimes;
   readonly wallMs: number;
 }

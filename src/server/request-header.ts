@@ -8,6 +8,7 @@ import type { RequestHeader__Output } from '../generated/onesam/v1/RequestHeader
 import type { SliceRef__Output } from '../generated/onesam/v1/SliceRef.ts';
 import { isDicomUid } from '../pacs/client.ts';
 import { MODALITIES, parseModality } from '../pipeline/router.ts';
+import { speedLevelProblem } from '../pipeline/speed-level.ts';
 import type { Stroke } from '../protocol/scribble-strokes.ts';
 import type { EnsembleMode, Modality, ObjectPrompt } from '../pipeline/types.ts';
 import type { DicomPromptShape, DicomSliceRef } from '../volume/dicom/prompt-mapping.ts';
@@ -63,6 +64,8 @@ export interface ParsedHeader {
   readonly output: OutputOptions;
   /** RequestHeader.store, when set. */
   readonly store?: StoreRequest;
+  /** RequestHeader.speed_level, when set (else the server's speedLevel setting applies). */
+  readonly speedLevel?: number;
 }
 
 export interface HeaderLimits {
@@ -94,6 +97,7 @@ export function parseHeader(header: RequestHeader__Output, limits: HeaderLimits,
     output: parseOutput(header),
     prompts: header.prompts.map((p, i) => promptFromWire(p, `header.prompts[${i}]`)),
     segments: header.prompts.map((p, i) => segmentFromWire(p.segment, `header.prompts[${i}].segment`)),
+    ...parseSpeedLevel(header),
   };
   const store = header.store ? parseStore(header, limits, common.output) : undefined;
   const withStore = { ...common, ...(store ? { store } : {}) };
@@ -193,6 +197,13 @@ function parseUpload(header: RequestHeader__Output, limits: HeaderLimits): Extra
     payloadBytes,
     keepSession: header.keepSession,
   };
+}
+
+function parseSpeedLevel(header: RequestHeader__Output): { speedLevel?: number } {
+  if (header.speedLevel === 0) return {};
+  const problem = speedLevelProblem(header.speedLevel);
+  if (problem) throw invalid('header.speed_level', `${problem} (0 or unset: the server's setting)`);
+  return { speedLevel: header.speedLevel };
 }
 
 function parseMode(header: RequestHeader__Output): EnsembleMode {

@@ -76,6 +76,8 @@ export function summaryMessage(
     objects: result.objects.map(objectResult),
     slicesEncoded: perNetwork(result.slicesEncoded),
     slicesReused: perNetwork(result.slicesReused),
+    speedLevel: result.speedLevel,
+    slicesInterpolated: result.slicesInterpolated,
     stagesMs: {
       ingest: times.ingestMs, preprocess: s.preprocess, encode: s.encode, decode: s.decode, postprocess: s.postprocess,
       assemble: s.assemble, queue: s.queue, send: times.sendMs, fetch: times.fetchMs ?? 0, store: times.storeMs ?? 0,

@@ -45,6 +45,8 @@ const NOTHING_SEGMENTED: SegmentationResult = Object.freeze({
   objects: [],
   slicesEncoded: networkRecord(() => 0),
   slicesReused: networkRecord(() => 0),
+  speedLevel: 1,
+  slicesInterpolated: 0,
   stages: { preprocess: 0, encode: 0, decode: 0, postprocess: 0, assemble: 0, queue: 0 },
   wallMs: 0,
 });
@@ -68,6 +70,8 @@ export interface SegmentHandlerDeps {
    * and counted the status itself, and the 'cancelled' that follows is not the client's.
    */
   readonly refusal?: (metadata: grpc.Metadata) => CodedError | undefined;
+  /** The speedLevel setting: the level of requests whose header leaves speed_level unset. */
+  readonly speedLevel: number;
 }
 
 export interface StallTimeouts {
@@ -237,6 +241,7 @@ class SegmentCall {
     const modality = routed.modality;
     const request: SegmentationRequest = {
       requestId: header.requestId, image: decoded.image, objects, mode: header.mode, ...(modality ? { modality } : {}),
+      speedLevel: header.speedLevel ?? this.deps.speedLevel,
     };
     const plan = rebasePromptErrors(() => segmenter.plan(request), source);
     this.network = networkLabel(plan);

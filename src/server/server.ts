@@ -34,6 +34,8 @@ export interface GrpcServerOptions {
   readonly uploadIdleTimeoutMs: number;
   readonly uploadMinBytesPerSecond: number;
   readonly responseStallTimeoutMs: number;
+  /** Speed level of requests that leave RequestHeader.speed_level unset. */
+  readonly speedLevel: number;
   readonly state: ServiceState;
   /** The `models` setting: which networks ListModels reports while they load. */
   readonly models: NetworkModels;
@@ -69,7 +71,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   server.addService(guard.tolerant(grpcType.onesam.v1.Segmentation.service), {
     Segment: createSegmentHandler({
       ...deps, limits: { maxPayloadBytes: options.maxPayloadBytes, maxVoxels: options.maxVoxels }, timeouts: { uploadIdleTimeoutMs: options.uploadIdleTimeoutMs, uploadMinBytesPerSecond: options.uploadMinBytesPerSecond, responseStallTimeoutMs: options.responseStallTimeoutMs },
-      codec: options.codec, sessions: options.sessions, refusal: (metadata) => guard.refusal(metadata),
+      codec: options.codec, sessions: options.sessions, speedLevel: options.speedLevel, refusal: (metadata) => guard.refusal(metadata),
       ...(options.pacsDirectory ? { pacs: options.pacsDirectory } : {}),
     }),
     ListModels: createListModelsHandler({ ...deps, models: options.models }),

@@ -118,7 +118,7 @@ export class FakeSegmenter implements Segmenter {
       });
       this.completed++;
       return {
-        labels, objects, slicesEncoded, slicesReused,
+        labels, objects, slicesEncoded, slicesReused, speedLevel: request.speedLevel ?? 1, slicesInterpolated: 0,
         stages: { preprocess: 1, encode: total * this.sliceMs, decode: 1, postprocess: 1, assemble: 1, queue: 0 },
         wallMs: performance.now() - t0,
       };

@@ -13,7 +13,7 @@ const LIMITS = { maxPayloadBytes: 1 << 20 };
 function header(overrides: Partial<RequestHeader__Output> = {}): RequestHeader__Output {
   return {
     requestId: 'r', modality: '', format: 'PAYLOAD_FORMAT_DICOM', raw: null, intensity: null, payloadBytes: 100, prompts: [],
-    network: 'ENSEMBLE_MODE_UNSPECIFIED', output: null, sessionId: '', keepSession: false, pacs: null, store: null, ...overrides,
+    network: 'ENSEMBLE_MODE_UNSPECIFIED', output: null, sessionId: '', keepSession: false, pacs: null, store: null, speedLevel: 0, ...overrides,
   };
 }
 

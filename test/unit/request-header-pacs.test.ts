@@ -15,7 +15,7 @@ function header(overrides: Partial<RequestHeader__Output> = {}): RequestHeader__
   return {
     requestId: 'r', modality: '', format: 'PAYLOAD_FORMAT_UNSPECIFIED', raw: null, intensity: null, payloadBytes: 0, prompts: [],
     network: 'ENSEMBLE_MODE_UNSPECIFIED', output: null, sessionId: '', keepSession: false,
-    pacs: { endpoint: 'orthanc', studyInstanceUid: ST, seriesInstanceUid: SE }, store: null, ...overrides,
+    pacs: { endpoint: 'orthanc', studyInstanceUid: ST, seriesInstanceUid: SE }, store: null, speedLevel: 0, ...overrides,
   };
 }
 const SEG_OUTPUT = { format: 'LABEL_FORMAT_DICOM_SEG' as const, gzip: false, forceUint16: false };

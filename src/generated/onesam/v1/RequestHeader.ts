@@ -71,6 +71,13 @@ export interface RequestHeader {
    * labels only when send_labels is set.
    */
   'store'?: (_onesam_v1_PacsStore | null);
+  /**
+   * Speed level N of 3D box walks (docs/pipeline.md, "Speed levels"): encode and decode the box's middle slice, its
+   * end slices and every N-th slice, and fill the slices between by shape interpolation of the two computed
+   * neighbours' masks. 1 is the exact walk (every slice, the reference's masks); 0 (unset) takes the server's
+   * speedLevel setting (default 1). At most 8. 2D images and scribbles ignore it.
+   */
+  'speedLevel'?: (number);
 }
 
 export interface RequestHeader__Output {
@@ -134,4 +141,11 @@ export interface RequestHeader__Output {
    * labels only when send_labels is set.
    */
   'store': (_onesam_v1_PacsStore__Output | null);
+  /**
+   * Speed level N of 3D box walks (docs/pipeline.md, "Speed levels"): encode and decode the box's middle slice, its
+   * end slices and every N-th slice, and fill the slices between by shape interpolation of the two computed
+   * neighbours' masks. 1 is the exact walk (every slice, the reference's masks); 0 (unset) takes the server's
+   * speedLevel setting (default 1). At most 8. 2D images and scribbles ignore it.
+   */
+  'speedLevel': (number);
 }

@@ -46,6 +46,12 @@ export interface Summary {
    * RequestHeader.store: the PACS now holds the Segmentation dicom_seg names.
    */
   'stored'?: (_onesam_v1_PacsStored | null);
+  /**
+   * The speed level the request ran at (1: exact, every slice computed), and the object slices its 3D box walks
+   * filled by shape interpolation instead of decoding them (0 at level 1).
+   */
+  'speedLevel'?: (number);
+  'slicesInterpolated'?: (number);
 }
 
 export interface Summary__Output {
@@ -84,4 +90,10 @@ export interface Summary__Output {
    * RequestHeader.store: the PACS now holds the Segmentation dicom_seg names.
    */
   'stored': (_onesam_v1_PacsStored__Output | null);
+  /**
+   * The speed level the request ran at (1: exact, every slice computed), and the object slices its 3D box walks
+   * filled by shape interpolation instead of decoding them (0 at level 1).
+   */
+  'speedLevel': (number);
+  'slicesInterpolated': (number);
 }

@@ -1,0 +1,76 @@
+// Speed levels end to end. Over gRPC (fake segmenter): the server's speedLevel setting applies when the header
+// leaves speed_level unset, the header's wins, and the summary reports the level. On a public CT with the demo
+// networks: levels 2 and 4 against the exact walk (level 1), per object Dice above the bar bench/README.md reports
+// ("speed-level"), the computed slices and the interpolated ones counted. One session cache serves the three runs,
+// so the slices level 1 encoded are reused and the file stays cheap.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ERROR_CODE_KEY, ERROR_FIELD_KEY } from '../../src/errors/grpc-status.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
+import { createSegmenter, type PipelineSegmenter } from '../../src/pipeline/index.ts';
+import { modalityFromFileName } from '../../src/pipeline/router.ts';
+import type { SegmentationResult } from '../../src/pipeline/types.ts';
+import { dice, loadArrays } from '../helpers/cases.ts';
+import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
+import { rawRequest } from '../helpers/requests.ts';
+import { grpcError, startTestService, type TestService } from '../helpers/test-service.ts';
+
+describe('speed_level over gRPC', () => {
+  let server: TestService;
+  before(async () => {
+    server = await startTestService({ config: { speedLevel: 3 }, createSegmenter: async () => new FakeSegmenter({ sliceMs: 1 }) });
+    await server.service.ready;
+  });
+  after(() => server.stop());
+
+  test('unset takes the speedLevel setting, the header wins, a level above 8 is HEADER_INVALID', async () => {
+    assert.equal((await server.client().segment(rawRequest({ modality: 'CT' }))).summary.speedLevel, 3);
+    assert.equal((await server.client().segment(rawRequest({ modality: 'CT', speedLevel: 1 }))).summary.speedLevel, 1);
+    await assert.rejects(server.client().segment(rawRequest({ modality: 'CT', speedLevel: 9 })), (err: unknown) => {
+      const e = grpcError(err);
+      assert.equal(e.code, 3);
+      assert.deepEqual([e.metadata.get(ERROR_CODE_KEY), e.metadata.get(ERROR_FIELD_KEY)], [['HEADER_INVALID'], ['header.speed_level']]);
+      assert.match(e.details, /header\.speed_level: must be an integer from 1 \(every slice, exact\) to 8, got 9/);
+      return true;
+    });
+  });
+});
+
+/** Lowest per-object Dice against level 1 on this case (measured: bench/README.md, "speed-level"). */
+const MIN_DICE = { 2: 0.9, 4: 0.9 } as const;
+const CASE = '3DBox_CT_0003.npz'; // 17 slices, one box over slices 5..15 (zmid 10)
+
+describe(`speed levels on ${CASE} with the demo networks`, () => {
+  let segmenter: PipelineSegmenter;
+  before(async () => {
+    // The CT routes to OneSAM: loading only that network keeps the file cheap.
+    segmenter = await createSegmenter(defaultPipelineConfig({ workers: 1, models: { onesam: 'onesam-demo' } }));
+  });
+  after(() => segmenter?.close());
+
+  test('levels 2 and 4 against the exact walk', async () => {
+    const kase = challengeCase(loadArrays('imgs', CASE), CASE);
+    const modality = modalityFromFileName(CASE)!;
+    const cache = segmenter.openCache();
+    const run = (speedLevel: number): Promise<SegmentationResult> => segmenter.segment({ requestId: CASE, image: kase.image, objects: kase.objects, mode: 'route', modality, speedLevel }, { cache });
+    const exact = await run(1);
+    assert.deepEqual([exact.speedLevel, exact.slicesInterpolated], [1, 0]);
+    assert.equal(exact.slicesEncoded.onesam, 11);
+    // Level 2: 10, then 12 14 15 up and 8 6 5 down; level 4: 10, 12 15 and 8 5. All were encoded by level 1.
+    for (const [level, computed] of [[2, 7], [4, 5]] as const) {
+      const fast = await run(level);
+      assert.equal(fast.speedLevel, level);
+      assert.deepEqual([fast.slicesEncoded.onesam, fast.slicesReused.onesam], [0, computed]);
+      assert.equal(fast.slicesInterpolated, 11 - computed);
+      for (const o of kase.objects) {
+        const { dsc } = dice(exact.labels, fast.labels, o.label);
+        assert.ok(dsc >= MIN_DICE[level], `level ${level}, object ${o.label}: Dice ${dsc.toFixed(4)} against level 1, below ${MIN_DICE[level]}`);
+      }
+      // Nothing outside the box's slices, as at level 1.
+      const plane = kase.image.height * kase.image.width;
+      assert.ok(fast.labels.subarray(0, 5 * plane).every((v) => v === 0) && fast.labels.subarray(16 * plane).every((v) => v === 0));
+    }
+    cache.dispose();
+  });
+});
