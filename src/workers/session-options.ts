@@ -1,0 +1,23 @@
+// The onnxruntime session options every worker session is created with, in one place so that the benches
+// (bench/encoder-profile.ts, bench/machine-peak.ts) measure exactly what the service runs.
+import type * as ort from 'onnxruntime-node';
+
+export function workerSessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    // The CPU arena keeps every activation peak (64 MiB tensors at 256x256 in the encoder, (B,32,256,256) in the
+    // decoder) for the session's lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of
+    // each network with the arena, 0.5 GiB without, at the same speed (bench/README.md, "memory").
+    enableCpuMemArena: false,
+    // Without the arena, ORT's memory pattern allocates each run's planned activations as one block of about
+    // 64 MiB, which glibc mmaps fresh every run: with both networks in a worker, 30k first-touch page faults per
+    // encode, at 10-20 us each on these VMs. Per-tensor allocations come back from glibc's heap already resident
+    // (bench/README.md, "encoder-profile": LiteMedSAM 1280 -> 952 ms CPU, OneSAM 1977 -> 1071 ms per slice).
+    enableMemPattern: false,
+    // Workers x threads is sized to the cores; spinning threads would still steal the main thread's CPU between tasks.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
