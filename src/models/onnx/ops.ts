@@ -54,19 +54,38 @@ export function conv2d(g: GraphBuilder, x: string, w: ConvWeights, opts: ConvOpt
   }, { name });
 }
 
-/** PyTorch ConvTranspose2d; weight layout (in, out/groups, kH, kW). */
-export function convTranspose2d(g: GraphBuilder, x: string, w: ConvWeights, opts: ConvOptions = {}): string {
-  const name = opts.name ?? 'convT';
-  const [, outC, kh, kw] = w.weightShape as [number, number, number, number];
-  const inputs = [g.f32(`${name}.weight`, w.weight, w.weightShape)];
-  if (w.bias) inputs.push(g.f32(`${name}.bias`, w.bias, [outC * (opts.groups ?? 1)]));
-  const pad = opts.pad ?? 0;
-  return g.op('ConvTranspose', [x, ...inputs], {
-    kernel_shape: [kh, kw],
-    strides: [opts.stride ?? 1, opts.stride ?? 1],
-    pads: [pad, pad, pad, pad],
-    group: opts.groups ?? 1,
-  }, { name });
+/**
+ * ConvTranspose2d with kernel 4, stride 2, padding 1 and no bias (OneSAM's adapter up-sampling), as four 2x2
+ * convolutions, one per output phase (row parity, column parity), interleaved by DepthToSpace. ORT's CPU
+ * ConvTranspose is a GEMM plus col2im at a few GFLOP/s; its Conv runs the same products at 10-20x that.
+ * Output row 2m takes x[m-1]*w[3] + x[m]*w[1], row 2m+1 takes x[m]*w[2] + x[m+1]*w[0] (likewise for columns),
+ * so each phase is a 2x2 correlation padded on one side; the products are the same, only their order of
+ * summation can differ.
+ */
+export function convTranspose4x4Stride2(g: GraphBuilder, x: string, weight: Float32Array, weightShape: readonly number[], name = 'convT'): string {
+  const [cin, cout, kh, kw] = weightShape as [number, number, number, number];
+  if (kh !== 4 || kw !== 4) throw new Error(`${name}: expected a 4x4 kernel, got ${kh}x${kw}`);
+  // Kernel taps per phase, in correlation order over input offsets (-1, 0) for phase 0 and (0, +1) for phase 1.
+  const taps = [[3, 1], [2, 0]] as const;
+  const phases: string[] = [];
+  for (const pr of [0, 1] as const) {
+    for (const pc of [0, 1] as const) {
+      const w = new Float32Array(cout * cin * 4);
+      for (let o = 0; o < cout; o++) {
+        for (let i = 0; i < cin; i++) {
+          for (let a = 0; a < 2; a++) {
+            for (let b = 0; b < 2; b++) w[((o * cin + i) * 2 + a) * 2 + b] = weight[((i * cout + o) * 4 + taps[pr][a]!) * 4 + taps[pc][b]!]!;
+          }
+        }
+      }
+      phases.push(g.op('Conv', [x, g.f32(`${name}.phase${pr}${pc}.weight`, w, [cout, cin, 2, 2])], {
+        kernel_shape: [2, 2],
+        pads: [pr === 0 ? 1 : 0, pc === 0 ? 1 : 0, pr === 1 ? 1 : 0, pc === 1 ? 1 : 0],
+      }, { name }));
+    }
+  }
+  // DCR order: channel block (row phase * 2 + column phase) lands at (2m + row phase, 2n + column phase).
+  return g.op('DepthToSpace', [g.op('Concat', phases, { axis: 1 }, { name })], { blocksize: 2, mode: 'DCR' }, { name });
 }
 
 /** nn.Linear on the last axis: y = x W^T + b, with W stored (out, in) as in PyTorch. */
