@@ -88,21 +88,75 @@ export function convTranspose4x4Stride2(g: GraphBuilder, x: string, weight: Floa
   return g.op('DepthToSpace', [g.op('Concat', phases, { axis: 1 }, { name })], { blocksize: 2, mode: 'DCR' }, { name });
 }
 
-/** nn.Linear on the last axis: y = x W^T + b, with W stored (out, in) as in PyTorch. */
-export function linear(g: GraphBuilder, x: string, weight: Float32Array, shape: readonly [number, number], bias?: Float32Array, name = 'linear'): string {
+/** A Linear's initializers: W^T (in, out) and the optional bias, created once and applied with applyLinear. */
+export interface LinearWeights {
+  readonly weightT: string;
+  readonly bias?: string;
+  readonly name: string;
+}
+
+/** nn.Linear's weight (out, in), as PyTorch stores it, transposed into an initializer for MatMul. */
+export function linearWeights(g: GraphBuilder, weight: Float32Array, shape: readonly [number, number], bias?: Float32Array, name = 'linear'): LinearWeights {
   const [out, inp] = shape;
   const wt = new Float32Array(out * inp);
   for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) wt[i * out + o] = weight[o * inp + i]!;
-  const y = g.op('MatMul', [x, g.f32(`${name}.weightT`, wt, [inp, out])], {}, { name });
-  return bias ? g.op('Add', [y, g.f32(`${name}.bias`, bias, [out])], {}, { name }) : y;
+  return {
+    weightT: g.f32(`${name}.weightT`, wt, [inp, out]),
+    ...(bias ? { bias: g.f32(`${name}.bias`, bias, [out]) } : {}),
+    name,
+  };
+}
+
+/** y = x W^T + b on the last axis: MatMul, then Add of the bias when there is one. */
+export function applyLinear(g: GraphBuilder, x: string, lw: LinearWeights): string {
+  const y = g.op('MatMul', [x, lw.weightT], {}, { name: lw.name });
+  return lw.bias ? g.op('Add', [y, lw.bias], {}, { name: lw.name }) : y;
+}
+
+/** nn.Linear on the last axis: y = x W^T + b, with W stored (out, in) as in PyTorch. */
+export function linear(g: GraphBuilder, x: string, weight: Float32Array, shape: readonly [number, number], bias?: Float32Array, name = 'linear'): string {
+  return applyLinear(g, x, linearWeights(g, weight, shape, bias, name));
+}
+
+/** Rows [from, to) along `axis` (a constant Slice). */
+export function sliceAxis(g: GraphBuilder, x: string, axis: number, from: number, to: number, name = 'slice'): string {
+  return g.op('Slice', [x, g.i64([from]), g.i64([to]), g.i64([axis])], {}, { name });
+}
+
+/**
+ * Bands of `length` rows along an axis such that no band's widest tensor (`bytesPerRow` per row) exceeds
+ * ACTIVATION_BUDGET_BYTES, split as evenly as whole rows allow. Why: glibc mmaps every allocation over 32 MiB
+ * (and trims large free heap tops) afresh, and on these VMs each first-touched 4 KiB page costs 10-20 us;
+ * tensors of a few MiB come back from the heap resident and stay in cache between the ops of a band.
+ */
+export function bands(length: number, bytesPerRow: number): { from: number; to: number }[] {
+  const count = Math.min(length, Math.max(1, Math.ceil((length * bytesPerRow) / ACTIVATION_BUDGET_BYTES)));
+  return Array.from({ length: count }, (_, i) => ({ from: Math.round((i * length) / count), to: Math.round(((i + 1) * length) / count) }));
+}
+
+/** The widest activation a banded part of a graph should allocate (see bands). */
+export const ACTIVATION_BUDGET_BYTES = 8 * 2 ** 20;
+
+/** A LayerNorm's affine initializers, created once and applied with applyLayerNorm. */
+export interface LayerNormWeights {
+  readonly weight: string;
+  readonly bias: string;
+  readonly eps: number;
+  readonly name: string;
+}
+
+export function layerNormWeights(g: GraphBuilder, weight: Float32Array, bias: Float32Array, eps: number, name = 'ln'): LayerNormWeights {
+  return { weight: g.f32(`${name}.weight`, weight, [weight.length]), bias: g.f32(`${name}.bias`, bias, [bias.length]), eps, name };
+}
+
+/** nn.LayerNorm over the last axis, as the fused LayerNormalization op. */
+export function applyLayerNorm(g: GraphBuilder, x: string, ln: LayerNormWeights): string {
+  return g.op('LayerNormalization', [x, ln.weight, ln.bias], { axis: -1, epsilon: { float: ln.eps } }, { name: ln.name });
 }
 
 /** nn.LayerNorm over the last axis. */
 export function layerNorm(g: GraphBuilder, x: string, weight: Float32Array, bias: Float32Array, eps: number, name = 'ln'): string {
-  return g.op('LayerNormalization', [x, g.f32(`${name}.weight`, weight, [weight.length]), g.f32(`${name}.bias`, bias, [bias.length])], {
-    axis: -1,
-    epsilon: { float: eps },
-  }, { name });
+  return applyLayerNorm(g, x, layerNormWeights(g, weight, bias, eps, name));
 }
 
 /** SAM's LayerNorm2d: normalise NCHW over C (biased variance), then per-channel affine. */
