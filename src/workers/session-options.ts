@@ -8,9 +8,10 @@ export function workerSessionOptions(intraOpThreads: number): ort.InferenceSessi
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    // The CPU arena keeps every activation peak (64 MiB tensors at 256x256 in the encoder, (B,32,256,256) in the
-    // decoder) for the session's lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of
-    // each network with the arena, 0.5 GiB without, at the same speed (bench/README.md, "memory").
+    // The CPU arena keeps every activation peak (the encoder's, (B,32,256,256) in the decoder) for the session's
+    // lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of each network with the
+    // arena, 0.5 GiB without (bench/README.md, "memory"). Since the encoder keeps its activations under 8 MiB
+    // (bands, strips), glibc's heap serves them resident and the arena no longer buys speed ("encoder-profile").
     enableCpuMemArena: false,
     // Without the arena, ORT's memory pattern allocates each run's planned activations as one block of about
     // 64 MiB, which glibc mmaps fresh every run: with both networks in a worker, 30k first-touch page faults per
