@@ -32,7 +32,7 @@ interface NetworkProfile { cpuMs: number; runMs: number; kernelMs: number; gmac:
 async function profile(graph: Uint8Array): Promise<Omit<NetworkProfile, 'gmac'>> {
   const dir = mkdtempSync(join(tmpdir(), 'onesam-profile-'));
   const session = await ort.InferenceSession.create(graph, {
-    ...workerSessionOptions(Number(values.threads)), ...(values.arena ? { enableCpuMemArena: true } : {}),
+    ...workerSessionOptions(Number(values.threads), 'encoder'), ...(values.arena ? { enableCpuMemArena: true } : {}),
     enableProfiling: true, profileFilePrefix: join(dir, 'encoder'),
   });
   const feeds = { image: new ort.Tensor('float32', image, [1, 3, 256, 256]) };

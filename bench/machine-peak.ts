@@ -42,7 +42,7 @@ const probes = [matmul(1024, 1024, 1024), matmul(2048, 512, 512), matmul(1024, 3
 const results: { name: string; ms: number; cpuMs: number; gflops: number; cpuGflops: number }[] = [];
 for (const p of probes) {
   // The arena on here: the peak is the kernels' speed, not the first-touch cost of fresh output pages.
-  const session = await ort.InferenceSession.create(p.graph, { ...workerSessionOptions(threads), enableCpuMemArena: true });
+  const session = await ort.InferenceSession.create(p.graph, { ...workerSessionOptions(threads, 'encoder'), enableCpuMemArena: true });
   const feeds = { x: new ort.Tensor('float32', filled(p.input.reduce((a, b) => a * b, 1)), p.input) };
   // A pre-allocated output: a fresh one per run would be first-touched every run, and on a VM where a page
   // fault costs ~20 us that is measured instead of the kernel.

@@ -51,10 +51,10 @@ function scratch(input: 'image' | 'embeddings' | 'interm', shape: readonly numbe
 
 async function loadSessions(): Promise<void> {
   for (const [name, paths] of Object.entries(init.models) as [NetworkName, { encoderPath: string; decoderPath: string }][]) {
-    const encoder = await ort.InferenceSession.create(paths.encoderPath, workerSessionOptions(init.intraOpThreads));
+    const encoder = await ort.InferenceSession.create(paths.encoderPath, workerSessionOptions(init.intraOpThreads, 'encoder'));
     let decoder: ort.InferenceSession;
     try {
-      decoder = await ort.InferenceSession.create(paths.decoderPath, workerSessionOptions(init.intraOpThreads));
+      decoder = await ort.InferenceSession.create(paths.decoderPath, workerSessionOptions(init.intraOpThreads, 'decoder'));
     } catch (err) {
       await encoder.release();
       throw err;
