@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { IMAGE_ENCODER_IO as ENC, NETWORKS, PROMPT_DECODER_IO as DEC, type NetworkContract, type NetworkName } from '../models/network-contract.ts';
 import { CodedError } from '../errors/coded-error.ts';
 import { preprocessSliceInto } from './preprocess.ts';
+import { workerSessionOptions } from './session-options.ts';
 import { logitsToMasks } from './postprocess.ts';
 import { isErrorCode } from '../errors/registry.ts';
 import { packError } from './error-transport.ts';
@@ -30,21 +31,6 @@ interface NetworkSessions {
 }
 
 const init = workerData as WorkerInit;
-
-function sessionOptions(): ort.InferenceSession.SessionOptions {
-  return {
-    intraOpNumThreads: init.intraOpThreads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    // The CPU arena keeps every activation peak (64 MiB tensors at 256x256 in the encoder, (B,32,256,256) in the
-    // decoder) for the session's lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of
-    // each network with the arena, 0.5 GiB without, at the same speed (bench/README.md, "memory").
-    enableCpuMemArena: false,
-    // Workers x threads is sized to the cores; spinning threads would still steal the main thread's CPU between tasks.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
-}
 
 const sessions = new Map<NetworkName, NetworkSessions>();
 
@@ -65,10 +51,10 @@ function scratch(input: 'image' | 'embeddings' | 'interm', shape: readonly numbe
 
 async function loadSessions(): Promise<void> {
   for (const [name, paths] of Object.entries(init.models) as [NetworkName, { encoderPath: string; decoderPath: string }][]) {
-    const encoder = await ort.InferenceSession.create(paths.encoderPath, sessionOptions());
+    const encoder = await ort.InferenceSession.create(paths.encoderPath, workerSessionOptions(init.intraOpThreads, 'encoder'));
     let decoder: ort.InferenceSession;
     try {
-      decoder = await ort.InferenceSession.create(paths.decoderPath, sessionOptions());
+      decoder = await ort.InferenceSession.create(paths.decoderPath, workerSessionOptions(init.intraOpThreads, 'decoder'));
     } catch (err) {
       await encoder.release();
       throw err;

@@ -1,5 +1,6 @@
 // Builds the LiteMedSAM / OneSAM image encoder (TinyViT, spec 5.3, with OneSAM's adapters of 5.4) as an ONNX graph.
-// Layout: layers.0 runs NCHW (convolutions); from its PatchMerging on, activations stay channels-last
+// Layout: the full-resolution stage runs NCHW (convolutions), in strips (tinyvit/stem-strips.ts); from its
+// PatchMerging's last 1x1 on, activations stay channels-last
 // (B,H,W,C) so that every Linear is a plain MatMul on the last axis and LayerNorm is the fused op; only the
 // depthwise/spatial convolutions step through NCHW.
 import type { StateDict } from '../checkpoint/tensor.ts';
@@ -8,7 +9,8 @@ import { GraphBuilder } from '../onnx/graph.ts';
 import { conv2d, layerNorm, linear, transpose } from '../onnx/ops.ts';
 import { tinyVitBlock } from './tinyvit/block.ts';
 import { LITEMEDSAM_TINYVIT, stageResolutions, type TinyVitConfig } from './tinyvit/config.ts';
-import { mbConv, NCHW_TO_NHWC, NHWC_TO_NCHW, patchEmbed, patchMerging } from './tinyvit/conv-layers.ts';
+import { NCHW_TO_NHWC, NHWC_TO_NCHW, patchMerging, pointwiseLinear } from './tinyvit/conv-layers.ts';
+import { stemInStrips } from './tinyvit/stem-strips.ts';
 import { EncoderWeights } from './tinyvit/weights.ts';
 
 export interface ImageEncoderOptions {
@@ -31,16 +33,18 @@ function encode(g: GraphBuilder, w: EncoderWeights, image: string, cfg: TinyVitC
   const res = stageResolutions(cfg);
   const dims = cfg.embedDims;
 
-  let x = patchEmbed(g, w, image, cfg.inChans, dims[0]);
-  for (let b = 0; b < cfg.depths[0]; b++) x = mbConv(g, w, x, `layers.0.blocks.${b}`, dims[0], cfg.mbconvExpandRatio);
-  x = patchMerging(g, w, x, 'layers.0.downsample', dims[0], dims[1], 'nchw');
+  // The full-resolution stage runs in strips (stem-strips.ts), up to its PatchMerging's last 1x1 convolution.
+  const stem = stemInStrips(g, w, image, {
+    inChans: cfg.inChans, dim: dims[0], out: dims[1], side: cfg.imgSize, blocks: cfg.depths[0], expandRatio: cfg.mbconvExpandRatio,
+  });
+  let x = pointwiseLinear(g, transpose(g, stem, NCHW_TO_NHWC, 'layers.0.downsample'), w.convBn('layers.0.downsample.conv3', dims[1], dims[1], 1), 'layers.0.downsample.conv3');
   const stages = [x];
 
   for (let i = 1; i < cfg.depths.length; i++) {
     const spec = { dim: dims[i]!, heads: cfg.numHeads[i]!, ws: cfg.windowSizes[i]!, res: res[i]!, mlpRatio: cfg.mlpRatio, adapter: opts.adapter };
     for (let b = 0; b < cfg.depths[i]!; b++) x = tinyVitBlock(g, w, x, `layers.${i}.blocks.${b}`, spec);
     if (i + 1 < cfg.depths.length) {
-      x = patchMerging(g, w, x, `layers.${i}.downsample`, dims[i]!, dims[i + 1]!, 'nhwc');
+      x = patchMerging(g, w, x, `layers.${i}.downsample`, dims[i]!, dims[i + 1]!);
       stages.push(x);
     }
   }

@@ -2,7 +2,7 @@
 // checkpoint was trained with adapters: channel attention, a down/up spatial branch, a skip and a LayerNorm.
 import { ONESAM_ARCHITECTURE } from '../../architectures.ts';
 import type { GraphBuilder } from '../../onnx/graph.ts';
-import { conv2d, convTranspose2d, layerNorm, linear, relu, transpose } from '../../onnx/ops.ts';
+import { conv2d, convTranspose4x4Stride2, layerNorm, linear, relu, transpose } from '../../onnx/ops.ts';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from './conv-layers.ts';
 import { LAYER_NORM_EPS } from './config.ts';
 import type { EncoderWeights } from './weights.ts';
@@ -27,7 +27,7 @@ export function adapter(g: GraphBuilder, w: EncoderWeights, xNhwc: string, xNchw
   let sp = conv2d(g, weighted, { weight: w.f32(`${key}.spatial.0.weight`, convShape), weightShape: convShape }, { stride: 2, pad: 1, name: `${key}.spatial.0` });
   sp = relu(g, sp);
   const upShape = [dim, dim, ADAPTER.upKernel, ADAPTER.upKernel];
-  sp = convTranspose2d(g, sp, { weight: w.f32(`${key}.spatial.2.weight`, upShape), weightShape: upShape }, { stride: 2, pad: 1, name: `${key}.spatial.2` });
+  sp = convTranspose4x4Stride2(g, sp, w.f32(`${key}.spatial.2.weight`, upShape), upShape, `${key}.spatial.2`);
   sp = relu(g, sp);
 
   const y = transpose(g, g.op('Add', [xNchw, sp], {}, { name: `${key}.skip` }), NCHW_TO_NHWC, key);

@@ -1,7 +1,7 @@
 // TinyViT's windowed multi-head self-attention with a learned relative position bias (spec 5.3), on
 // channels-last activations (B,H,W,C). The graph pads, partitions into windows, attends, and reverses.
 import type { GraphBuilder } from '../../onnx/graph.ts';
-import { layerNorm, linear, reshape, transpose } from '../../onnx/ops.ts';
+import { applyLayerNorm, applyLinear, bands, layerNormWeights, linearWeights, reshape, sliceAxis, transpose } from '../../onnx/ops.ts';
 import { LAYER_NORM_EPS } from './config.ts';
 import type { EncoderWeights } from './weights.ts';
 
@@ -69,28 +69,35 @@ export function windowAttention(g: GraphBuilder, w: EncoderWeights, x: string, k
   const nWin = padded / ws;
   const tokens = ws * ws;
 
-  let h = x;
-  if (pad > 0) h = g.op('Pad', [x, g.i64([0, 0, 0, 0, 0, pad, pad, 0])], {}, { name: `${key}.pad` });
-  // (B,Hp,Wp,C) -> (B,nH,ws,nW,ws,C) -> (B,nH,nW,ws,ws,C) -> (B*nH*nW, ws*ws, C); window index hIdx*nW + wIdx.
-  h = reshape(g, h, [0, nWin, ws, nWin, ws, dim], `${key}.partition`);
-  h = transpose(g, h, [0, 1, 3, 2, 4, 5], `${key}.partition`);
-  h = reshape(g, h, [-1, tokens, dim], `${key}.partition`);
+  let paddedX = x;
+  if (pad > 0) paddedX = g.op('Pad', [x, g.i64([0, 0, 0, 0, 0, pad, pad, 0])], {}, { name: `${key}.pad` });
 
-  h = layerNorm(g, h, w.f32(`${key}.norm.weight`, [dim]), w.f32(`${key}.norm.bias`, [dim]), LAYER_NORM_EPS, `${key}.norm`);
+  const norm = layerNormWeights(g, w.f32(`${key}.norm.weight`, [dim]), w.f32(`${key}.norm.bias`, [dim]), LAYER_NORM_EPS, `${key}.norm`);
   const qkv = packedQkvForAttention(w.f32(`${key}.qkv.weight`, [3 * dim, dim]), w.f32(`${key}.qkv.bias`, [3 * dim]), dim, heads);
-  const bias = relativePositionBias(w.f32(`${key}.attention_biases`, [heads, tokens]), heads, ws);
-  h = g.op('Attention', [
-    h,
-    g.f32(`${key}.qkv.weight`, qkv.weight, [dim, 3 * dim]),
-    g.f32(`${key}.qkv.bias`, qkv.bias, [3 * dim]),
-    '', '',
-    g.f32(`${key}.ab`, bias, [1, heads, tokens, tokens]),
-  ], { num_heads: heads, scale: { float: 1 / Math.sqrt(HEAD_DIM) } }, { domain: 'com.microsoft', name: key });
-  h = linear(g, h, w.f32(`${key}.proj.weight`, [dim, dim]), [dim, dim], w.f32(`${key}.proj.bias`, [dim]), `${key}.proj`);
+  const qkvWeight = g.f32(`${key}.qkv.weight`, qkv.weight, [dim, 3 * dim]);
+  const qkvBias = g.f32(`${key}.qkv.bias`, qkv.bias, [3 * dim]);
+  const bias = g.f32(`${key}.ab`, relativePositionBias(w.f32(`${key}.attention_biases`, [heads, tokens]), heads, ws), [1, heads, tokens, tokens]);
+  const proj = linearWeights(g, w.f32(`${key}.proj.weight`, [dim, dim]), [dim, dim], w.f32(`${key}.proj.bias`, [dim]), `${key}.proj`);
 
-  h = reshape(g, h, [-1, nWin, nWin, ws, ws, dim], `${key}.reverse`);
-  h = transpose(g, h, [0, 1, 3, 2, 4, 5], `${key}.reverse`);
-  h = reshape(g, h, [0, padded, padded, dim], `${key}.reverse`);
+  // Windows attend independently: bands of window rows keep the Attention node's packed q|k|v buffer (3*dim per
+  // token) small (ops.ts, bands). Each band is partitioned, attended and reversed on its own.
+  const windowBands = bands(nWin, ws * padded * 3 * dim * 4);
+  const parts = windowBands.map(({ from, to }) => {
+    const bandRows = to - from;
+    let h = windowBands.length === 1 ? paddedX : sliceAxis(g, paddedX, 1, from * ws, to * ws, `${key}.band`);
+    // (B,rows,Wp,C) -> (B,nH,ws,nW,ws,C) -> (B,nH,nW,ws,ws,C) -> (B*nH*nW, ws*ws, C); window index hIdx*nW + wIdx.
+    h = reshape(g, h, [0, bandRows, ws, nWin, ws, dim], `${key}.partition`);
+    h = transpose(g, h, [0, 1, 3, 2, 4, 5], `${key}.partition`);
+    h = reshape(g, h, [-1, tokens, dim], `${key}.partition`);
+    h = applyLayerNorm(g, h, norm);
+    h = g.op('Attention', [h, qkvWeight, qkvBias, '', '', bias],
+      { num_heads: heads, scale: { float: 1 / Math.sqrt(HEAD_DIM) } }, { domain: 'com.microsoft', name: key });
+    h = applyLinear(g, h, proj);
+    h = reshape(g, h, [-1, bandRows, nWin, ws, ws, dim], `${key}.reverse`);
+    h = transpose(g, h, [0, 1, 3, 2, 4, 5], `${key}.reverse`);
+    return reshape(g, h, [0, bandRows * ws, padded, dim], `${key}.reverse`);
+  });
+  let h = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 1 }, { name: `${key}.reverse` });
   if (pad > 0) h = g.op('Slice', [h, g.i64([0, 0]), g.i64([res, res]), g.i64([1, 2])], {}, { name: `${key}.crop` });
   return h;
 }
