@@ -8,6 +8,12 @@ import { defaultWorkers } from '../config/schema.ts';
 export interface PoolShape {
   readonly workers: number;
   readonly intraOpThreads: number;
+  /**
+   * onnxruntime's memory arena: on when the job does not walk. Its first run is then about as fast as the next
+   * ones instead of 2-3x slower, at about the same peak RSS for one network (bench/README.md, "cli-startup"); a
+   * walk pays that first run once per worker over many slices, and keeps the server's lower memory.
+   */
+  readonly cpuMemArena: boolean;
 }
 
 /**
@@ -17,7 +23,9 @@ export interface PoolShape {
 export function choosePoolShape(walks: boolean, flags: { readonly workers?: number | undefined; readonly threads?: number | undefined }, cores: number): PoolShape {
   if (flags.workers !== undefined || flags.threads !== undefined) {
     const intraOpThreads = flags.threads ?? 1;
-    return { workers: flags.workers ?? defaultWorkers(intraOpThreads, cores), intraOpThreads };
+    return { workers: flags.workers ?? defaultWorkers(intraOpThreads, cores), intraOpThreads, cpuMemArena: !walks };
   }
-  return walks ? { workers: defaultWorkers(1, cores), intraOpThreads: 1 } : { workers: 1, intraOpThreads: Math.max(1, cores) };
+  return walks
+    ? { workers: defaultWorkers(1, cores), intraOpThreads: 1, cpuMemArena: false }
+    : { workers: 1, intraOpThreads: Math.max(1, cores), cpuMemArena: true };
 }

@@ -51,6 +51,8 @@ export interface PipelineConfig {
    * it, with their code. Unset (the server): everything is loaded before createSegmenter resolves.
    */
   readonly lazy?: boolean;
+  /** onnxruntime's CPU memory arena (src/workers/protocol.ts, WorkerInit.cpuMemArena); off unless set. */
+  readonly cpuMemArena?: boolean;
 }
 
 export interface PipelineEvents extends PoolEvents {
@@ -124,17 +126,20 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     intraOpThreads: config.intraOpThreads,
     queueLimit: config.queueLimit,
     ...(config.lazy ? { lazy: true } : {}),
+    ...(config.cpuMemArena ? { cpuMemArena: true } : {}),
     ...(config.events ? { events: config.events } : {}),
     ...(config.faultSwitch ? { faultSwitch: config.faultSwitch } : {}),
   });
-  try {
-    await pool.ready();
-  } catch (err) {
+  // Lazy: the threads start while the caller goes on (reading its input, compiling the graphs a request needs);
+  // requests wait for them. The server waits here: readiness means every network can run.
+  const started = pool.ready().then(() => undefined, async (err: unknown) => {
     // ready() settles only once every thread has finished its load, so closing now cannot cut a warm-up run short;
     // an open pool would go on replacing threads that fail the same way.
     await pool.close();
     throw err;
-  }
+  });
+  if (config.lazy) started.catch(() => undefined);
+  else await started;
   if (!config.lazy) for (const s of statuses) (s as { ready: boolean }).ready = true;
   /** Lazy: each network's graphs, compiled once; a failure stays, so every later request needing it gets it. */
   const compiling = new Map<NetworkName, Promise<void>>();
@@ -176,7 +181,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     async segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult> {
       if (closing) throw new CodedError('NETWORK_UNAVAILABLE', 'the server is shutting down');
       const plan = options?.plan ? plannedFor(request, options.plan) : planFor(request);
-      await provide(plan.networks);
+      await Promise.all([started, provide(plan.networks)]);
       return executePlan({ pool, budget }, request, plan, options);
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
@@ -187,7 +192,8 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     async close(): Promise<void> {
       closing = true;
       for (const s of statuses) (s as { ready: boolean }).ready = false;
-      await pool.close();
+      // A pool that failed to start has closed itself.
+      if (await started.then(() => true, () => false)) await pool.close();
     },
   };
 }

@@ -38,6 +38,8 @@ export interface PoolOptions {
    * compiled, and each thread opens a network's sessions in the first task that needs it (WorkerInit.lazy).
    */
   readonly lazy?: boolean;
+  /** onnxruntime's CPU memory arena in every session (WorkerInit.cpuMemArena); off unless set. */
+  readonly cpuMemArena?: boolean;
 }
 
 export interface PoolEvents {
@@ -136,6 +138,7 @@ export class WorkerPool {
       models: options.lazy ? {} : options.models,
       intraOpThreads: this.intraOpThreads,
       ...(options.lazy ? { lazy: true } : {}),
+      ...(options.cpuMemArena ? { cpuMemArena: true } : {}),
       ...(options.faultSwitch ? { faultSwitch: options.faultSwitch } : {}),
     };
     this.piscina = new Piscina({

@@ -20,6 +20,11 @@ export interface WorkerInit {
    * load `models` before they report ready, so readiness means every network can run.
    */
   readonly lazy?: boolean;
+  /**
+   * onnxruntime's CPU memory arena: off in the server (it keeps every activation peak for the session's life); on
+   * for the command line's one-worker jobs, whose first and only runs it makes 2-3x faster (bench/README.md).
+   */
+  readonly cpuMemArena?: boolean;
   /** Test only: a WorkerFaultSwitch's memory (see below); absent in the service. */
   readonly faultSwitch?: SharedArrayBuffer;
 }

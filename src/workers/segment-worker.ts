@@ -40,8 +40,10 @@ function sessionOptions(): ort.InferenceSession.SessionOptions {
     executionMode: 'sequential',
     // The CPU arena keeps every activation peak (64 MiB tensors at 256x256 in the encoder, (B,32,256,256) in the
     // decoder) for the session's lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of
-    // each network with the arena, 0.5 GiB without, at the same speed (bench/README.md, "memory").
-    enableCpuMemArena: false,
+    // each network with the arena, 0.5 GiB without, at the same speed (bench/README.md, "memory"). Without it a
+    // session's first run is 2-3x slower than the next ones (every activation allocated from the system), which a
+    // command encoding one slice pays in full: the command line turns it on for one-worker jobs (WorkerInit).
+    enableCpuMemArena: init.cpuMemArena === true,
     // Workers x threads is sized to the cores; spinning threads would still steal the main thread's CPU between tasks.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
