@@ -159,6 +159,22 @@ if (!values['parts-only']) {
     }
   }
 }
+/** Before and after must write the same masks: every output of the last runs compared by its `segs` array. */
+async function compareMasks(): Promise<string> {
+  if (builds.length < 2) return '';
+  const { readNpz } = await import('../src/volume/npz.ts');
+  const { readFileSync } = await import('node:fs');
+  const segs = (path: string): Buffer => { const a = readNpz(new Uint8Array(readFileSync(path)), path).get('segs')!; return Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength); };
+  const pairs: [string, string][] = [[join(out, 'before-single.npz'), join(out, 'after-single.npz')], [join(out, 'before-volume.npz'), join(out, 'after-volume.npz')]];
+  for (const file of readdirSync(values.cases!).filter((f) => f.endsWith('.npz'))) {
+    const where = (tag: string): string => (batches.get(builds.find(([t]) => t === tag)![1]) ? join(out, `${tag}-segs`, file) : join(out, `${tag}-${file}`));
+    pairs.push([where('before'), where('after')]);
+  }
+  const present = pairs.filter(([a, b]) => existsSync(a) && existsSync(b));
+  const differing = present.filter(([a, b]) => !segs(a).equals(segs(b))).map(([, b]) => b);
+  return `masks: ${present.length - differing.length} of ${present.length} outputs identical (segs arrays)${differing.length ? `; differ: ${differing.join(', ')}` : ''}`;
+}
+const masks = values['parts-only'] ? '' : await compareMasks();
 const parts: Record<string, number>[] = [];
 if (values.parts || values['parts-only']) {
   for (let r = 0; r < repeat; r++) {
@@ -168,7 +184,7 @@ if (values.parts || values['parts-only']) {
 }
 const load = (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ');
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ cpu, cores: availableParallelism(), load, report, parts })}\n`);
+  process.stdout.write(`${JSON.stringify({ cpu, cores: availableParallelism(), load, report, parts, masks })}\n`);
 } else {
   process.stdout.write(`${cpu}, ${availableParallelism()} cores, load average ${load}; medians of ${repeat} cold processes, in turn\n\n`);
   if (Object.keys(report).length) {
@@ -181,6 +197,7 @@ if (values.json) {
       process.stdout.write(`| ${name} | ${cells.join(' | ')}${ratio} |\n`);
     }
   }
+  if (masks) process.stdout.write(`\n${masks}\n`);
   if (parts.length) {
     process.stdout.write(`\n| start-up part (this build, ${availableParallelism()} cores) | median (ms) | min (ms) |\n| --- | --- | --- |\n`);
     for (const key of Object.keys(parts[0]!)) {

@@ -2,7 +2,7 @@
 // gRPC, with prompts from flags, a file or the npz itself, labels in the format the output's name asks for, a
 // progress bar on a terminal and, on request, a picture of the result.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { createSegmenter, type PipelineConfig, type PipelineSegmenter } from '../pipeline/index.ts';
@@ -214,6 +214,7 @@ async function segmentBatch(job: SegmentJob, inputs: readonly string[], outDir: 
   const kinds = await Promise.all(inputs.map(async (input) => detectInputKind(input).catch(() => undefined)));
   const formats = inputs.map((path, i) => batchOutputFormat(path, kinds[i] ?? 'npz', job.values.format));
   const outputs = batchOutputs(inputs.map((path, i) => ({ path, format: formats[i]! })), outDir);
+  if ((await stat(outDir).catch(() => undefined))?.isFile()) throw new UsageError(`-o names a folder when there are several inputs; "${outDir}" is a file`);
   await mkdir(outDir, { recursive: true });
   const t0 = performance.now();
   const failed: string[] = [];
