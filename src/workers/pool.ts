@@ -1,4 +1,5 @@
-// The worker pool: piscina threads that each hold ORT sessions for every network, fed by a two-level priority
+// The worker pool: piscina threads that each hold ORT sessions for every network (a lazy pool, the command line's:
+// for the networks its tasks have needed so far), fed by a two-level priority
 // queue in the main thread. Decodes go before encodes, so walks keep moving and release embeddings; prefetch
 // encodes fill the remaining capacity. Tasks are handed to piscina only when a thread is free, so piscina's own
 // queue stays empty and our queue depth is the real backlog (exported as a metric).
