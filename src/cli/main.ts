@@ -13,7 +13,7 @@ const USAGE = `usage: onesam <command> [options]
 
 commands:
   import <checkpoint> --arch ${NETWORK_NAMES.join('|')} --out models/<name>   compile a checkpoint into the model repository
-  segment <in.npz|in.nii.gz> -o <out.npz|.nii.gz|.raw> [--box ...|--prompts FILE.json] [--intensity P]
+  segment <in.npz|in.nii.gz|imgs/...> -o <out.npz|.nii.gz|.raw|segs/> [--box ...|--prompts FILE.json] [--intensity P]
           [--overlay FILE.png] [--modality M] [--model ${['route', ...NETWORK_NAMES, 'fuse'].join('|')}] [--json] [--server HOST:PORT]
   pacs studies|series --endpoint NAME [...]                          search a PACS (QIDO-RS; docs/pacs.md)
   pacs segment --endpoint NAME --study UID --series UID [--box ...] [-o seg.dcm] [--store NAME] [--server HOST:PORT]

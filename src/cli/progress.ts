@@ -28,13 +28,13 @@ export function countsFromWire(progress: ProgressCounts): ProgressCounts {
 /**
  * The line for these counts, at most `columns` characters: `[#####.....]  40%  slices 12/30  objects 1/3`. The
  * bar follows the slices (the encoder is most of the time); before any slice is planned, the objects. Narrow
- * terminals lose the bar first, then the objects.
+ * terminals lose the bar first, then the objects. A batch puts its `caseLabel` (`case 3/11`) before the percentage.
  */
-export function renderProgress(counts: ProgressCounts, columns: number): string {
+export function renderProgress(counts: ProgressCounts, columns: number, caseLabel = ''): string {
   const { slicesEncoded, slicesTotal, objectsDone, objectsTotal } = counts;
   const [done, total] = slicesTotal > 0 ? [slicesEncoded, slicesTotal] : [objectsDone, objectsTotal];
   const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
-  const percent = `${String(Math.floor(fraction * 100)).padStart(3)}%`;
+  const percent = `${caseLabel ? `${caseLabel}  ` : ''}${String(Math.floor(fraction * 100)).padStart(3)}%`;
   const slices = `slices ${slicesEncoded}/${slicesTotal}`;
   const objects = `objects ${objectsDone}/${objectsTotal}`;
   const text = `${percent}  ${slices}  ${objects}`;
@@ -60,6 +60,8 @@ export const REDRAW_MS = 100;
 export class TerminalProgress {
   private lastDraw = -Infinity;
   private drawn = false;
+  /** Drawn before the percentage: a batch's `case i/n`. */
+  caseLabel = '';
 
   /**
    * `counts`: what is known before the first event (the request's object count: the pipeline reports it only as
@@ -74,6 +76,11 @@ export class TerminalProgress {
 
   onEvent = (event: ProgressEvent): void => this.update(countsAfter(this.counts, event));
 
+  /** What is known before the first event, as the constructor's `counts`: nothing is drawn until an event comes. */
+  start(counts: ProgressCounts): void {
+    this.counts = counts;
+  }
+
   onWire = (progress: ProgressCounts): void => this.update(countsFromWire(progress));
 
   update(counts: ProgressCounts): void {
@@ -84,7 +91,7 @@ export class TerminalProgress {
     if (!finished && t - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = t;
     // Carriage return, the line, erase to its end: the next draw overwrites it in place.
-    this.stream.write(`\r${renderProgress(counts, Math.max(20, (this.stream.columns ?? 80) - 1))}\x1b[K`);
+    this.stream.write(`\r${renderProgress(counts, Math.max(20, (this.stream.columns ?? 80) - 1), this.caseLabel)}\x1b[K`);
     this.drawn = true;
   }
 
@@ -93,5 +100,43 @@ export class TerminalProgress {
     if (!this.enabled || !this.drawn) return;
     this.stream.write('\r\x1b[K');
     this.drawn = false;
+  }
+}
+
+function sum(a: ProgressCounts, b: ProgressCounts): ProgressCounts {
+  return {
+    slicesEncoded: a.slicesEncoded + b.slicesEncoded, slicesTotal: a.slicesTotal + b.slicesTotal,
+    objectsDone: a.objectsDone + b.objectsDone, objectsTotal: a.objectsTotal + b.objectsTotal,
+  };
+}
+
+/**
+ * One bar over a whole batch: the counts of the cases done so far plus the running case's, behind `case i/n`.
+ * Cases not read yet add nothing (their slices are unknown until each is planned).
+ */
+export class BatchProgress {
+  private done: ProgressCounts = NO_PROGRESS;
+  private current: ProgressCounts = NO_PROGRESS;
+
+  constructor(private readonly bar: TerminalProgress, private readonly cases: number) {}
+
+  /** The next case starts (`index` from 0), with its object count. */
+  startCase(index: number, objects: number): void {
+    this.done = sum(this.done, this.current);
+    this.current = { ...NO_PROGRESS, objectsTotal: objects };
+    this.bar.caseLabel = `case ${index + 1}/${this.cases}`;
+  }
+
+  onEvent = (event: ProgressEvent): void => this.show(countsAfter(this.current, event));
+
+  onWire = (progress: ProgressCounts): void => this.show(countsFromWire(progress));
+
+  clear(): void {
+    this.bar.clear();
+  }
+
+  private show(current: ProgressCounts): void {
+    this.current = current;
+    this.bar.update(sum(this.done, current));
   }
 }

@@ -7,6 +7,8 @@ const NETWORK_MODELS = NETWORK_NAMES.map((n) => `${n}=NAME`).join(',');
 export const SEGMENT_USAGE = `usage: onesam segment <input> -o <output> [options]
   <input>                        a challenge .npz (with its own boxes or scribbles, or prompts below), a NIfTI
                                  .nii / .nii.gz file, or a DICOM folder (searched at any depth) or file
+                                 several inputs, or a folder holding .npz / .nii / .nii.gz files: a batch, -o a
+                                 folder, each output named like its input (README, "Several inputs")
   -o, --output FILE              .npz (segs), .nii.gz / .nii (the input's geometry), .raw (little-endian uint8 or
                                  uint16 labels; shape and type in --json), .dcm (a DICOM SEG of a DICOM input)
   --format npz|nii.gz|nii|raw    the output format, instead of the extension
@@ -22,6 +24,8 @@ export const SEGMENT_USAGE = `usage: onesam segment <input> -o <output> [options
   --overlay FILE.png             a picture: the slices with a mask or a prompt, outlines and boxes
   --modality M  --model ${MODELS}  --prompt auto|boxes|scribbles  --json
   --speed-level N                3D boxes: compute every N-th slice, interpolate the others (1..8; 1 = exact)
-  --models DIR  --network-models ${NETWORK_MODELS}  --workers N  --threads N
+  --models DIR  --network-models ${NETWORK_MODELS}
+  --workers N  --threads N       the pool (default: one worker x every core for one slice, a worker per core
+                                 for a volume walk)
   --server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM] [--tls-server-name NAME]
 `;

@@ -2,25 +2,28 @@
 // gRPC, with prompts from flags, a file or the npz itself, labels in the format the output's name asks for, a
 // progress bar on a terminal and, on request, a picture of the result.
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { createSegmenter, type PipelineConfig } from '../pipeline/index.ts';
+import { createSegmenter, type PipelineConfig, type PipelineSegmenter } from '../pipeline/index.ts';
 import { modalityFromDicom } from '../pipeline/dicom-modality.ts';
 import { DEFAULT_ROUTING, modalityFromFileName, parseModality } from '../pipeline/router.ts';
 import { planRequest } from '../pipeline/plan.ts';
 import { speedLevelProblem } from '../pipeline/speed-level.ts';
-import type { EnsembleMode, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
+import type { EnsembleMode, ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { loadConfig } from '../config/load.ts';
 import { DEFAULTS, defaultWorkers } from '../config/schema.ts';
 import { NETWORK_NAMES } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, reportFailure, UsageError } from './args.ts';
+import { batchMayWalk, batchOutputFormat, batchOutputs, expandInputs } from './batch-inputs.ts';
 import { detectInputKind } from './input-kind.ts';
 import { parseIntensityFlag } from './intensity-flag.ts';
-import { checkOutputForInput, chooseOutputFormat, encodeOutput } from './output-format.ts';
+import { checkOutputForInput, chooseOutputFormat, encodeOutput, type OutputFormat } from './output-format.ts';
 import { cliSegOutput, type ServedNetwork } from './seg-output.ts';
 import { overlayPng } from './overlay.ts';
-import { NO_PROGRESS, TerminalProgress } from './progress.ts';
+import { BatchProgress, NO_PROGRESS, TerminalProgress, type ProgressCounts } from './progress.ts';
+import { choosePoolShape } from './pool-shape.ts';
 import { promptObjects, rebasePromptErrors } from './prompt-objects.ts';
 import { readSegmentInput } from './segment-input.ts';
 import { attachNegativeBoxValues, PROMPT_FLAGS, readPromptSpecs } from './segment-prompts.ts';
@@ -63,6 +66,8 @@ export interface SegmentSummary {
   readonly slicesInterpolated: number;
   readonly stagesMs: Readonly<Record<string, number>>;
   readonly wallMs: number;
+  /** In a batch: the file this case's labels went to. */
+  readonly output?: string;
 }
 
 export function summarize(caseName: string, request: SegmentationRequest, result: SegmentationResult, shape: readonly number[], wallMs: number): SegmentSummary {
@@ -116,32 +121,56 @@ export async function clientTls(values: { 'tls-ca'?: string; 'tls-cert'?: string
   };
 }
 
+/** The flags of `onesam segment`. */
+const SEGMENT_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  ...PROMPT_FLAGS,
+  intensity: { type: 'string' },
+  overlay: { type: 'string' },
+  modality: { type: 'string' },
+  model: { type: 'string', default: 'route' },
+  json: { type: 'boolean', default: false },
+  server: { type: 'string' },
+  models: { type: 'string' },
+  'network-models': { type: 'string' },
+  workers: { type: 'string' },
+  threads: { type: 'string' },
+  prompt: { type: 'string', default: 'auto' },
+  series: { type: 'string' },
+  'speed-level': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-server-name': { type: 'string' },
+} as const;
+
+type SegmentValues = ReturnType<typeof parseFlags<typeof SEGMENT_FLAGS>>['values'];
+
+/** What every case of one command shares: the checked flags, one segmenter (made for the first case), the bar. */
+interface SegmentJob {
+  readonly values: SegmentValues;
+  readonly mode: EnsembleMode;
+  readonly prompt: 'auto' | 'boxes' | 'scribbles';
+  readonly intensity: ReturnType<typeof parseIntensityFlag>;
+  /** --speed-level, when given. */
+  readonly speedLevel: number | undefined;
+  readonly specs: Awaited<ReturnType<typeof readPromptSpecs>>;
+  readonly named: ReturnType<typeof parseModality>;
+  readonly settings: PipelineConfig | undefined;
+  /** The in-process segmenter, created by the first case that runs (`walks`: whether that case walks a volume). */
+  segmenter(walks: boolean): Promise<PipelineSegmenter>;
+  readonly onProgress: { readonly onEvent: (event: ProgressEvent) => void; readonly onWire: (progress: ProgressCounts) => void };
+}
+
 async function segment(args: string[]): Promise<number> {
-  const { values, positionals, tokens } = parseFlags(attachNegativeBoxValues(args), {
-    output: { type: 'string', short: 'o' },
-    format: { type: 'string' },
-    ...PROMPT_FLAGS,
-    intensity: { type: 'string' },
-    overlay: { type: 'string' },
-    modality: { type: 'string' },
-    model: { type: 'string', default: 'route' },
-    json: { type: 'boolean', default: false },
-    server: { type: 'string' },
-    models: { type: 'string' },
-    'network-models': { type: 'string' },
-    workers: { type: 'string' },
-    threads: { type: 'string' },
-    prompt: { type: 'string', default: 'auto' },
-    series: { type: 'string' },
-    'speed-level': { type: 'string' },
-    'tls-ca': { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
-    'tls-server-name': { type: 'string' },
-  });
-  if (positionals.length !== 1) throw new UsageError('expected exactly one input: a .npz, a .nii / .nii.gz file, or a DICOM folder or file');
+  const { values, positionals, tokens } = parseFlags(attachNegativeBoxValues(args), SEGMENT_FLAGS);
+  if (positionals.length === 0) throw new UsageError('expected an input: a .npz, a .nii / .nii.gz file, a DICOM folder or file, or several of them or a folder of them');
   if (!values.output) throw new UsageError('missing -o <output> (.npz, .nii.gz, .nii, .raw, or .dcm for a DICOM SEG of a DICOM input)');
-  const format = chooseOutputFormat(values.output, values.format);
+  const single = positionals.length === 1 ? await singleInput(positionals[0]!) : false;
+  const format = single ? chooseOutputFormat(values.output, values.format) : undefined;
+  if (!single && values.format !== undefined) chooseOutputFormat(values.output, values.format);
+  if (values.overlay !== undefined && !single) throw new UsageError('--overlay draws one case: give a single input');
   if (values.overlay !== undefined && !values.overlay.toLowerCase().endsWith('.png')) throw new UsageError(`--overlay writes a PNG picture: name it .png, got "${values.overlay}"`);
   const mode = values.model as EnsembleMode;
   if (!MODES.includes(mode)) throw new UsageError(`--model must be one of ${MODES.join(', ')}, got "${values.model}"`);
@@ -150,13 +179,92 @@ async function segment(args: string[]): Promise<number> {
   const intensity = parseIntensityFlag(values.intensity);
   const speedLevel = parseSpeedLevelFlag(values['speed-level']);
   const specs = await readPromptSpecs(values.prompts, tokens);
-  const input = positionals[0]!;
   const named = values.modality !== undefined ? parseModality(values.modality) : undefined;
   if (values.modality !== undefined && !named) throw new UsageError(`unknown modality "${values.modality}"`);
+  if (values.series !== undefined && !single) throw new UsageError('--series chooses a series of one DICOM folder: give a single input');
 
   // The models setting is checked before any input is read: a typo in it fails at once, naming the field.
   const settings = values.server ? undefined : pipelineSettings(process.env, { models: values.models, 'network-models': values['network-models'] });
+  const flags = { workers: positiveInt(values.workers, '--workers'), threads: positiveInt(values.threads, '--threads') };
 
+  const { inputs } = single ? { inputs: [positionals[0]!] } : await expandInputs(positionals);
+  let created: Promise<PipelineSegmenter> | undefined;
+  // On a terminal only: a pipe or a log file gets the result lines, not a stream of carriage returns.
+  const bar = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !values.json, NO_PROGRESS);
+  const batchBar = single ? undefined : new BatchProgress(bar, inputs.length);
+  const job: SegmentJob = {
+    values, mode, prompt, intensity, speedLevel, specs, named, settings,
+    segmenter: (walks) => {
+      created ??= createSegmenter({
+        ...settings!,
+        ...choosePoolShape(single ? walks : batchMayWalk(inputs), flags, availableParallelism()),
+        lazy: true,
+      });
+      return created;
+    },
+    onProgress: batchBar ?? bar,
+  };
+  try {
+    if (single) {
+      await segmentCase(job, positionals[0]!, values.output, format!, { bar }).catch((e: unknown) => {
+        throw e instanceof SegmenterUnavailable ? e.cause : e;
+      });
+      return 0;
+    }
+    return await segmentBatch(job, inputs, values.output, batchBar!);
+  } finally {
+    bar.clear();
+    if (created) await (await created.catch(() => undefined))?.close();
+  }
+}
+
+/** One input that is a file or a DICOM folder: the command's original form, -o naming the output file. */
+async function singleInput(path: string): Promise<boolean> {
+  const { inputs, batch } = await expandInputs([path]).catch(() => ({ inputs: [path], batch: false }));
+  return !batch && inputs.length === 1;
+}
+
+/**
+ * A batch: each case written into the folder -o under its input's name, one line (or --json summary) per case. A
+ * case that fails is reported with its code and the others go on; the exit code is 1 when any failed.
+ */
+async function segmentBatch(job: SegmentJob, inputs: readonly string[], outDir: string, progress: BatchProgress): Promise<number> {
+  const kinds = await Promise.all(inputs.map(async (input) => detectInputKind(input).catch(() => undefined)));
+  const formats = inputs.map((path, i) => batchOutputFormat(path, kinds[i] ?? 'npz', job.values.format));
+  const outputs = batchOutputs(inputs.map((path, i) => ({ path, format: formats[i]! })), outDir);
+  if ((await stat(outDir).catch(() => undefined))?.isFile()) throw new UsageError(`-o names a folder when there are several inputs; "${outDir}" is a file`);
+  await mkdir(outDir, { recursive: true });
+  const t0 = performance.now();
+  const failed: string[] = [];
+  for (const [i, input] of inputs.entries()) {
+    try {
+      await segmentCase(job, input, outputs[i]!, chooseOutputFormat(outputs[i]!, undefined), { batch: progress, index: i });
+    } catch (e) {
+      progress.clear();
+      // Failing to load the networks at all ends the batch: every case would fail the same way.
+      if (e instanceof SegmenterUnavailable) throw e.cause;
+      const code = e instanceof UsageError ? 'USAGE' : ((e as { code?: string }).code ?? 'INTERNAL');
+      failed.push(basename(input));
+      if (job.values.json) process.stdout.write(`${JSON.stringify({ case: basename(input), output: outputs[i], error: { code, message: (e as Error).message } })}\n`);
+      process.stderr.write(`onesam segment: ${basename(input)}: ${code}: ${(e as Error).message}\n`);
+    }
+  }
+  if (!job.values.json) {
+    process.stdout.write(`${inputs.length} cases, ${inputs.length - failed.length} segmented${failed.length ? `, ${failed.length} failed (${failed.join(', ')})` : ''}, ${Math.round(performance.now() - t0)} ms -> ${outDir}\n`);
+  }
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** The segmenter could not be created: not one case's failure but the whole command's. */
+class SegmenterUnavailable extends Error {
+  constructor(readonly cause: unknown) {
+    super('the segmenter could not be created');
+  }
+}
+
+async function segmentCase(job: SegmentJob, input: string, output: string, format: OutputFormat,
+  progressOf: { readonly bar: TerminalProgress } | { readonly batch: BatchProgress; readonly index: number }): Promise<void> {
+  const { values, mode, prompt, intensity, speedLevel, specs, named } = job;
   const t0 = performance.now();
   const kind = await detectInputKind(input);
   checkOutputForInput(format, kind);
@@ -179,46 +287,33 @@ async function segment(args: string[]): Promise<number> {
   };
   // Validate prompts against the image before loading any model: bad input fails fast with the field named (the
   // flag or file entry, for prompts the person gave).
-  if (specs) rebasePromptErrors(() => planRequest(request, DEFAULT_ROUTING), specs);
-  else planRequest(request, DEFAULT_ROUTING);
-  // On a terminal only: a pipe or a log file gets the result line, not a stream of carriage returns.
-  const progress = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !values.json, { ...NO_PROGRESS, objectsTotal: objects.length });
+  const plan = specs ? rebasePromptErrors(() => planRequest(request, DEFAULT_ROUTING), specs) : planRequest(request, DEFAULT_ROUTING);
+  if ('bar' in progressOf) progressOf.bar.start({ ...NO_PROGRESS, objectsTotal: objects.length });
+  else progressOf.batch.startCase(progressOf.index, objects.length);
   let result: SegmentationResult;
   /** The networks that ran the request, with their models and weights: a DICOM SEG names them. */
   let served: readonly ServedNetwork[] = [];
-  try {
-    if (values.server) {
-      const { segmentRemote } = await import('../client/segment-remote.ts');
-      result = await segmentRemote(values.server, request, {
-        ...(await clientTls(values)), ...(source.upload ? { upload: source.upload } : {}), onProgress: progress.onWire,
-      });
-    } else {
-      const workers = positiveInt(values.workers, '--workers');
-      const threads = positiveInt(values.threads, '--threads');
-      // --threads alone sizes the pool as the workers setting's default does for intraOpThreads.
-      const intraOpThreads = threads ?? settings!.intraOpThreads;
-      const segmenter = await createSegmenter({
-        ...settings!,
-        intraOpThreads,
-        workers: workers ?? (threads ? defaultWorkers(threads) : settings!.workers),
-      });
-      try {
-        result = await segmenter.segment(request, { onProgress: progress.onEvent });
-        served = segmenter.networks().map((n) => ({ name: n.name, model: n.model, ...(n.info ? { weightsSha256: n.info.weightsSha256 } : {}) }));
-      } finally {
-        await segmenter.close();
-      }
-    }
-  } finally {
-    progress.clear();
+  if (values.server) {
+    const { segmentRemote } = await import('../client/segment-remote.ts');
+    result = await segmentRemote(values.server, request, {
+      ...(await clientTls(values)), ...(source.upload ? { upload: source.upload } : {}), onProgress: job.onProgress.onWire,
+    });
+  } else {
+    // A walk: more than one slice to encode (a lone slice is encoded fastest by one worker on every core).
+    const walks = Math.max(0, ...Object.values(plan.slicesToEncode)) > 1;
+    const segmenter = await job.segmenter(walks).catch((e: unknown) => { throw new SegmenterUnavailable(e); });
+    result = await segmenter.segment(request, { onProgress: job.onProgress.onEvent });
+    served = segmenter.networks().map((n) => ({ name: n.name, model: n.model, ...(n.info ? { weightsSha256: n.info.weightsSha256 } : {}) }));
   }
+  if ('bar' in progressOf) progressOf.bar.clear();
+  else progressOf.batch.clear();
   const shape = [...source.geometry.labelShape];
   if (values.server && format.encoding === 'dicom-seg') {
     const { remoteNetworks } = await import('../client/segment-remote.ts');
     served = await remoteNetworks(values.server, await clientTls(values));
   }
   const seg = format.encoding === 'dicom-seg' ? cliSegOutput(objects, specs, result, served) : undefined;
-  await writeFile(values.output, encodeOutput(result.labels, source.geometry, format, seg));
+  await writeFile(output, encodeOutput(result.labels, source.geometry, format, seg));
   let overlaySlices: readonly number[] | undefined;
   if (values.overlay !== undefined) {
     const { png, montage } = overlayPng({ image: request.image, labels: result.labels, objects: request.objects });
@@ -229,18 +324,18 @@ async function segment(args: string[]): Promise<number> {
     ...summarize(basename(input), request, result, shape, performance.now() - t0),
     format: format.name,
     ...(overlaySlices ? { overlaySlices } : {}),
+    ...('batch' in progressOf ? { output } : {}),
   };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     process.stdout.write(`${summary.case}: ${summary.objects.length} objects, networks ${[...new Set(summary.objects.flatMap((o) => o.networks))].join('+') || '-'}, ` +
-      `slices encoded ${Object.entries(summary.slicesEncoded).map(([k, v]) => `${k}=${v}`).join(' ')}, ${summary.wallMs} ms -> ${values.output}` +
+      `slices encoded ${Object.entries(summary.slicesEncoded).map(([k, v]) => `${k}=${v}`).join(' ')}, ${summary.wallMs} ms -> ${output}` +
       `${format.name === 'raw' ? ` (${summary.labelDtype} little-endian, shape ${shape.join('x')})` : ''}${values.overlay !== undefined ? `, overlay ${values.overlay}` : ''}\n`);
     for (const o of summary.objects.filter((line) => line.quality !== 'OK')) {
       process.stdout.write(`  label ${o.label}: ${o.quality} (predicted IoU mean ${o.predictedIouMean.toFixed(2)}, min ${o.predictedIouMin.toFixed(2)})\n`);
     }
   }
-  return 0;
 }
 
 /** Settings `onesam segment` shares with `onesam serve`: where the models are and which serve each network. */

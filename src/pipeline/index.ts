@@ -44,6 +44,15 @@ export interface PipelineConfig {
   readonly faultSwitch?: SharedArrayBuffer;
   /** Test only: builds the graphs in place of the project's builders. */
   readonly compiler?: GraphCompiler;
+  /**
+   * The command line's mode: a network's graphs are checked (or built) and its sessions opened only when a request
+   * first needs it, then kept for the segmenter's life; the threads run no warm-up. A model that is missing or of
+   * the wrong architecture still fails at creation; one whose graphs or sessions fail fails the requests needing
+   * it, with their code. Unset (the server): everything is loaded before createSegmenter resolves.
+   */
+  readonly lazy?: boolean;
+  /** onnxruntime's CPU memory arena (src/workers/protocol.ts, WorkerInit.cpuMemArena); off unless set. */
+  readonly cpuMemArena?: boolean;
 }
 
 export interface PipelineEvents extends PoolEvents {
@@ -73,6 +82,10 @@ async function modelInfo(compiled: CompiledModel, weightsPath: string): Promise<
   };
 }
 
+function wrongArchitecture(model: string, architecture: string, network: NetworkName): CodedError {
+  return new CodedError('NETWORK_UNAVAILABLE', `model ${model} is a ${architecture} network, not ${network}`, `models.${network}`);
+}
+
 export async function createSegmenter(config: PipelineConfig): Promise<PipelineSegmenter> {
   const names = config.models;
   const served = servedNetworks(names);
@@ -83,35 +96,67 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
     ...(config.compiler ? { compiler: config.compiler } : {}),
   });
-  const models: Partial<Record<NetworkName, WorkerModelPaths>> = {};
-  const statuses: NetworkStatus[] = [];
-  for (const network of served) {
+  const statuses: NetworkStatus[] = served.map((network) => ({ name: network, model: names[network]!, ready: false }));
+  /** Checks (or builds) a network's graphs and records its model's description in its status. */
+  const compileNetwork = async (network: NetworkName): Promise<WorkerModelPaths> => {
     const name = names[network]!;
     const compiled = await repo.ensureCompiled(name);
-    if (compiled.manifest.architecture !== network) {
-      throw new CodedError('NETWORK_UNAVAILABLE', `model ${name} is a ${compiled.manifest.architecture} network, not ${network}`, `models.${network}`);
-    }
-    models[network] = { encoderPath: compiled.encoderPath, decoderPath: compiled.decoderPath };
+    if (compiled.manifest.architecture !== network) throw wrongArchitecture(name, compiled.manifest.architecture, network);
     config.events?.modelCompiled?.(compiled);
-    statuses.push({ name: network, model: name, ready: false, info: await modelInfo(compiled, join(repo.get(name)!.dir, compiled.manifest.weights)) });
+    const status = statuses.find((s) => s.name === network)! as { info?: ModelInfo };
+    status.info = await modelInfo(compiled, join(repo.get(name)!.dir, compiled.manifest.weights));
+    return { encoderPath: compiled.encoderPath, decoderPath: compiled.decoderPath };
+  };
+  const models: Partial<Record<NetworkName, WorkerModelPaths>> = {};
+  if (config.lazy) {
+    // Only what the repository's listing tells: a misnamed model fails now, as it does in the server, and its
+    // graphs are left for the first request that needs them.
+    for (const network of served) {
+      const name = names[network]!;
+      const listed = repo.get(name);
+      if (!listed || listed.state === 'error') await repo.ensureCompiled(name);
+      else if (listed.architecture !== undefined && listed.architecture !== network) throw wrongArchitecture(name, listed.architecture, network);
+    }
+  } else {
+    for (const network of served) models[network] = await compileNetwork(network);
   }
   const pool = new WorkerPool({
     models,
     workers: config.workers,
     intraOpThreads: config.intraOpThreads,
     queueLimit: config.queueLimit,
+    ...(config.lazy ? { lazy: true } : {}),
+    ...(config.cpuMemArena ? { cpuMemArena: true } : {}),
     ...(config.events ? { events: config.events } : {}),
     ...(config.faultSwitch ? { faultSwitch: config.faultSwitch } : {}),
   });
-  try {
-    await pool.ready();
-  } catch (err) {
+  // Lazy: the threads start while the caller goes on (reading its input, compiling the graphs a request needs);
+  // requests wait for them. The server waits here: readiness means every network can run.
+  const started = pool.ready().then(() => undefined, async (err: unknown) => {
     // ready() settles only once every thread has finished its load, so closing now cannot cut a warm-up run short;
     // an open pool would go on replacing threads that fail the same way.
     await pool.close();
     throw err;
-  }
-  for (const s of statuses) (s as { ready: boolean }).ready = true;
+  });
+  if (config.lazy) started.catch(() => undefined);
+  else await started;
+  if (!config.lazy) for (const s of statuses) (s as { ready: boolean }).ready = true;
+  /** Lazy: each network's graphs, compiled once; a failure stays, so every later request needing it gets it. */
+  const compiling = new Map<NetworkName, Promise<void>>();
+  const provide = async (networks: readonly NetworkName[]): Promise<void> => {
+    if (!config.lazy) return;
+    await Promise.all(networks.map((network) => {
+      let p = compiling.get(network);
+      if (!p) {
+        p = compileNetwork(network).then((paths) => {
+          pool.provide(network, paths);
+          (statuses.find((s) => s.name === network)! as { ready: boolean }).ready = true;
+        });
+        compiling.set(network, p);
+      }
+      return p;
+    }));
+  };
   const budget = new ByteBudget(config.embeddingBudgetBytes);
   let closing = false;
   // The plans plan() made, with the request each was made for: segment() runs one of them rather than plan again.
@@ -136,6 +181,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     async segment(request: SegmentationRequest, options?: SegmentOptions): Promise<SegmentationResult> {
       if (closing) throw new CodedError('NETWORK_UNAVAILABLE', 'the server is shutting down');
       const plan = options?.plan ? plannedFor(request, options.plan) : planFor(request);
+      await Promise.all([started, provide(plan.networks)]);
       return executePlan({ pool, budget }, request, plan, options);
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
@@ -146,7 +192,8 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     async close(): Promise<void> {
       closing = true;
       for (const s of statuses) (s as { ready: boolean }).ready = false;
-      await pool.close();
+      // A pool that failed to start has closed itself.
+      if (await started.then(() => true, () => false)) await pool.close();
     },
   };
 }

@@ -1,4 +1,5 @@
-// The worker pool: piscina threads that each hold ORT sessions for every network, fed by a two-level priority
+// The worker pool: piscina threads that each hold ORT sessions for every network (a lazy pool, the command line's:
+// for the networks its tasks have needed so far), fed by a two-level priority
 // queue in the main thread. Decodes go before encodes, so walks keep moving and release embeddings; prefetch
 // encodes fill the remaining capacity. Tasks are handed to piscina only when a thread is free, so piscina's own
 // queue stays empty and our queue depth is the real backlog (exported as a metric).
@@ -33,6 +34,13 @@ export interface PoolOptions {
   readonly events?: PoolEvents;
   /** Test only: a WorkerFaultSwitch's buffer (protocol.ts). */
   readonly faultSwitch?: SharedArrayBuffer;
+  /**
+   * Lazy threads (the command line): `models` is empty at start; provide() names a network's files once they are
+   * compiled, and each thread opens a network's sessions in the first task that needs it (WorkerInit.lazy).
+   */
+  readonly lazy?: boolean;
+  /** onnxruntime's CPU memory arena in every session (WorkerInit.cpuMemArena); off unless set. */
+  readonly cpuMemArena?: boolean;
 }
 
 export interface PoolEvents {
@@ -118,15 +126,20 @@ export class WorkerPool {
   private failure: string | undefined;
   /** Cumulative milliseconds tasks waited in our queue, for queue-time vs compute-time metrics. */
   queueMs = 0;
+  /** Lazy pools: the files of each network provided so far, sent with every task that runs it. */
+  private readonly lazyModels: Partial<Record<NetworkName, WorkerModelPaths>> | undefined;
 
   constructor(options: PoolOptions) {
     this.intraOpThreads = options.intraOpThreads;
     this.workers = options.workers;
     this.queueLimit = options.queueLimit;
     this.events = options.events ?? {};
+    this.lazyModels = options.lazy ? { ...options.models } : undefined;
     const init: WorkerInit = {
-      models: options.models,
+      models: options.lazy ? {} : options.models,
       intraOpThreads: this.intraOpThreads,
+      ...(options.lazy ? { lazy: true } : {}),
+      ...(options.cpuMemArena ? { cpuMemArena: true } : {}),
       ...(options.faultSwitch ? { faultSwitch: options.faultSwitch } : {}),
     };
     this.piscina = new Piscina({
@@ -178,6 +191,12 @@ export class WorkerPool {
     return this.submit('decode', task) as Promise<DecodeResult>;
   }
 
+  /** Lazy pools: the compiled files of a network, which the threads open when a task first runs it. */
+  provide(network: NetworkName, paths: WorkerModelPaths): void {
+    if (!this.lazyModels) throw new Error('provide() is for lazy pools; this pool loaded its networks at start');
+    this.lazyModels[network] = paths;
+  }
+
   stats(): PoolStats {
     return { queued: this.queues.decode.length + this.queues.encode.length, busy: this.busy, workers: this.workers, ready: this.loadedThreads.size };
   }
@@ -219,7 +238,7 @@ export class WorkerPool {
       if (!next) break;
       this.busy++;
       this.queueMs += performance.now() - next.queuedAt;
-      (this.piscina.run(next.task) as Promise<WorkerReply<unknown>>).then(
+      (this.piscina.run(this.withLoads(next.task)) as Promise<WorkerReply<unknown>>).then(
         (reply) => {
           if (reply.ok) return next.resolve(reply.value);
           const error = unpackError(reply.error);
@@ -239,6 +258,14 @@ export class WorkerPool {
         }
       });
     }
+  }
+
+  /** Lazy pools: the task with the files of the networks it runs, for a thread that has not opened them yet. */
+  private withLoads(task: EncodeTask | DecodeTask): EncodeTask | DecodeTask {
+    const models = this.lazyModels;
+    if (!models) return task;
+    const networks = task.kind === 'encode' ? [task.network] : task.embeddings.map((e) => e.network);
+    return { ...task, load: Object.fromEntries(networks.flatMap((n) => (models[n] ? [[n, models[n]]] : []))) };
   }
 
   private onWorkerLoaded(message: WorkerLoaded): void {

@@ -14,6 +14,17 @@ export interface WorkerModelPaths {
 export interface WorkerInit {
   readonly models: Readonly<Partial<Record<NetworkName, WorkerModelPaths>>>;
   readonly intraOpThreads: number;
+  /**
+   * Lazy workers (the command line) open no session at start and run no warm-up: a network's sessions are created
+   * by the first task that needs it, from the paths the task carries (NetworkLoads), and kept. The server's workers
+   * load `models` before they report ready, so readiness means every network can run.
+   */
+  readonly lazy?: boolean;
+  /**
+   * onnxruntime's CPU memory arena: off in the server (it keeps every activation peak for the session's life); on
+   * for the command line's one-worker jobs, whose first and only runs it makes 2-3x faster (bench/README.md).
+   */
+  readonly cpuMemArena?: boolean;
   /** Test only: a WorkerFaultSwitch's memory (see below); absent in the service. */
   readonly faultSwitch?: SharedArrayBuffer;
 }
@@ -78,6 +89,9 @@ export interface SliceImage {
   readonly pixels: Uint8Array;
 }
 
+/** For lazy workers: the model files of the networks a task runs, in case this thread has not opened them yet. */
+export type NetworkLoads = Readonly<Partial<Record<NetworkName, WorkerModelPaths>>>;
+
 export interface EncodeTask {
   readonly kind: 'encode';
   readonly network: NetworkName;
@@ -87,6 +101,7 @@ export interface EncodeTask {
   /** Receives interm_embeddings (the network's intermFloats); only for networks whose decoder needs them. */
   readonly interm?: SharedArrayBuffer;
   readonly cancel?: CancelFlag;
+  readonly load?: NetworkLoads;
 }
 
 export interface EncodeResult {
@@ -122,6 +137,7 @@ export interface DecodeTask {
    */
   readonly propagateLabels?: readonly number[];
   readonly cancel?: CancelFlag;
+  readonly load?: NetworkLoads;
 }
 
 export interface DecodeResult {

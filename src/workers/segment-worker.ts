@@ -1,5 +1,6 @@
 // The worker thread: holds onnxruntime sessions for every configured network and runs encode / decode tasks.
-// Rules (see ../shared/docs/node-stack-notes.md): sessions are created once per worker at module load; session.run() is
+// Rules (see ../shared/docs/node-stack-notes.md): sessions are created once per worker, at module load (the server)
+// or by the first task that needs the network (lazy workers, the command line), and kept; session.run() is
 // never interrupted; tensors handed to ORT are backed by ordinary ArrayBuffers (ORT rejects shared memory), so
 // shared embeddings are copied into per-worker scratch buffers first.
 //
@@ -19,8 +20,8 @@ import { isErrorCode } from '../errors/registry.ts';
 import { packError } from './error-transport.ts';
 import {
   WORKER_LOADED, takeInjectedFault,
-  type DecodePrompts, type DecodeResult, type DecodeTask, type EncodeResult, type EncodeTask, type PingResult, type WorkerInit, type WorkerLoaded,
-  type WorkerReply, type WorkerTask,
+  type DecodePrompts, type DecodeResult, type DecodeTask, type EncodeResult, type EncodeTask, type NetworkLoads, type PingResult, type WorkerInit,
+  type WorkerLoaded, type WorkerModelPaths, type WorkerReply, type WorkerTask,
 } from './protocol.ts';
 
 interface NetworkSessions {
@@ -49,19 +50,54 @@ function scratch(input: 'image' | 'embeddings' | 'interm', shape: readonly numbe
   return buffer;
 }
 
+/** Opens one network's encoder and decoder sessions (the encoder released again when the decoder fails). */
+async function openNetwork(name: NetworkName, paths: WorkerModelPaths): Promise<NetworkSessions> {
+  const encoder = await ort.InferenceSession.create(paths.encoderPath, workerSessionOptions(init.intraOpThreads, 'encoder', init.cpuMemArena === true));
+  let decoder: ort.InferenceSession;
+  try {
+    decoder = await ort.InferenceSession.create(paths.decoderPath, workerSessionOptions(init.intraOpThreads, 'decoder', init.cpuMemArena === true));
+  } catch (err) {
+    await encoder.release();
+    throw err;
+  }
+  return { encoder, decoder, contract: NETWORKS[name] };
+}
+
 async function loadSessions(): Promise<void> {
-  for (const [name, paths] of Object.entries(init.models) as [NetworkName, { encoderPath: string; decoderPath: string }][]) {
-    const encoder = await ort.InferenceSession.create(paths.encoderPath, workerSessionOptions(init.intraOpThreads, 'encoder'));
-    let decoder: ort.InferenceSession;
-    try {
-      decoder = await ort.InferenceSession.create(paths.decoderPath, workerSessionOptions(init.intraOpThreads, 'decoder'));
-    } catch (err) {
-      await encoder.release();
-      throw err;
-    }
-    sessions.set(name, { encoder, decoder, contract: NETWORKS[name] });
+  for (const [name, paths] of Object.entries(init.models) as [NetworkName, WorkerModelPaths][]) {
+    sessions.set(name, await openNetwork(name, paths));
   }
   for (const net of sessions.values()) await warmUp(net);
+}
+
+/**
+ * Lazy workers: why a network's sessions could not be opened in this thread. Kept, so the following tasks of a
+ * batch fail at once with the same reason instead of trying the same files again.
+ */
+const lazyFailures = new Map<NetworkName, string>();
+
+/**
+ * Lazy workers: opens, inside the task that first needs them, the sessions of the networks the task runs. No
+ * warm-up run: for a command that encodes a few slices, the first real run pays the slow first run once, where a
+ * warm-up would pay it and then the real run. A failure becomes the task's NETWORK_UNAVAILABLE, never a throw
+ * outside a task (piscina would turn that into an 'error' event).
+ */
+async function ensureOpen(networks: readonly NetworkName[], loads: NetworkLoads | undefined): Promise<void> {
+  if (!init.lazy) return;
+  for (const name of networks) {
+    if (sessions.has(name)) continue;
+    const failed = lazyFailures.get(name);
+    const paths = loads?.[name];
+    if (failed === undefined && paths !== undefined) {
+      try {
+        sessions.set(name, await openNetwork(name, paths));
+        continue;
+      } catch (err) {
+        lazyFailures.set(name, err instanceof Error ? err.message : String(err));
+      }
+    }
+    throw new CodedError('NETWORK_UNAVAILABLE', `a worker thread could not load the ${name} network: ${lazyFailures.get(name) ?? 'no model files given'}`);
+  }
 }
 
 /**
@@ -88,7 +124,7 @@ const loadStarted = performance.now();
 /** Why this worker has no sessions; set once at load, never cleared (the pool stops sending work here). */
 let loadError: string | undefined;
 try {
-  await loadSessions();
+  if (!init.lazy) await loadSessions();
 } catch (err) {
   loadError = err instanceof Error ? err.message : String(err);
   for (const net of sessions.values()) await Promise.allSettled([net.encoder.release(), net.decoder.release()]);
@@ -198,9 +234,11 @@ export default async function run(task: WorkerTask): Promise<WorkerReply<EncodeR
     if (loadError !== undefined) throw new CodedError('NETWORK_UNAVAILABLE', `a worker thread could not load the networks: ${loadError}`);
     switch (task.kind) {
       case 'encode':
+        await ensureOpen([task.network], task.load);
         await injectFault();
         return { ok: true, value: await encode(task) };
       case 'decode':
+        await ensureOpen(task.embeddings.map((e) => e.network), task.load);
         await injectFault();
         return { ok: true, value: await decode(task) };
       case 'ping':

@@ -5,7 +5,11 @@ import type * as ort from 'onnxruntime-node';
 /** The image encoder's graph, or the prompt decoder's. */
 export type WorkerGraph = 'encoder' | 'decoder';
 
-export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph): ort.InferenceSession.SessionOptions {
+/**
+ * `cpuMemArena`: the command line turns the arena on for one-worker jobs, where a session's first run without it
+ * allocates every activation from the system (bench/README.md, "cli-startup"); the server keeps it off.
+ */
+export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph, cpuMemArena = false): ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: intraOpThreads,
     interOpNumThreads: 1,
@@ -15,7 +19,7 @@ export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph)
     // lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of each network with the
     // arena, 0.5 GiB without (bench/README.md, "memory"). Since the encoder keeps its activations under 8 MiB
     // (bands, strips), glibc's heap serves them resident and the arena no longer buys speed ("encoder-profile").
-    enableCpuMemArena: false,
+    enableCpuMemArena: cpuMemArena,
     // Without the arena, ORT's memory pattern allocates the encoder's planned activations as one block of about
     // 64 MiB per run, which glibc mmaps fresh every time: with both networks in a worker, 30k first-touch page
     // faults per encode, at 10-20 us each on these VMs. Per-tensor allocations come back from glibc's heap
