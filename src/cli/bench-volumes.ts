@@ -56,10 +56,10 @@ export const PAPER_MR: VolumeSpec = {
 /** The paper's 2D microscopy image: 1536 x 2040 RGB with 19 boxes. */
 export const PAPER_MICROSCOPY = { name: 'microscopy', modality: 'Microscopy' as Modality, height: 1536, width: 2040, objects: 19 };
 
-/** A small volume for tests of the command (2 boxes over 5 and 4 slices). */
+/** A small volume for tests of the command (2 boxes over 3 slices each: 4 distinct, 6 for the reference). */
 export const TINY_MR: VolumeSpec = {
-  name: 'tiny', modality: 'MR', depth: 8, height: 64, width: 64,
-  zRanges: [[1, 5], [3, 6]],
+  name: 'tiny', modality: 'MR', depth: 6, height: 64, width: 64,
+  zRanges: [[1, 3], [2, 4]],
 };
 
 /** Background: a soft body disc at mid grey with noise; objects: brighter ellipsoids with a little noise. */

@@ -34,7 +34,7 @@ export const BENCH_USAGE = `usage: onesam bench [--quick] [--json] [--volumes ct
                     [--models DIR] [--network-models NAME=MODEL,...]
 
 Synthetic volumes of the paper's shapes: ct (287x512x512, 6 boxes over 31-121 slices), mr (115x400x400, 6 boxes),
-microscopy (1536x2040 RGB, 19 boxes); tiny (8x64x64, 2 boxes) for tests. --quick: mr only, the run shape and the
+microscopy (1536x2040 RGB, 19 boxes); tiny (6x64x64, 2 boxes) for tests. --quick: mr only, the run shape and the
 reference shape only, 2 timing samples per worker. The run shape is --workers x --threads (default: one
 single-thread worker per core, as onesam segment); the reference schedule runs on one worker with as many threads
 (--skip-reference: not at all, for memory checks).
