@@ -36,24 +36,38 @@ function readCpuinfo(): string {
   }
 }
 
-/** Samples the process's RSS every `everyMs` until stopped; the peak in bytes. */
+/** What the process held at its RSS peak: the main thread's array buffers (the volume, the labels and every
+ * embedding: SharedArrayBuffers are counted there too) and the embedding bytes the pipeline's budget held. */
+export interface RssPeak {
+  readonly rssBytes: number;
+  readonly arrayBufferBytes: number;
+  readonly embeddingBytes: number;
+}
+
+/** Samples the process's RSS every `everyMs` until stopped, with what was held at the peak. */
 export class RssSampler {
-  private peakBytes = process.memoryUsage.rss();
+  private peak: RssPeak;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(everyMs = 20) {
+  constructor(private readonly embeddingBytes: () => number = () => 0, everyMs = 20) {
+    this.peak = this.now();
     this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  private now(): RssPeak {
+    const m = process.memoryUsage();
+    return { rssBytes: m.rss, arrayBufferBytes: m.arrayBuffers, embeddingBytes: this.embeddingBytes() };
   }
 
   private sample(): void {
     const rss = process.memoryUsage.rss();
-    if (rss > this.peakBytes) this.peakBytes = rss;
+    if (rss > this.peak.rssBytes) this.peak = this.now();
   }
 
-  stop(): number {
+  stop(): RssPeak {
     clearInterval(this.timer);
     this.sample();
-    return this.peakBytes;
+    return this.peak;
   }
 }
 

@@ -51,6 +51,8 @@ interface VolumeFigures {
   readonly promptsDecoded: number;
   readonly peakRssMB: number;
   readonly peakEmbeddingMB: number;
+  /** At the RSS peak: the main thread's array buffers (volume, labels, embeddings) and the embeddings alone. */
+  readonly atPeak: { readonly arrayBuffersMB: number; readonly embeddingsMB: number };
   readonly work: readonly NecessaryWork[];
   reference?: { readonly wallMs: number; readonly slicesEncoded: number; readonly peakRssMB: number };
 }
@@ -180,19 +182,20 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
   const networks = [...new Set(plan.objects.flatMap((o) => o.networks))];
   const promptsOf = (n: NetworkName): number => plan.objects.filter((o) => o.networks.includes(n)).reduce((sum, o) => sum + o.slices[1] - o.slices[0] + 1, 0);
   const walls: number[] = [];
-  let peakRss = 0;
+  let peakRss = { rssBytes: 0, arrayBufferBytes: 0, embeddingBytes: 0 };
   let peakEmbeddings = 0;
   let encoded = 0;
   for (let r = 0; r < runs; r++) {
     segmenter.budget.peak = 0;
-    const sampler = new RssSampler();
+    const sampler = new RssSampler(() => segmenter.budget.inUse);
     const t0 = performance.now();
     const result = await segmenter.segment(request, { plan, ...options });
     walls.push(performance.now() - t0);
-    peakRss = Math.max(peakRss, sampler.stop());
+    const peak = sampler.stop();
+    if (peak.rssBytes > peakRss.rssBytes) peakRss = peak;
     peakEmbeddings = Math.max(peakEmbeddings, segmenter.budget.peak);
     encoded = Object.values(result.slicesEncoded).reduce((a, b) => a + b, 0);
-    log(`${c.name}${options.schedule === 'reference' ? ' (reference schedule)' : ''}: ${round(walls.at(-1)! / 1000)} s, ${encoded} slices encoded, peak RSS ${round(peakRss / MiB, 0)} MiB`);
+    log(`${c.name}${options.schedule === 'reference' ? ' (reference schedule)' : ''}: ${round(walls.at(-1)! / 1000)} s, ${encoded} slices encoded, peak RSS ${round(peakRss.rssBytes / MiB, 0)} MiB (array buffers ${round(peakRss.arrayBufferBytes / MiB, 0)} MiB, embeddings ${round(peakRss.embeddingBytes / MiB, 0)} MiB)`);
   }
   const { depth, height, width, channels } = c.image;
   return {
@@ -200,7 +203,8 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
     wallMs: median(walls), slicesEncoded: encoded,
     slicesNecessary: networks.reduce((sum, n) => sum + plan.slicesToEncode[n], 0),
     promptsDecoded: networks.reduce((sum, n) => sum + promptsOf(n), 0),
-    peakRssMB: peakRss / MiB, peakEmbeddingMB: peakEmbeddings / MiB,
+    peakRssMB: peakRss.rssBytes / MiB, peakEmbeddingMB: peakEmbeddings / MiB,
+    atPeak: { arrayBuffersMB: round(peakRss.arrayBufferBytes / MiB, 0), embeddingsMB: round(peakRss.embeddingBytes / MiB, 0) },
     work: networks.map((n) => ({ network: n, slices: plan.slicesToEncode[n], prompts: promptsOf(n) })),
   };
 }
