@@ -12,7 +12,7 @@ const run = promisify(execFile);
 
 async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', ...args], { timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', ...args], { timeout: 300_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
