@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   eval: () => import('./eval.ts'),
   serve: () => import('./serve.ts'),
   pacs: () => import('./pacs.ts'),
+  bench: () => import('./bench.ts'),
 };
 
 const USAGE = `usage: onesam <command> [options]
@@ -19,6 +20,8 @@ commands:
   pacs segment --endpoint NAME --study UID --series UID [--box ...] [-o seg.dcm] [--store NAME] [--server HOST:PORT]
                                                                       segment a PACS series, store the SEG back
   eval --pred DIR --gt DIR [--json]                                   challenge DSC / NSD
+  bench [--quick] [--json] [--volumes ct,mr,microscopy] [--model M] [--workers W --threads T]
+                                                                      the paper's workloads, synthetic (bench/README.md)
   serve [--port 50051] [--metrics-port 9464] [--models DIR]           start the gRPC service
         [--network-models ${NETWORK_NAMES.map((n) => `${n}=NAME`).join(',')}]                 which repository model serves each network
 `;

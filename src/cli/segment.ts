@@ -268,10 +268,13 @@ async function segmentCase(job: SegmentJob, input: string, output: string, forma
   const t0 = performance.now();
   const kind = await detectInputKind(input);
   checkOutputForInput(format, kind);
-  const source = await readSegmentInput(input, kind, {
+  let source = await readSegmentInput(input, kind, {
     intensity, limits: decodeLimitsFromEnvironment(process.env), promptsGiven: specs !== undefined, npzPrompt: prompt,
     ...(values.series !== undefined ? { series: values.series } : {}),
   });
+  // In-process nothing is uploaded: let the input's bytes go before the pipeline runs (an int16 NIfTI or a framed
+  // DICOM series of a 287 x 512 x 512 CT is 150 MiB, held until the labels were written).
+  if (!values.server && source.upload) source = { ...source, upload: undefined };
   if (values.series !== undefined && kind !== 'dicom') throw new UsageError('--series chooses a series of a DICOM folder; this input is not DICOM');
   // --modality, else a DICOM input's Modality attribute, else a challenge file name's modality token.
   const modality = named ?? (kind === 'dicom' ? modalityFromDicom(source.dicomModality) : modalityFromFileName(input));

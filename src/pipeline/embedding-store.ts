@@ -39,6 +39,9 @@ export interface EmbeddingStoreOptions {
   readonly cache?: SessionEmbeddingCache;
 }
 
+/** Released buffers a store keeps for its next encodes: enough for the encodes in flight on a few workers. */
+const SPARE_BUFFERS = 4;
+
 export class EmbeddingStore implements Evictor {
   private readonly entries = new Map<SliceKey, Entry>();
   /** Entries whose encode finished (or failed): only those may be evicted. */
@@ -49,6 +52,12 @@ export class EmbeddingStore implements Evictor {
   private prefetchQueue: SliceKey[] = [];
   private prefetching = 0;
   private clock = 0;
+  /**
+   * Buffers of entries this request released, reused by its next encodes (an encode overwrites every float). A
+   * released SharedArrayBuffer is freed only when the main thread's GC collects it, and an idle main thread
+   * rarely runs one: `onesam bench` saw 200 MiB of released embeddings still resident. At most SPARE_BUFFERS.
+   */
+  private readonly spare: NetworkEmbedding[] = [];
   private disposed = false;
   private readonly unregister: () => void;
   /** Slices run through an encoder (re-encodes after eviction included). */
@@ -192,7 +201,8 @@ export class EmbeddingStore implements Evictor {
     const key = sliceKey(network, z);
     const bytes = this.bytesFor(network);
     const contract = NETWORKS[network];
-    const embedding: NetworkEmbedding = {
+    const spareAt = this.spare.findIndex((e) => e.network === network);
+    const embedding: NetworkEmbedding = spareAt >= 0 ? this.spare.splice(spareAt, 1)[0]! : {
       network,
       embedding: new SharedArrayBuffer(contract.embeddingFloats * Float32Array.BYTES_PER_ELEMENT),
       ...(contract.needsInterm ? { interm: new SharedArrayBuffer(contract.intermFloats * Float32Array.BYTES_PER_ELEMENT) } : {}),
@@ -266,7 +276,11 @@ export class EmbeddingStore implements Evictor {
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
     if (keep && entry.complete && this.o.cache) this.o.cache.put(key, { embedding: entry.embedding, bytes: entry.bytes });
-    else this.o.budget.release(entry.bytes);
+    else {
+      // Only a settled entry nobody pins is reused: its encode has finished writing and no decode reads it.
+      if (!this.disposed && entry.pins <= 0 && this.settledEntries.has(entry) && this.spare.length < SPARE_BUFFERS) this.spare.push(entry.embedding);
+      this.o.budget.release(entry.bytes);
+    }
   }
 
 }

@@ -11,10 +11,11 @@ import { scribbleMask256, resizedSize, scaleBoxTo256 } from './geometry.ts';
 import { interpolateShapes } from '../imaging/shape-interpolation.ts';
 import { LabelAssembler } from './labels.ts';
 import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
-import type { DetailedPlan, ObjectWork } from './plan.ts';
+import { walkVisits, type DetailedPlan, type ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
 import { sliceKey } from './slice-key.ts';
 import { EXACT_SPEED_LEVEL } from './speed-level.ts';
+import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
 
 type Box256 = readonly [number, number, number, number];
@@ -29,7 +30,10 @@ export interface ExecuteContext {
 
 class RequestRun {
   readonly stages: StageTimes = { preprocess: 0, encode: 0, decode: 0, postprocess: 0, assemble: 0, queue: 0 };
-  readonly store: EmbeddingStore;
+  store: EmbeddingStore;
+  /** Slices encoded and reused by the stores already disposed (the reference schedule opens one per object). */
+  private readonly counted = { encoded: networkRecord(() => 0), reused: networkRecord(() => 0) };
+  private readonly totalSlices: number;
   readonly labels: LabelAssembler;
   readonly cancel = new Int32Array(new SharedArrayBuffer(4));
   readonly abort = new AbortController();
@@ -46,10 +50,16 @@ class RequestRun {
     const { image } = request;
     this.size = { height: image.height, width: image.width, ...resizedSize(image.height, image.width) };
     this.labels = new LabelAssembler(image.depth, image.height, image.width, request.objects.map((o) => o.label));
-    const totalSlices = plan.networks.length * new Set(plan.visits).size;
+    this.totalSlices = plan.networks.length * new Set(plan.visits).size;
+    this.store = this.openStore(plan.visits, plan.prefetchOrder);
+  }
+
+  /** An embedding store for these planned visits (all the plan's, or one object's in the reference schedule). */
+  private openStore(visits: readonly number[], prefetchOrder: readonly number[]): EmbeddingStore {
+    const { ctx, plan, options } = this;
     const cache = sessionCacheFor(options.cache, ctx.budget);
-    cache?.checkImage(image);
-    this.store = new EmbeddingStore({
+    cache?.checkImage(this.request.image);
+    const store = new EmbeddingStore({
       pool: ctx.pool,
       budget: ctx.budget,
       sliceImage: (z) => this.sliceImage(z),
@@ -58,12 +68,30 @@ class RequestRun {
       stages: this.stages,
       // Counts slices ready, adopted from the session cache or encoded. Scribble walks may encode past the planned
       // range: the total grows with them rather than being exceeded.
-      onEncoded: (network, slice, reused) => this.emit({ kind: 'encoded', network, slice, reused, done: ++this.slicesDone, total: Math.max(totalSlices, this.slicesDone) }),
+      onEncoded: (network, slice, reused) => this.emit({ kind: 'encoded', network, slice, reused, done: ++this.slicesDone, total: Math.max(this.totalSlices, this.slicesDone) }),
       ...(cache ? { cache } : {}),
     });
-    const uses = plan.networks.flatMap((n) => plan.visits.map((z) => sliceKey(n, z)));
-    const order = plan.prefetchOrder.flatMap((z) => plan.networks.map((n) => sliceKey(n, z)));
-    this.store.plan(uses, order);
+    const uses = plan.networks.flatMap((n) => visits.map((z) => sliceKey(n, z)));
+    const order = prefetchOrder.flatMap((z) => plan.networks.map((n) => sliceKey(n, z)));
+    store.plan(uses, order);
+    return store;
+  }
+
+  /** Disposes the current store and opens one for the next object's visits only (the reference schedule). */
+  restartStore(work: readonly ObjectWork[]): void {
+    this.store.dispose();
+    for (const n of this.plan.networks) {
+      this.counted.encoded[n] += this.store.encoded[n];
+      this.counted.reused[n] += this.store.reused[n];
+    }
+    const { visits, prefetchOrder } = walkVisits(work);
+    this.store = this.openStore(visits, prefetchOrder);
+  }
+
+  /** Slices encoded (or reused) over the whole request, by every store it opened. */
+  counts(): { encoded: Record<NetworkName, number>; reused: Record<NetworkName, number> } {
+    const sum = (a: Record<NetworkName, number>, b: Readonly<Record<NetworkName, number>>) => networkRecord((n) => a[n] + b[n]);
+    return { encoded: sum(this.counted.encoded, this.store.encoded), reused: sum(this.counted.reused, this.store.reused) };
   }
 
   private emit(event: ProgressEvent): void {
@@ -262,6 +290,33 @@ function isCancellation(error: unknown): boolean {
   return error instanceof CodedError && error.code === 'REQUEST_CANCELLED';
 }
 
+/**
+ * The request's units of work: each 3D box and each scribble alone, the 2D boxes of one slice together (decoded in
+ * batches against its one embedding).
+ */
+function workUnits(work: readonly ObjectWork[]): ObjectWork[][] {
+  const units: ObjectWork[][] = [];
+  const boxes2d = new Map<number, ObjectWork[]>();
+  for (const w of work) {
+    if (w.kind !== 'box2d') units.push([w]);
+    else {
+      let list = boxes2d.get(w.z);
+      if (!list) boxes2d.set(w.z, (list = []));
+      list.push(w);
+    }
+  }
+  return [...units, ...boxes2d.values()];
+}
+
+function runUnit(run: RequestRun, unit: readonly ObjectWork[]): Promise<void> {
+  const first = unit[0]!;
+  switch (first.kind) {
+    case 'box3d': return run.runBox3D(first);
+    case 'scribble': return run.runScribble(first);
+    case 'box2d': return run.runBoxes2D(first.z, unit as Extract<ObjectWork, { kind: 'box2d' }>[]);
+  }
+}
+
 export async function executePlan(ctx: ExecuteContext, request: SegmentationRequest, plan: DetailedPlan, options: SegmentOptions = {}): Promise<SegmentationResult> {
   const t0 = performance.now();
   const run = new RequestRun(ctx, request, plan, options);
@@ -273,22 +328,17 @@ export async function executePlan(ctx: ExecuteContext, request: SegmentationRequ
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     run.checkCancelled();
-    run.store.pump();
-    const boxes2d = new Map<number, Extract<ObjectWork, { kind: 'box2d' }>[]>();
-    const walks: Promise<void>[] = [];
-    for (const w of plan.work) {
-      if (w.kind === 'box2d') {
-        let list = boxes2d.get(w.z);
-        if (!list) boxes2d.set(w.z, (list = []));
-        list.push(w);
-      } else if (w.kind === 'box3d') {
-        walks.push(run.runBox3D(w));
-      } else {
-        walks.push(run.runScribble(w));
+    const units = workUnits(plan.work);
+    if (options.schedule === 'reference') {
+      for (const unit of units) {
+        run.restartStore(unit);
+        run.store.pump();
+        await run.settleAll([runUnit(run, unit)]);
       }
+    } else {
+      run.store.pump();
+      await run.settleAll(units.map((unit) => runUnit(run, unit)));
     }
-    for (const [z, objects] of boxes2d) walks.push(run.runBoxes2D(z, objects));
-    await run.settleAll(walks);
     if (options.signal?.aborted) throw new CodedError('REQUEST_CANCELLED', 'request cancelled');
     const t1 = performance.now();
     const assembled = run.labels.finish();
@@ -313,8 +363,8 @@ export async function executePlan(ctx: ExecuteContext, request: SegmentationRequ
           quality: objectQuality(voxels, predictedIou.mean),
         };
       }),
-      slicesEncoded: { ...run.store.encoded },
-      slicesReused: { ...run.store.reused },
+      slicesEncoded: run.counts().encoded,
+      slicesReused: run.counts().reused,
       speedLevel: request.speedLevel ?? EXACT_SPEED_LEVEL,
       slicesInterpolated: run.slicesInterpolated,
       stages: run.stages,

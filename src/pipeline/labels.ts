@@ -1,6 +1,9 @@
 // Label assembly as the reference does it: objects are written in prompt order and later objects overwrite
 // earlier ones. Objects finish out of order here, so each voxel keeps the highest object ordinal that covers it
 // (equivalent to writing in order), and ordinals become label values at the end.
+// Memory: one byte per voxel when the ordinals and labels fit in uint8 (up to 255 objects with labels <= 255, every
+// request from a challenge file or the command line in practice): the ordinal volume becomes the label volume in
+// place. A 287 x 512 x 512 CT then holds 75 MiB of labels instead of 150 MiB of uint16 ordinals plus a 75 MiB copy.
 
 export interface AssembledLabels {
   /** uint8 when every label fits, else uint16 (the reference's uint8 would wrap labels above 255). */
@@ -13,12 +16,14 @@ export interface AssembledLabels {
 }
 
 export class LabelAssembler {
-  private readonly ordinals: Uint16Array;
+  private readonly ordinals: Uint8Array | Uint16Array;
   private readonly plane: number;
+  private readonly maxLabel: number;
 
   constructor(readonly depth: number, readonly height: number, readonly width: number, private readonly labelOfOrdinal: readonly number[]) {
     this.plane = height * width;
-    this.ordinals = new Uint16Array(depth * this.plane);
+    this.maxLabel = Math.max(0, ...labelOfOrdinal);
+    this.ordinals = labelOfOrdinal.length <= 255 && this.maxLabel <= 255 ? new Uint8Array(depth * this.plane) : new Uint16Array(depth * this.plane);
   }
 
   /** Marks the object's mask (0/1, one slice) on slice z. */
@@ -30,9 +35,10 @@ export class LabelAssembler {
     }
   }
 
+  /** The labels; with one-byte ordinals they are written over the ordinals, so call it once, at the end. */
   finish(): AssembledLabels {
-    const maxLabel = Math.max(0, ...this.labelOfOrdinal);
-    const labels = maxLabel > 255 ? new Uint16Array(this.ordinals.length) : new Uint8Array(this.ordinals.length);
+    const labels = this.ordinals instanceof Uint8Array ? this.ordinals
+      : this.maxLabel > 255 ? new Uint16Array(this.ordinals.length) : new Uint8Array(this.ordinals.length);
     const lut = Uint16Array.from([0, ...this.labelOfOrdinal]);
     const voxels = new Uint32Array(lut.length);
     const first = new Int32Array(lut.length).fill(-1);
@@ -43,6 +49,7 @@ export class LabelAssembler {
       for (let i = z * this.plane; i < end; i++) {
         const ord = o[i]!;
         if (ord !== 0) {
+          // In place, this overwrites the ordinal just read: each voxel is read once, before it is written.
           labels[i] = lut[ord]!;
           voxels[ord]!++;
           // Slices ascend, so the first hit is the first slice and every hit moves the last one.

@@ -119,17 +119,8 @@ export function objectVisits(work: ObjectWork): { all: number[]; walks: number[]
   }
 }
 
-export function planRequest(request: SegmentationRequest, routing: RoutingTable, fallback?: NetworkName): DetailedPlan {
-  checkImage(request.image);
-  if (request.objects.length > MAX_OBJECTS) {
-    throw new CodedError('PROMPT_INVALID', `${request.objects.length} objects exceed the limit of ${MAX_OBJECTS}`, 'prompts');
-  }
-  const speedLevel = request.speedLevel ?? EXACT_SPEED_LEVEL;
-  // The front ends check the level with their own field and code; a caller in-process that skipped that is a bug.
-  const problem = speedLevelProblem(speedLevel);
-  if (problem) throw new RangeError(`speedLevel ${problem}`);
-  const networks = networksFor(request.mode, request.modality, routing, fallback);
-  const work = request.objects.map((o, i) => describeWork(o, i + 1, request.image, `prompts[${i}]`, speedLevel));
+/** Every slice visit of these objects' walks (with repeats), and the order the walks will ask for them. */
+export function walkVisits(work: readonly ObjectWork[]): { visits: number[]; prefetchOrder: number[] } {
   const visits: number[] = [];
   const walks: number[][] = [];
   for (const w of work) {
@@ -141,6 +132,21 @@ export function planRequest(request: SegmentationRequest, routing: RoutingTable,
   const prefetchOrder: number[] = [];
   const longest = Math.max(0, ...walks.map((w) => w.length));
   for (let step = 0; step < longest; step++) for (const w of walks) if (step < w.length) prefetchOrder.push(w[step]!);
+  return { visits, prefetchOrder };
+}
+
+export function planRequest(request: SegmentationRequest, routing: RoutingTable, fallback?: NetworkName): DetailedPlan {
+  checkImage(request.image);
+  if (request.objects.length > MAX_OBJECTS) {
+    throw new CodedError('PROMPT_INVALID', `${request.objects.length} objects exceed the limit of ${MAX_OBJECTS}`, 'prompts');
+  }
+  const speedLevel = request.speedLevel ?? EXACT_SPEED_LEVEL;
+  // The front ends check the level with their own field and code; a caller in-process that skipped that is a bug.
+  const problem = speedLevelProblem(speedLevel);
+  if (problem) throw new RangeError(`speedLevel ${problem}`);
+  const networks = networksFor(request.mode, request.modality, routing, fallback);
+  const work = request.objects.map((o, i) => describeWork(o, i + 1, request.image, `prompts[${i}]`, speedLevel));
+  const { visits, prefetchOrder } = walkVisits(work);
   const distinct = new Set(visits).size;
   const slicesToEncode = networkRecord(() => 0);
   for (const n of networks) slicesToEncode[n] = distinct;

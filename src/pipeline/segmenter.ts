@@ -18,6 +18,13 @@ export interface SegmentOptions {
    * instead of planning the request again. Only a plan this segmenter made for this request object is accepted.
    */
   readonly plan?: SegmentationPlan;
+  /**
+   * `reference`: the reference scripts' schedule, which `onesam bench` measures against: objects one after
+   * another, each with embeddings of its own (a slice encoded for one object never serves another; the 2D boxes
+   * of one slice still share its encoding, as the reference's 2D script does). Same masks, more encodes.
+   * `shared` (the default): every object's walks at once over one embedding store.
+   */
+  readonly schedule?: 'shared' | 'reference';
 }
 
 /**

@@ -1,0 +1,50 @@
+// `onesam bench` as CI and people run it, kept cheap: a usage mistake exits 2 before any model loads, and one
+// --quick --json run on the tiny synthetic volume (6 x 64 x 64, 2 boxes) with the LiteMedSAM demo model on one
+// single-thread worker prints one JSON object with the figures the issue asks for.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
+const run = promisify(execFile);
+
+async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', ...args], { timeout: 300_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+test('onesam bench: a wrong --volumes name is a usage error', async () => {
+  const r = await bench(['--volumes', 'ct,liver']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^onesam bench: --volumes takes ct, mr, microscopy, tiny, got "liver"\n/);
+});
+
+test('onesam bench --quick --json on the tiny volume: one JSON object with the figures', async () => {
+  const r = await bench(['--quick', '--json', '--volumes', 'tiny', '--model', 'litemedsam', '--workers', '1', '--threads', '1', '--samples', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const report = JSON.parse(lines[0]!) as Record<string, unknown> & { volumes: Record<string, unknown>[]; machine: { cpuModel: string; flags: string[] } };
+  assert.equal(report['volume'], 'tiny');
+  assert.equal(report['runShape'], '1x1');
+  assert.equal(report['referenceShape'], '1x1');
+  assert.ok((report['encoderSliceMs'] as Record<string, number>)['litemedsam']! > 0);
+  assert.ok((report['decoderPromptMs'] as Record<string, number>)['litemedsam']! > 0);
+  // 2 boxes over slices 1..3 and 2..4: 4 distinct slices shared, 6 under the reference schedule; 6 prompts.
+  assert.equal(report['slicesEncoded'], 4);
+  assert.equal(report['promptsDecoded'], 6);
+  assert.equal((report.volumes[0]!['reference'] as { slicesEncoded: number }).slicesEncoded, 6);
+  for (const key of ['efficiency', 'speedupVsReference', 'peakRssMB', 'peakEmbeddingMB', 'wallMs']) {
+    assert.equal(typeof report[key], 'number', key);
+    assert.ok((report[key] as number) > 0, key);
+  }
+  assert.ok(report.machine.cpuModel.length > 0);
+  assert.ok(Array.isArray(report.machine.flags));
+});

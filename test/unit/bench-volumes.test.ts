@@ -1,0 +1,81 @@
+// The synthetic workloads of `onesam bench`: the paper's shapes and box spans, deterministic from the seed, and
+// objects that stand out from the background inside their boxes (so the demo networks find something).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  PAPER_CT, PAPER_MR, TINY_MR, seededRandom, sliceCounts, syntheticMicroscopy, syntheticVolume,
+} from '../../src/cli/bench-volumes.ts';
+import type { Box3D } from '../../src/pipeline/types.ts';
+
+const digest = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+test('seededRandom: the same seed gives the same sequence, in [0, 1)', () => {
+  const a = seededRandom(7);
+  const b = seededRandom(7);
+  const xs = Array.from({ length: 1000 }, () => a());
+  assert.deepEqual(xs, Array.from({ length: 1000 }, () => b()));
+  assert.ok(xs.every((x) => x >= 0 && x < 1));
+  assert.notDeepEqual(xs.slice(0, 5), Array.from({ length: 5 }, seededRandom(8)));
+});
+
+test('the paper CT: 287 x 512 x 512, 6 boxes spanning 31-121 slices, 396 slices per box and 205 distinct', () => {
+  assert.deepEqual([PAPER_CT.depth, PAPER_CT.height, PAPER_CT.width], [287, 512, 512]);
+  const spans = PAPER_CT.zRanges.map(([z0, z1]) => z1 - z0 + 1);
+  assert.equal(spans.length, 6);
+  assert.equal(Math.min(...spans), 31);
+  assert.equal(Math.max(...spans), 121);
+  const c = syntheticVolume(PAPER_CT, 1);
+  assert.equal(c.image.data.length, 287 * 512 * 512);
+  assert.deepEqual(sliceCounts(c.objects), { perObject: 396, distinct: 205 });
+});
+
+test('the paper MR: deterministic from the seed, boxes inside the image around brighter objects', () => {
+  const a = syntheticVolume(PAPER_MR, 42);
+  const b = syntheticVolume(PAPER_MR, 42);
+  const other = syntheticVolume(PAPER_MR, 43);
+  assert.equal(a.modality, 'MR');
+  assert.deepEqual([a.image.depth, a.image.height, a.image.width, a.image.channels], [115, 400, 400, 1]);
+  assert.equal(digest(a.image.data), digest(b.image.data));
+  assert.deepEqual(a.objects, b.objects);
+  assert.notEqual(digest(a.image.data), digest(other.image.data));
+  assert.equal(a.objects.length, 6);
+  const { height: h, width: w } = a.image;
+  for (const { prompt } of a.objects) {
+    const box = prompt as Box3D;
+    assert.equal(box.kind, 'box3d');
+    assert.ok(box.x0 >= 0 && box.y0 >= 0 && box.x1 <= w && box.y1 <= h && box.z1 < a.image.depth, JSON.stringify(box));
+    // The middle slice: the box's centre is the object (bright).
+    const z = Math.trunc((box.z0 + box.z1) / 2);
+    const centre = a.image.data[z * h * w + Math.trunc((box.y0 + box.y1) / 2) * w + Math.trunc((box.x0 + box.x1) / 2)]!;
+    assert.ok(centre >= 150, `centre ${centre}`);
+  }
+  // Outside every box the volume is body or background (mid grey or dark, with noise): never object-bright.
+  const boxes = a.objects.map((o) => o.prompt as Box3D);
+  for (let z = 0; z < a.image.depth; z += 7) {
+    for (let y = 0; y < h; y += 3) {
+      for (let x = 0; x < w; x += 3) {
+        if (boxes.some((b) => z >= b.z0 && z <= b.z1 && y >= b.y0 && y < b.y1 && x >= b.x0 && x < b.x1)) continue;
+        assert.ok(a.image.data[z * h * w + y * w + x]! < 140, `voxel (${z}, ${y}, ${x})`);
+      }
+    }
+  }
+  assert.deepEqual(sliceCounts(a.objects), { perObject: 189, distinct: 80 });
+});
+
+test('the microscopy image: 1536 x 2040 RGB with 19 boxes inside it; 2D boxes share one encoding', () => {
+  const c = syntheticMicroscopy(5);
+  assert.deepEqual([c.image.depth, c.image.height, c.image.width, c.image.channels], [1, 1536, 2040, 3]);
+  assert.equal(c.objects.length, 19);
+  for (const { prompt } of c.objects) {
+    assert.equal(prompt.kind, 'box2d');
+    if (prompt.kind !== 'box2d') continue;
+    assert.ok(prompt.x0 >= 0 && prompt.y0 >= 0 && prompt.x1 <= 2040 && prompt.y1 <= 1536 && prompt.x0 < prompt.x1 && prompt.y0 < prompt.y1);
+  }
+  assert.equal(digest(c.image.data), digest(syntheticMicroscopy(5).image.data));
+  assert.deepEqual(sliceCounts(c.objects), { perObject: 1, distinct: 1 });
+});
+
+test('the tiny test volume: 4 distinct slices, 6 for the reference schedule', () => {
+  assert.deepEqual(sliceCounts(syntheticVolume(TINY_MR, 1).objects), { perObject: 6, distinct: 4 });
+});
