@@ -11,19 +11,22 @@ import * as ort from 'onnxruntime-node';
 import { loadCheckpoint } from '../src/models/checkpoint/load.ts';
 import { buildImageEncoder } from '../src/models/networks/image-encoder.ts';
 import { quantizeGraph, type CalibrationMethod } from '../src/models/quantize/index.ts';
-import { ENCODER_INPUT_DIMS, loadCalibrationSet } from '../src/pipeline/calibration-set.ts';
+import { calibrationFolder, ENCODER_INPUT_DIMS } from '../src/pipeline/calibration-set.ts';
 
 const { values } = parseArgs({ options: {
   runs: { type: 'string', default: '7' }, threads: { type: 'string', default: '1,2' }, method: { type: 'string', default: 'minmax' },
-  'keep-float': { type: 'string' }, network: { type: 'string', default: 'litemedsam,onesam' }, profile: { type: 'boolean', default: false }, 'calibration-slices': { type: 'string' },
+  'keep-float': { type: 'string' }, network: { type: 'string', default: 'litemedsam,onesam' }, profile: { type: 'boolean', default: false }, 'gelu-float': { type: 'boolean', default: false }, 'calibration-slices': { type: 'string' },
 } });
 const runs = Number(values.runs);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const models = fileURLToPath(new URL('../models', import.meta.url));
 const cases = fileURLToPath(new URL('../../shared/reference/cases/public/imgs', import.meta.url));
+/** n inputs spread over the whole set (every case type, not the first few). */
+const evenly = <T>(xs: readonly T[], n: number): T[] => Array.from({ length: Math.min(n, xs.length) }, (_, i) => xs[Math.floor((i * xs.length) / Math.min(n, xs.length))]!);
 const keep = values['keep-float'] ? new RegExp(values['keep-float']) : undefined;
 
-const calibration = loadCalibrationSet(cases);
+const source = calibrationFolder(cases);
+const calibration = { fingerprint: source.fingerprint, inputs: source.inputs() };
 console.log(`calibration: ${calibration.inputs.length} slices, ${calibration.fingerprint.slice(0, 12)}`);
 const nets = { litemedsam: ['litemedsam-demo/litemedsam_demo.safetensors', false], onesam: ['onesam-demo/onesam_demo.safetensors', true] } as const;
 
@@ -31,8 +34,8 @@ for (const network of values.network.split(',') as (keyof typeof nets)[]) {
   const [file, adapter] = nets[network];
   const fp32 = buildImageEncoder(await loadCheckpoint(join(models, file)), { adapter });
   let t = performance.now();
-  const int8 = await quantizeGraph(fp32, { name: 'image', dims: ENCODER_INPUT_DIMS, batches: values['calibration-slices'] ? calibration.inputs.slice(0, Number(values['calibration-slices'])) : calibration.inputs },
-    { method: values.method as CalibrationMethod, intraOpThreads: 2, ...(keep ? { keepFloat: (n: string) => keep.test(n) } : {}) });
+  const int8 = await quantizeGraph(fp32, { name: 'image', dims: ENCODER_INPUT_DIMS, batches: values['calibration-slices'] ? evenly(calibration.inputs, Number(values['calibration-slices'])) : calibration.inputs },
+    { method: values.method as CalibrationMethod, intraOpThreads: 2, geluOnCodes: !values['gelu-float'], ...(keep ? { keepFloat: (n: string) => keep.test(n) } : {}) });
   console.log(`${network}: quantised in ${((performance.now() - t) / 1000).toFixed(1)} s, ${(fp32.byteLength / 1e6).toFixed(1)} -> ${(int8.byteLength / 1e6).toFixed(1)} MB`);
   for (const threads of values.threads.split(',').map(Number)) {
     const opts = (profile: boolean): ort.InferenceSession.SessionOptions => ({
