@@ -183,6 +183,15 @@ export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges
       result.push(n);
     }
   }
-  graph.node = result;
+  graph.node = pruneUnread(result, new Set((graph.output ?? []).map((o) => o.name!)));
   graph.initializer = graph.initializer!.filter((t) => !removed.has(t.name!));
+}
+
+/**
+ * Drops DequantizeLinear nodes whose output nobody reads (a Conv output whose GELU now runs on the codes): a dead
+ * DQ would still be computed, writing a float tensor as large as the one quantisation was meant to avoid.
+ */
+function pruneUnread(nodes: NodeProto[], graphOutputs: ReadonlySet<string>): NodeProto[] {
+  const read = new Set(nodes.flatMap((n) => n.input ?? []));
+  return nodes.filter((n) => n.opType !== 'DequantizeLinear' || graphOutputs.has(n.output![0]!) || read.has(n.output![0]!));
 }
