@@ -58,9 +58,7 @@ async function session(model: Uint8Array, threads: number): Promise<ort.Inferenc
 }
 
 async function statistics(model: Uint8Array, input: CalibrationInput, names: readonly string[], threads: number): Promise<{ lo: number[][]; hi: number[][] }> {
-  const t0 = performance.now();
   const s = await session(model, threads);
-  if (process.env.ONESAM_QUANTIZE_TRACE) console.error(`calibration session ${(performance.now() - t0).toFixed(0)} ms`);
   const lo: number[][] = names.map(() => []), hi: number[][] = names.map(() => []);
   try {
     const fetches = names.flatMap((v) => [`${v}/lo`, `${v}/hi`]);

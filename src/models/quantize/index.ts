@@ -12,17 +12,11 @@ export interface QuantizeOptions extends CalibrationOptions, QuantizePolicy {}
 
 export async function quantizeGraph(fp32: Uint8Array, input: CalibrationInput, opts: QuantizeOptions): Promise<Uint8Array> {
   if (input.batches.length === 0) throw new Error('int8 quantisation needs at least one calibration input');
-  let t = performance.now();
-  const lap = (what: string): void => { if (process.env.ONESAM_QUANTIZE_TRACE) console.error(`${what} ${(performance.now() - t).toFixed(0)} ms`); t = performance.now(); };
   const model = decodeModel(fp32);
   decomposeAttention(model);
   const nodes = quantizableNodes(model, opts);
   const names = valuesToCalibrate(nodes);
-  lap('prepare');
   const ranges = await calibrateRanges(model, input, names, opts);
-  lap('calibrate');
   insertQdq(model, nodes, ranges, opts);
-  const out = encodeModel(model);
-  lap('rewrite');
-  return out;
+  return encodeModel(model);
 }

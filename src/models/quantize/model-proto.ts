@@ -63,13 +63,3 @@ export function intAttribute(n: NodeProto, name: string): number | undefined {
   const a = n.attribute?.find((x) => x.name === name);
   return a ? Number(a.i) : undefined;
 }
-
-/** Adds float outputs (no shape) so that a session returns these intermediate values too. */
-export function withExtraOutputs(model: ModelProto, names: readonly string[]): Uint8Array {
-  const copy = onnx.ModelProto.decode(encodeModel(model));
-  const graph = copy.graph!;
-  for (const name of names) {
-    graph.output!.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: DATA_TYPE.float } } }));
-  }
-  return encodeModel(copy);
-}
