@@ -74,6 +74,7 @@ export function pipelineConfig(config: Config): PipelineConfig {
     modelsDir: config.modelsDir,
     ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
     models: config.models,
+    ...(config.modelPrecisions !== undefined ? { precisions: config.modelPrecisions } : {}),
     workers: config.workers,
     intraOpThreads: config.intraOpThreads,
     embeddingBudgetBytes: config.embeddingBudgetBytes,

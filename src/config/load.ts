@@ -9,7 +9,7 @@ import { NETWORK_CHOICES } from '../models/network-contract.ts';
 import { makeRoutingTable } from '../pipeline/router.ts';
 import { servedNetworks, servingRoutingTable, type NetworkModels } from '../pipeline/serving.ts';
 import { ConfigError } from './errors.ts';
-import { checkModelsInRepository, parseModelsSetting } from './models-setting.ts';
+import { checkModelsInRepository, parseModelPrecisions, parseModelsSetting } from './models-setting.ts';
 import { parsePacsSetting } from './pacs-setting.ts';
 import type { PacsEndpoint } from '../pacs/endpoint.ts';
 import { CONFIG_FIELDS, CONFIG_FILE_ENV, DEFAULTS, defaultWorkers, LOG_LEVELS, type Config, type FieldSpec, type TlsConfig } from './schema.ts';
@@ -100,6 +100,8 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
   const models = get<NetworkModels>('models') ?? DEFAULTS.models;
   // The defaults are the embedded demos; an explicit mapping is checked against the repository now, not at load.
   if (raw.has('models')) checkModelsInRepository(models, modelsDir, 'models', source('models'));
+  const modelsRaw = raw.get('models');
+  const modelPrecisions = modelsRaw ? parseModelPrecisions(modelsRaw.value, 'models', modelsRaw.source, modelsRaw.baseDir) : {};
   const routing = get<Record<string, string>>('routing') ?? {};
   try {
     servingRoutingTable(routing, servedNetworks(models));
@@ -144,6 +146,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     logLevel: get<Config['logLevel']>('logLevel') ?? DEFAULTS.logLevel,
     routing,
     models,
+    ...(Object.keys(modelPrecisions).length > 0 ? { modelPrecisions } : {}),
     pacs: get<Record<string, PacsEndpoint>>('pacs') ?? {},
   };
 }

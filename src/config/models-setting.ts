@@ -2,10 +2,11 @@
 // the flag's `litemedsam=NAME,onesam=NAME` list, then checked against the model repository once at start-up, so a
 // typo or a model of the wrong architecture stops the server before any port opens, with the field named.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MANIFEST_FILE, parseManifest } from '../models/manifest.ts';
 import { isNetworkName, NETWORK_NAMES, type NetworkName } from '../models/network-contract.ts';
 import type { NetworkModels } from '../pipeline/serving.ts';
+import { CALIBRATION_METHODS, type CalibrationMethod, type Int8Setting, type NetworkPrecisions } from '../pipeline/calibration-set.ts';
 import { ConfigError } from './errors.ts';
 
 /** Parses and checks the shape of the setting: known networks, non-empty names, at least one network. */
@@ -19,13 +20,59 @@ export function parseModelsSetting(value: unknown, path: string, source: string)
     return fail(path, `must be an object of network -> model name (e.g. {"litemedsam":"lm","onesam":"one"}), got ${JSON.stringify(value)}`);
   }
   const models: Partial<Record<NetworkName, string>> = {};
-  for (const [network, name] of Object.entries(object)) {
+  for (const [network, entry] of Object.entries(object)) {
     if (!isNetworkName(network)) fail(`${path}.${network}`, `unknown network (known: ${NETWORK_NAMES.join(', ')})`);
-    if (typeof name !== 'string' || name.trim() === '') fail(`${path}.${network}`, `must be a repository model name, got ${JSON.stringify(name)}`);
+    // A network's entry is the model name, or {"model": name, "precision": ..., "calibration": ...}.
+    const name = typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? (entry as Record<string, unknown>)['model'] : entry;
+    const field = typeof entry === 'object' && entry !== null ? `${path}.${network}.model` : `${path}.${network}`;
+    if (typeof name !== 'string' || name.trim() === '') fail(field, `must be a repository model name, got ${JSON.stringify(name)}`);
     models[network as NetworkName] = name as string;
   }
   if (Object.keys(models).length === 0) fail(path, `must name at least one network (${NETWORK_NAMES.join(', ')})`);
   return models;
+}
+
+const ENTRY_FIELDS = ['model', 'precision', 'calibration', 'calibrationMethod'];
+
+/**
+ * The precision part of the setting: for each network given as an object with `"precision": "int8"`, the
+ * calibration folder (required, resolved against `baseDir`; it must hold `.npz` cases) and method (default
+ * minmax). `"precision": "fp32"` or a bare name is today's fp32 graphs. Call after parseModelsSetting.
+ */
+export function parseModelPrecisions(value: unknown, path: string, source: string, baseDir: string): NetworkPrecisions {
+  const fail = (field: string, message: string): never => {
+    throw new ConfigError(field, source, message);
+  };
+  const object = typeof value === 'string' ? (value.trim().startsWith('{') ? parseJson(value, path, source) : {}) : value;
+  const out: Partial<Record<NetworkName, Int8Setting>> = {};
+  for (const [network, entry] of Object.entries(object as Record<string, unknown>)) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const e = entry as Record<string, unknown>;
+    const field = `${path}.${network}`;
+    for (const key of Object.keys(e)) if (!ENTRY_FIELDS.includes(key)) fail(`${field}.${key}`, `unknown field (known: ${ENTRY_FIELDS.join(', ')})`);
+    const precision = e['precision'] ?? 'fp32';
+    if (precision !== 'fp32' && precision !== 'int8') fail(`${field}.precision`, `must be "fp32" or "int8", got ${JSON.stringify(precision)}`);
+    if (precision === 'fp32') {
+      for (const key of ['calibration', 'calibrationMethod']) if (key in e) fail(`${field}.${key}`, 'applies only to "precision": "int8"');
+      continue;
+    }
+    const calibration = e['calibration'];
+    if (typeof calibration !== 'string' || calibration.trim() === '') {
+      fail(`${field}.calibration`, `is required with "precision": "int8": a folder of challenge .npz cases to calibrate the activation ranges on, got ${JSON.stringify(calibration)}`);
+    }
+    const folder = resolve(baseDir, calibration as string);
+    let cases: string[] = [];
+    try {
+      cases = readdirSync(folder).filter((f) => f.endsWith('.npz'));
+    } catch (err) {
+      fail(`${field}.calibration`, `folder ${folder} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (cases.length === 0) fail(`${field}.calibration`, `folder ${folder} holds no .npz case`);
+    const method = e['calibrationMethod'] ?? 'minmax';
+    if (!(CALIBRATION_METHODS as readonly unknown[]).includes(method)) fail(`${field}.calibrationMethod`, `must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+    out[network as NetworkName] = { precision: 'int8', calibration: folder, calibrationMethod: method as CalibrationMethod };
+  }
+  return out;
 }
 
 function parseJson(text: string, path: string, source: string): unknown {

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_VOXELS } from '../volume/limits.ts';
 import type { PacsEndpoint } from '../pacs/endpoint.ts';
 import { DEFAULT_MODELS, type NetworkModels } from '../pipeline/serving.ts';
 import { EXACT_SPEED_LEVEL, MAX_SPEED_LEVEL } from '../pipeline/speed-level.ts';
+import type { NetworkPrecisions } from '../pipeline/calibration-set.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -65,6 +66,8 @@ export interface Config {
    * and ROUTE sends every modality to the served one (src/pipeline/serving.ts).
    */
   readonly models: NetworkModels;
+  /** The networks the models setting asks for in int8 (`"precision": "int8"`), with their calibration; absent: all fp32. */
+  readonly modelPrecisions?: NetworkPrecisions;
   /**
    * DICOMweb endpoints by name (docs/pacs.md): the only PACS addresses the server ever contacts. Requests name an
    * endpoint; an empty object turns PACS sources and stores off.
@@ -144,7 +147,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'port', env: 'ONESAM_PORT', flag: 'port', type: 'port', defaultText: '50051', description: 'gRPC port (0 picks a free port, logged at start).' },
   { path: 'metricsPort', env: 'ONESAM_METRICS_PORT', flag: 'metrics-port', type: 'port', defaultText: '9464', description: 'HTTP port serving Prometheus metrics at /metrics.' },
   { path: 'modelsDir', env: 'ONESAM_MODELS_DIR', flag: 'models', type: 'path', defaultText: '<project>/models (the embedded demo models)', description: 'Model repository folder (models/<name>/manifest.json).' },
-  { path: 'models', env: 'ONESAM_MODELS', flag: 'network-models', type: 'models', defaultText: '{"litemedsam":"litemedsam-demo","onesam":"onesam-demo"}', description: 'Repository model serving each network: a JSON object of network -> model name (the flag also takes litemedsam=NAME,onesam=NAME). Only the networks named are loaded; with one, ROUTE sends every modality to it. Checked at start: unknown network, missing model or wrong architecture stop the server.' },
+  { path: 'models', env: 'ONESAM_MODELS', flag: 'network-models', type: 'models', defaultText: '{"litemedsam":"litemedsam-demo","onesam":"onesam-demo"}', description: 'Repository model serving each network: a JSON object of network -> model name (the flag also takes litemedsam=NAME,onesam=NAME), or -> {"model": NAME, "precision": "int8", "calibration": FOLDER of .npz cases, "calibrationMethod": "minmax"|"percentile"} for an int8 image encoder (bench/README.md, "int8"). Only the networks named are loaded; with one, ROUTE sends every modality to it. Checked at start: unknown network, missing model or wrong architecture stop the server.' },
   { path: 'cacheDir', env: 'ONESAM_CACHE_DIR', type: 'path', defaultText: 'inside each model folder', description: 'Where compiled ONNX graphs are cached; set it when the model folder is read-only.' },
   { path: 'workers', env: 'ONESAM_WORKERS', flag: 'workers', type: 'int', min: 1, max: 256, defaultText: 'cores / intraOpThreads', description: 'Worker threads, each holding every network.' },
   { path: 'intraOpThreads', env: 'ONESAM_INTRA_OP_THREADS', flag: 'threads', type: 'int', min: 1, max: 256, defaultText: '1', description: 'onnxruntime intra-op threads per worker. Keep workers x threads <= cores.' },

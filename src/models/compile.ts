@@ -6,10 +6,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StateDict } from './checkpoint/tensor.ts';
-import { NETWORKS, type NetworkName } from './network-contract.ts';
+import { IMAGE_ENCODER_IO, NETWORKS, type NetworkName } from './network-contract.ts';
 import { buildImageEncoder } from './networks/image-encoder.ts';
 import { buildPromptDecoder } from './networks/prompt-decoder.ts';
-import type { CompiledGraphs, GraphCompiler } from './graph-compiler.ts';
+import type { CompiledGraphs, GraphCompiler, Int8Request } from './graph-compiler.ts';
 
 /** Bump when the graphs' interface changes in a way the source fingerprint below cannot see. */
 export const GRAPH_FORMAT_VERSION = 1;
@@ -18,15 +18,29 @@ export const GRAPH_FORMAT_VERSION = 1;
  * Folders and files (relative to this file) whose code shapes the compiled graphs: the builders, and the
  * architectures and network contract they take their sizes and tensor names from.
  */
-const BUILDER_SOURCES = ['networks', 'onnx', 'architectures.ts', 'network-contract.ts'];
+const BUILDER_SOURCES = ['networks', 'onnx', 'quantize', 'architectures.ts', 'network-contract.ts'];
 
-/** LiteMedSAM: plain TinyViT + SAM decoder; OneSAM: TinyViT with adapters + SAM-HQ decoder (spec section 4). */
-export function compileGraphs(arch: NetworkName, weights: StateDict): CompiledGraphs {
+/** One calibration input as the encoder reads it. */
+const CALIBRATION_INPUT_DIMS = [1, 3, 256, 256];
+
+/**
+ * LiteMedSAM: plain TinyViT + SAM decoder; OneSAM: TinyViT with adapters + SAM-HQ decoder (spec section 4).
+ * With `int8` the image encoder is quantised (bench/README.md, "int8"); the decoder stays fp32: it is a few
+ * percent of a slice's time and its outputs are the mask logits themselves.
+ */
+export function compileGraphs(arch: NetworkName, weights: StateDict): CompiledGraphs;
+export function compileGraphs(arch: NetworkName, weights: StateDict, int8?: Int8Request): CompiledGraphs | Promise<CompiledGraphs>;
+export function compileGraphs(arch: NetworkName, weights: StateDict, int8?: Int8Request): CompiledGraphs | Promise<CompiledGraphs> {
   const network = NETWORKS[arch];
-  return {
+  const graphs = {
     encoder: buildImageEncoder(weights, { adapter: network.architecture.encoder.adapter !== null }),
     decoder: buildPromptDecoder(weights, { hq: network.needsInterm }),
   };
+  if (!int8) return graphs;
+  return import('./quantize/index.ts').then(async ({ quantizeGraph }) => ({
+    encoder: await quantizeGraph(graphs.encoder, { name: IMAGE_ENCODER_IO.input, dims: CALIBRATION_INPUT_DIMS, batches: int8.calibration.inputs() }, { method: int8.method }),
+    decoder: graphs.decoder,
+  }));
 }
 
 /** The .ts files under `path`, or `path` itself when it names one. */

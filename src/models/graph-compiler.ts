@@ -11,7 +11,24 @@ export interface CompiledGraphs {
   readonly decoder: Uint8Array;
 }
 
-export type CompileGraphs = (arch: NetworkName, weights: StateDict) => CompiledGraphs;
+/** The calibration behind an int8 build: what the activation ranges are measured on. */
+export interface CalibrationSource {
+  /** Identifies the inputs (e.g. SHA-256 of the case files): part of the cache key. */
+  readonly fingerprint: string;
+  /** The encoder inputs, (1,3,256,256) float32 each; read only when a build is needed. */
+  readonly inputs: () => readonly Float32Array[];
+}
+
+/** `precision: int8` of a model: the image encoder quantised statically (src/models/quantize). */
+export interface Int8Request {
+  readonly precision: 'int8';
+  /** How activation ranges are taken from the calibration runs (minmax or percentile). */
+  readonly method: 'minmax' | 'percentile';
+  readonly calibration: CalibrationSource;
+}
+
+/** Builds a model's graphs: fp32 without `int8`, or with its encoder quantised. */
+export type CompileGraphs = (arch: NetworkName, weights: StateDict, int8?: Int8Request) => CompiledGraphs | Promise<CompiledGraphs>;
 
 export interface GraphCompiler {
   /** Part of the cache key: graphs built by another version are rebuilt. */

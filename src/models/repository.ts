@@ -4,6 +4,9 @@
 //
 // Cache layout: `<cache>/<key>/{encoder.onnx, decoder.onnx, build.json}` where <cache> is `<model folder>/.cache`
 // or `<cacheDir>/<name>`, and <key> hashes the weights file's SHA-256, the architecture and the builder version.
+// int8 builds (precision int8 in the models setting) live beside them in `<cache>/int8/<key>`, their key and
+// recorded builder version also naming the calibration method and the calibration set's fingerprint, so an fp32
+// and an int8 build of one model coexist and a new calibration set is a new build.
 // A build is written into a temporary folder and renamed into place, so a reader never sees half a cache entry,
 // even with several processes sharing the folder.
 //
@@ -21,11 +24,11 @@ import type { NetworkName } from './network-contract.ts';
 import { CheckpointError } from './checkpoint/errors.ts';
 import { parseCheckpoint } from './checkpoint/load.ts';
 import type { StateDict } from './checkpoint/tensor.ts';
-import type { CompiledGraphs, GraphCompiler } from './graph-compiler.ts';
+import type { CompiledGraphs, GraphCompiler, Int8Request } from './graph-compiler.ts';
 import { MANIFEST_FILE, ModelRepositoryError, parseManifest, type ModelManifest } from './manifest.ts';
 
 export { ModelRepositoryError, type ModelManifest } from './manifest.ts';
-export type { CompiledGraphs, CompileGraphs, GraphCompiler } from './graph-compiler.ts';
+export type { CalibrationSource, CompiledGraphs, CompileGraphs, GraphCompiler, Int8Request } from './graph-compiler.ts';
 
 export interface RepositoryOptions {
   /** Compiled-graph cache root (one sub-folder per model); default `<model folder>/.cache`. */
@@ -53,6 +56,8 @@ export interface CompiledModel {
   readonly encoderPath: string;
   readonly decoderPath: string;
   readonly cacheKey: string;
+  /** The encoder's compute precision: fp32, or int8 when the build was asked for it. */
+  readonly precision: 'fp32' | 'int8';
   /** SHA-256 (hex) of the weights file the graphs were built from: what ListModels reports as the weights digest. */
   readonly weightsSha256: string;
   /** true when the graphs came from the cache. */
@@ -81,13 +86,18 @@ export interface ModelRepository {
   readonly dir: string;
   list(): ModelSummary[];
   get(name: string): ModelSummary | undefined;
-  /** The compiled graphs of `name`, built now if the cache has none for the current weights and builders. */
-  ensureCompiled(name: string, held?: HeldWeights): Promise<CompiledModel>;
+  /**
+   * The compiled graphs of `name`, built now if the cache has none for the current weights and builders (and,
+   * with `int8`, calibration).
+   */
+  ensureCompiled(name: string, held?: HeldWeights, int8?: Int8Request): Promise<CompiledModel>;
 }
 
 const ENCODER_FILE = 'encoder.onnx';
 const DECODER_FILE = 'decoder.onnx';
 const BUILD_RECORD = 'build.json';
+/** Sub-folder of a model's cache holding its int8 builds (not a cache key, so fp32 stale-build removal keeps it). */
+const INT8_FOLDER = 'int8';
 const CACHE_KEY_PATTERN = /^[0-9a-f]{24}$/;
 /** Read size while hashing a graph: large enough that the hash, not the syscalls, sets the pace. */
 const HASH_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -199,12 +209,13 @@ class Repository implements ModelRepository {
     return e ? summarize(e) : undefined;
   }
 
-  ensureCompiled(name: string, held?: HeldWeights): Promise<CompiledModel> {
-    // Concurrent callers share one build.
-    let p = this.inFlight.get(name);
+  ensureCompiled(name: string, held?: HeldWeights, int8?: Int8Request): Promise<CompiledModel> {
+    // Concurrent callers share one build (per precision and calibration).
+    const flight = int8 ? `${name}\0int8\0${int8.method}\0${int8.calibration.fingerprint}` : name;
+    let p = this.inFlight.get(flight);
     if (!p) {
-      p = this.compileEntry(name, held).finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, p);
+      p = this.compileEntry(name, held, int8).finally(() => this.inFlight.delete(flight));
+      this.inFlight.set(flight, p);
     }
     return p;
   }
@@ -219,7 +230,7 @@ class Repository implements ModelRepository {
     return this.opts.cacheDir ? join(resolve(this.opts.cacheDir), e.name) : join(e.folder, '.cache');
   }
 
-  private async compileEntry(name: string, held: HeldWeights | undefined): Promise<CompiledModel> {
+  private async compileEntry(name: string, held: HeldWeights | undefined, int8: Int8Request | undefined): Promise<CompiledModel> {
     const e = this.entries.get(name);
     if (!e) {
       const names = [...this.entries.keys()].filter((n) => !n.includes('@'));
@@ -228,7 +239,7 @@ class Repository implements ModelRepository {
     }
     if (e.manifestError || !e.manifest) throw new ModelRepositoryError('MODEL_UNAVAILABLE', `model ${name}: ${e.manifestError}`);
     try {
-      const compiled = await this.compileModel(e, e.manifest, held);
+      const compiled = await this.compileModel(e, e.manifest, held, int8);
       delete e.loadError;
       return compiled;
     } catch (err) {
@@ -237,7 +248,7 @@ class Repository implements ModelRepository {
     }
   }
 
-  private async compileModel(e: ModelEntry, manifest: ModelManifest, held: HeldWeights | undefined): Promise<CompiledModel> {
+  private async compileModel(e: ModelEntry, manifest: ModelManifest, held: HeldWeights | undefined, int8: Int8Request | undefined): Promise<CompiledModel> {
     const t0 = performance.now();
     const weightsPath = join(e.folder, manifest.weights);
     let weights: Uint8Array;
@@ -248,11 +259,13 @@ class Repository implements ModelRepository {
     }
     const weightsSha256 = sha256(weights);
     const compiler = await this.graphCompiler();
-    const cacheKey = sha256(`${weightsSha256}\n${manifest.architecture}\n${compiler.version}`).slice(0, 24);
-    const cache = this.cacheFolder(e);
+    // An int8 build's version names what else shaped it; fp32 keys stay what they were.
+    const version = int8 ? `${compiler.version}+int8-${int8.method}-${int8.calibration.fingerprint}` : compiler.version;
+    const cacheKey = sha256(`${weightsSha256}\n${manifest.architecture}\n${version}`).slice(0, 24);
+    const cache = int8 ? join(this.cacheFolder(e), INT8_FOLDER) : this.cacheFolder(e);
     const keyDir = join(cache, cacheKey);
     const tRead = performance.now();
-    const check = await checkBuild(keyDir, weightsSha256, compiler.version);
+    const check = await checkBuild(keyDir, weightsSha256, version);
     const verifyMs = performance.now() - tRead;
     const result = (cached: boolean, readMs: number, buildMs: number): CompiledModel => ({
       name: e.name,
@@ -260,6 +273,7 @@ class Repository implements ModelRepository {
       encoderPath: join(keyDir, ENCODER_FILE),
       decoderPath: join(keyDir, DECODER_FILE),
       cacheKey,
+      precision: int8 ? 'int8' : 'fp32',
       weightsSha256,
       cached,
       ...(check.state === 'damaged' ? { repaired: check.reason } : {}),
@@ -273,7 +287,7 @@ class Repository implements ModelRepository {
     checkArchitecture(stateDict, manifest.architecture, weightsPath);
     let graphs: CompiledGraphs;
     try {
-      graphs = compiler.compile(manifest.architecture, stateDict);
+      graphs = await (int8 ? compiler.compile(manifest.architecture, stateDict, int8) : compiler.compile(manifest.architecture, stateDict));
     } catch (err) {
       if (err instanceof CheckpointError) throw err;
       throw new ModelRepositoryError('COMPILE_FAILED', `model ${e.name}: building the ONNX graphs failed: ${describeError(err)}`);
@@ -282,7 +296,7 @@ class Repository implements ModelRepository {
       name: e.name,
       architecture: manifest.architecture,
       weightsSha256,
-      builderVersion: compiler.version,
+      builderVersion: version,
       encoderBytes: graphs.encoder.byteLength,
       decoderBytes: graphs.decoder.byteLength,
       encoderSha256: sha256(graphs.encoder),

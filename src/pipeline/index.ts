@@ -7,6 +7,7 @@ import { SessionEmbeddingCache } from './embedding-cache.ts';
 import { executePlan } from './execute.ts';
 import { planRequest, type DetailedPlan } from './plan.ts';
 import type { RoutingTable } from './router.ts';
+import { int8Request, type NetworkPrecisions } from './calibration-set.ts';
 import { checkServed, fallbackNetwork, servedNetworks, servingRoutingTable, type NetworkModels } from './serving.ts';
 import type { EmbeddingCache, ModelInfo, NetworkStatus, Segmenter, SegmentOptions, SegmentationPlan } from './segmenter.ts';
 import type { SegmentationRequest, SegmentationResult } from './types.ts';
@@ -30,6 +31,8 @@ export interface PipelineConfig {
    * modality to the served one (src/pipeline/serving.ts).
    */
   readonly models: NetworkModels;
+  /** Networks whose image encoder runs in int8 (models setting `"precision": "int8"`); the others run fp32. */
+  readonly precisions?: NetworkPrecisions;
   readonly workers: number;
   readonly intraOpThreads: number;
   /** Bytes of slice embeddings held at once, across all requests. */
@@ -71,7 +74,7 @@ async function modelInfo(compiled: CompiledModel, weightsPath: string): Promise<
   const origin = await readWeightsMetadata(weightsPath);
   return {
     architecture: m.architecture,
-    precision: m.precision,
+    precision: compiled.precision === 'int8' ? 'int8' : m.precision,
     weightsSha256: compiled.weightsSha256,
     parameters: parameterCount(m.architecture),
     source: origin['source'] ?? '',
@@ -100,7 +103,8 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
   /** Checks (or builds) a network's graphs and records its model's description in its status. */
   const compileNetwork = async (network: NetworkName): Promise<WorkerModelPaths> => {
     const name = names[network]!;
-    const compiled = await repo.ensureCompiled(name);
+    const int8 = config.precisions?.[network];
+    const compiled = await repo.ensureCompiled(name, undefined, int8 ? int8Request(int8) : undefined);
     if (compiled.manifest.architecture !== network) throw wrongArchitecture(name, compiled.manifest.architecture, network);
     config.events?.modelCompiled?.(compiled);
     const status = statuses.find((s) => s.name === network)! as { info?: ModelInfo };

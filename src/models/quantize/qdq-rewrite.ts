@@ -1,0 +1,197 @@
+// The QDQ rewrite of an fp32 graph: every Conv (depthwise included) and every MatMul with a constant weight gets
+// QuantizeLinear -> DequantizeLinear on its activation input and DequantizeLinear on int8 per-channel weights;
+// a Conv also gets Q -> DQ on its output. onnxruntime's QDQ transformers then fuse DQ -> Conv -> Q into
+// QLinearConv and DQ -> MatMul into MatMulIntegerToFloat (u8 x s8, the kernels that use AVX-512 VNNI / AMX),
+// while everything between stays float on dequantised values: LayerNorm, GELU, softmax, the residual adds.
+// MatMul outputs are left float on purpose: they feed the residual stream and the attention core.
+import { activationParams, quantizeBias, quantizeWeightsPerChannel, type ActivationParams } from './quant-math.ts';
+import { DATA_TYPE, dimsOf, floatAttribute, floatData, intAttribute, node, tensor, type ModelProto, type NodeProto, type TensorProto } from './model-proto.ts';
+
+export interface ValueRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** What the pass may quantise; a node whose name matches `keepFloat` stays float. */
+export interface QuantizePolicy {
+  readonly keepFloat?: (nodeName: string) => boolean;
+  /**
+   * GELU between two quantised convolutions runs on the uint8 codes instead of dequantise -> float GELU ->
+   * quantise (which reads and writes the float tensor, 64 MiB in layers.0): x * sigmoid(1.702 x) as
+   * com.microsoft QLinearSigmoid (a 256-entry table) and QLinearMul. That is the sigmoid approximation of GELU
+   * (|error| <= 0.02), on top of 8-bit rounding. Default true.
+   */
+  readonly geluOnCodes?: boolean;
+}
+
+/** GELU(x) ~ x * sigmoid(GELU_SIGMOID_SLOPE * x) (Hendrycks and Gimpel's sigmoid approximation). */
+export const GELU_SIGMOID_SLOPE = 1.702;
+
+function initializerMap(model: ModelProto): Map<string, TensorProto> {
+  return new Map((model.graph!.initializer ?? []).map((t) => [t.name!, t as TensorProto]));
+}
+
+/**
+ * com.microsoft Attention packs the QKV projection inside the node, out of reach of the QDQ fusions; it becomes
+ * MatMul(x, Wqkv) -> Split -> MultiHeadAttention(q, k, v, bias, -, relative position bias), the same maths with
+ * the projection as a plain MatMul that can be quantised (the attention core and its softmax stay float).
+ */
+export function decomposeAttention(model: ModelProto): void {
+  const graph = model.graph!;
+  const inits = initializerMap(model);
+  const nodes: NodeProto[] = [];
+  for (const n of (graph.node ?? []) as NodeProto[]) {
+    if (n.opType !== 'Attention' || n.domain !== 'com.microsoft') {
+      nodes.push(n);
+      continue;
+    }
+    const [x, w, b, , , bias] = n.input!;
+    const weight = inits.get(w!);
+    if (!weight) throw new Error(`Attention ${n.name}: QKV weight ${w} is not an initializer`);
+    const dim = dimsOf(weight)[1]! / 3;
+    const heads = intAttribute(n, 'num_heads')!;
+    const scale = floatAttribute(n, 'scale');
+    const splitName = `${n.name}/qkv_split_sizes`;
+    graph.initializer!.push(tensor(splitName, 7 /* INT64 */, [3], BigInt64Array.of(BigInt(dim), BigInt(dim), BigInt(dim))));
+    const qkv = `${n.name}/qkv`;
+    nodes.push(node('MatMul', [x!, w!], [qkv], `${n.name}/qkv_matmul`));
+    const [q, k, v] = [`${n.name}/query`, `${n.name}/key`, `${n.name}/value`];
+    nodes.push(node('Split', [qkv, splitName], [q, k, v], `${n.name}/qkv_split`, { axis: -1 }));
+    const mha = node('MultiHeadAttention', [q, k, v, b!, '', bias ?? ''], [...n.output!], `${n.name}/mha`, { num_heads: heads }, 'com.microsoft');
+    if (scale !== undefined && scale !== 0) mha.attribute!.push({ name: 'scale', type: 1 /* FLOAT */, f: scale } as never);
+    nodes.push(mha);
+  }
+  graph.node = nodes;
+}
+
+/** The nodes the pass quantises: Conv and MatMul whose weight (input 1) is a constant. */
+export function quantizableNodes(model: ModelProto, policy: QuantizePolicy = {}): NodeProto[] {
+  const inits = initializerMap(model);
+  return ((model.graph!.node ?? []) as NodeProto[]).filter((n) =>
+    (n.opType === 'Conv' || (n.opType === 'MatMul' && inits.get(n.input![1]!) && dimsOf(inits.get(n.input![1]!)!).length === 2)) &&
+    inits.has(n.input![1]!) && !(policy.keepFloat?.(n.name!) ?? false));
+}
+
+/** The float values whose ranges calibration must observe: each quantised node's input, and each Conv's output. */
+export function valuesToCalibrate(nodes: readonly NodeProto[]): string[] {
+  const names = new Set<string>();
+  for (const n of nodes) {
+    names.add(n.input![0]!);
+    if (n.opType === 'Conv') names.add(n.output![0]!);
+  }
+  return [...names];
+}
+
+/** Inserts the QDQ pairs and int8 weights. `ranges` must hold every value of valuesToCalibrate(nodes). */
+export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges: ReadonlyMap<string, ValueRange>, policy: QuantizePolicy = {}): void {
+  const graph = model.graph!;
+  const inits = initializerMap(model);
+  const selected = new Set(nodes);
+  const dequantized = new Map<string, string>();
+  const params = (value: string): ActivationParams => {
+    const r = ranges.get(value);
+    if (!r) throw new Error(`no calibrated range for ${value}`);
+    return activationParams(r.min, r.max);
+  };
+  const addInit = (t: TensorProto): string => {
+    graph.initializer!.push(t);
+    return t.name!;
+  };
+  const qdqPair = (value: string, out: NodeProto[], dqName: string): void => {
+    const p = params(value);
+    const s = addInit(tensor(`${value}/scale`, DATA_TYPE.float, [], Float32Array.of(p.scale)));
+    const zp = addInit(tensor(`${value}/zero_point`, DATA_TYPE.uint8, [], Uint8Array.of(p.zeroPoint)));
+    out.push(node('QuantizeLinear', [value, s, zp], [`${value}/quantized`], `${value}/QuantizeLinear`));
+    out.push(node('DequantizeLinear', [`${value}/quantized`, s, zp], [dqName], `${value}/DequantizeLinear`));
+  };
+  const removed = new Set<string>();
+  const result: NodeProto[] = [];
+  /** Conv outputs that exist as uint8 codes (`<y>/quantized`), with their parameters. */
+  const codes = new Map<string, ActivationParams>();
+  const geluOnCodes = policy.geluOnCodes ?? true;
+  for (const n of (graph.node ?? []) as NodeProto[]) {
+    if (geluOnCodes && n.opType === 'Gelu' && codes.has(n.input![0]!) && ranges.has(n.output![0]!) && !dequantized.has(n.output![0]!)) {
+      const x = n.input![0]!, y = n.output![0]!;
+      const px = codes.get(x)!, py = params(y);
+      const c = (name: string, type: number, v: number): string =>
+        addInit(tensor(name, type, [], type === DATA_TYPE.float ? Float32Array.of(v) : Uint8Array.of(v)));
+      const sig = `${y}/sigmoid`;
+      result.push(node('QLinearSigmoid', [`${x}/quantized`, c(`${y}/sigmoid_in_scale`, DATA_TYPE.float, GELU_SIGMOID_SLOPE * px.scale), `${x}/zero_point`,
+        c(`${sig}/scale`, DATA_TYPE.float, 1 / 255), c(`${sig}/zero_point`, DATA_TYPE.uint8, 0)], [sig], `${y}/QLinearSigmoid`, {}, 'com.microsoft'));
+      result.push(node('QLinearMul', [`${x}/quantized`, `${x}/scale`, `${x}/zero_point`, sig, `${sig}/scale`, `${sig}/zero_point`,
+        c(`${y}/scale`, DATA_TYPE.float, py.scale), c(`${y}/zero_point`, DATA_TYPE.uint8, py.zeroPoint)], [`${y}/quantized`], `${y}/QLinearMul`, {}, 'com.microsoft'));
+      result.push(node('DequantizeLinear', [`${y}/quantized`, `${y}/scale`, `${y}/zero_point`], [y], `${y}/DequantizeLinear`));
+      codes.set(y, py);
+      dequantized.set(y, y);
+      continue;
+    }
+    if (!selected.has(n)) {
+      result.push(n);
+      continue;
+    }
+    const x = n.input![0]!;
+    let xDq = dequantized.get(x);
+    if (xDq === undefined) {
+      xDq = `${x}/dq`;
+      qdqPair(x, result, xDq);
+      dequantized.set(x, xDq);
+    }
+    const wInit = inits.get(n.input![1]!)!;
+    const dims = dimsOf(wInit);
+    const isConv = n.opType === 'Conv';
+    // Conv weights (O, I/g, kH, kW): one scale per output channel on axis 0; MatMul weights (K, N): axis 1.
+    const channels = isConv ? dims[0]! : dims[1]!;
+    const inner = isConv ? dims.slice(1).reduce((a, b) => a * b, 1) : 1;
+    const q = quantizeWeightsPerChannel(floatData(wInit), channels, inner);
+    const wName = wInit.name!;
+    const wq = addInit(tensor(`${wName}/int8`, DATA_TYPE.int8, dims, q.data));
+    const ws = addInit(tensor(`${wName}/scale`, DATA_TYPE.float, [channels], q.scales));
+    const wzp = addInit(tensor(`${wName}/zero_point`, DATA_TYPE.int8, [channels], new Int8Array(channels)));
+    const axis = isConv ? 0 : 1;
+    result.push(node('DequantizeLinear', [wq, ws, wzp], [`${wName}/dq`], `${wName}/DequantizeLinear`, { axis }));
+    removed.add(wName);
+    const inputs = [xDq, `${wName}/dq`];
+    if (isConv && n.input!.length > 2 && n.input![2]) {
+      const bInit = inits.get(n.input![2]!)!;
+      const b = quantizeBias(floatData(bInit), params(x).scale, q.scales);
+      const bName = bInit.name!;
+      const bq = addInit(tensor(`${bName}/int32`, DATA_TYPE.int32, [channels], b.data));
+      const bs = addInit(tensor(`${bName}/scale`, DATA_TYPE.float, [channels], b.scales));
+      const bzp = addInit(tensor(`${bName}/zero_point`, DATA_TYPE.int32, [channels], new Int32Array(channels)));
+      result.push(node('DequantizeLinear', [bq, bs, bzp], [`${bName}/dq`], `${bName}/DequantizeLinear`, { axis: 0 }));
+      removed.add(bName);
+      inputs.push(`${bName}/dq`);
+    } else {
+      inputs.push(...n.input!.slice(2));
+    }
+    n.input = inputs;
+    if (isConv) {
+      // The Conv writes a float value that is quantised at once; its consumers read the dequantised value under
+      // the original name, so nothing downstream changes.
+      const y = n.output![0]!;
+      n.output = [`${y}/float`];
+      result.push(n);
+      const p = params(y);
+      const s = addInit(tensor(`${y}/scale`, DATA_TYPE.float, [], Float32Array.of(p.scale)));
+      const zp = addInit(tensor(`${y}/zero_point`, DATA_TYPE.uint8, [], Uint8Array.of(p.zeroPoint)));
+      result.push(node('QuantizeLinear', [`${y}/float`, s, zp], [`${y}/quantized`], `${y}/QuantizeLinear`));
+      result.push(node('DequantizeLinear', [`${y}/quantized`, s, zp], [y], `${y}/DequantizeLinear`));
+      // A quantised node reading y reads this DQ directly (onnxruntime gives each node unit its own copy of it).
+      dequantized.set(y, y);
+      codes.set(y, p);
+    } else {
+      result.push(n);
+    }
+  }
+  graph.node = pruneUnread(result, new Set((graph.output ?? []).map((o) => o.name!)));
+  graph.initializer = graph.initializer!.filter((t) => !removed.has(t.name!));
+}
+
+/**
+ * Drops DequantizeLinear nodes whose output nobody reads (a Conv output whose GELU now runs on the codes): a dead
+ * DQ would still be computed, writing a float tensor as large as the one quantisation was meant to avoid.
+ */
+function pruneUnread(nodes: NodeProto[], graphOutputs: ReadonlySet<string>): NodeProto[] {
+  const read = new Set(nodes.flatMap((n) => n.input ?? []));
+  return nodes.filter((n) => n.opType !== 'DequantizeLinear' || graphOutputs.has(n.output![0]!) || read.has(n.output![0]!));
+}

@@ -1,0 +1,73 @@
+// `precision: int8` end to end on the demo LiteMedSAM: the repository builds the quantised encoder from a
+// calibration folder (one small public case keeps this cheap), caches it under its own key beside the fp32
+// build (keys per calibration set: test/unit/repository-int8.test.ts), the graph runs on onnxruntime's int8 kernels, and the pipeline's
+// masks stay close to the fp32 ones (bench/README.md, "int8", has the figures on all cases).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { openRepository } from '../../src/models/repository.ts';
+import { calibrationFolder, int8Request } from '../../src/pipeline/calibration-set.ts';
+import { createSegmenter } from '../../src/pipeline/index.ts';
+import { challengeCase } from '../../src/volume/challenge.ts';
+import { dice, loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
+import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
+
+/** The per-object DSC against fp32 this case must keep (measured 0.898 for its object 2, bench/README.md "int8"). */
+const MIN_DSC = 0.85;
+const CASE = '2DBox_US_0006.npz';
+const root = mkdtempSync(join(tmpdir(), 'onesam-int8-'));
+const cacheDir = join(root, 'cache');
+const calibration = join(root, 'calibration');
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('an int8 build is cached under its own key beside fp32 and runs on the integer kernels', async () => {
+  mkdirSync(calibration);
+  symlinkSync(join(PUBLIC_CASES, 'imgs', CASE), join(calibration, CASE));
+  const repo = await openRepository(MODELS_DIR, { cacheDir });
+  const fp32 = await repo.ensureCompiled('litemedsam-demo');
+  assert.equal(fp32.precision, 'fp32');
+  const setting = { precision: 'int8', calibration, calibrationMethod: 'minmax' } as const;
+  const int8 = await repo.ensureCompiled('litemedsam-demo', undefined, int8Request(setting));
+  assert.equal(int8.precision, 'int8');
+  assert.equal(int8.cached, false);
+  assert.notEqual(int8.cacheKey, fp32.cacheKey);
+  assert.match(int8.encoderPath, /[\\/]int8[\\/]/);
+  assert.ok(readFileSync(int8.encoderPath).byteLength < readFileSync(fp32.encoderPath).byteLength / 2, 'int8 weights');
+  // Both stay: neither build removes the other.
+  assert.equal((await repo.ensureCompiled('litemedsam-demo')).cached, true);
+  const again = await repo.ensureCompiled('litemedsam-demo', undefined, int8Request(setting));
+  assert.deepEqual([again.cached, again.cacheKey], [true, int8.cacheKey]);
+  // onnxruntime runs the convolutions and matrix products on its integer kernels.
+  const session = await ort.InferenceSession.create(int8.encoderPath, { intraOpNumThreads: 1, enableProfiling: true, profileFilePrefix: join(root, 'profile') });
+  await session.run({ image: new ort.Tensor('float32', calibrationFolder(calibration).inputs()[0]!, [1, 3, 256, 256]) });
+  session.endProfiling();
+  await session.release();
+  const profile = readdirSync(root).find((f) => f.startsWith('profile'))!;
+  const ops = new Set((JSON.parse(readFileSync(join(root, profile), 'utf8')) as { cat: string; args?: { op_name?: string } }[])
+    .filter((e) => e.cat === 'Node').map((e) => e.args?.op_name));
+  for (const op of ['QLinearConv', 'MatMulIntegerToFloat']) assert.ok(ops.has(op), `${op} in the profile (ops: ${[...ops].join(', ')})`);
+  for (const op of ['Conv', 'MatMul']) assert.ok(!ops.has(op), `no float ${op} left`);
+});
+
+test(`int8 masks of ${CASE} against fp32: per-object DSC >= ${MIN_DSC}`, async () => {
+  const base = { cacheDir, models: { litemedsam: 'litemedsam-demo' }, workers: 1, intraOpThreads: 1 };
+  const fp32 = await createSegmenter(defaultPipelineConfig(base));
+  const int8 = await createSegmenter(defaultPipelineConfig({ ...base, precisions: { litemedsam: { precision: 'int8', calibration, calibrationMethod: 'minmax' } } }));
+  try {
+    for (const name of [CASE]) {
+      const kase = challengeCase(loadArrays('imgs', name), name);
+      const req = { requestId: name, image: kase.image, objects: kase.objects, mode: 'litemedsam' } as const;
+      const [a, b] = [await fp32.segment(req), await int8.segment(req)];
+      for (let label = 1; label <= kase.objects.length; label++) {
+        const { dsc } = dice(a.labels, b.labels, label);
+        assert.ok(dsc >= MIN_DSC, `${name} object ${label}: DSC ${dsc.toFixed(4)}`);
+      }
+    }
+  } finally {
+    await fp32.close();
+    await int8.close();
+  }
+});
