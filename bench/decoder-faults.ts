@@ -1,12 +1,13 @@
 // CPU time, minor page faults and RSS per prompt decode, for session-option variants of the decoder sessions,
 // alternated run by run in one process (the machine is shared: only interleaved A/B figures compare).
 //
-//   node --import tsx bench/decoder-faults.ts [--rounds 5] [--batches 1,8] [--variants shipped,arena,nopattern] [--network both|litemedsam|onesam] [--json]
+//   node --import tsx bench/decoder-faults.ts [--rounds 5] [--batches 1,8] [--variants old,split,shipped,noarenasplit,nopattern] [--network both|litemedsam|onesam] [--json]
 //
-// Variants: shipped = workerSessionOptions(1, 'decoder') as the workers create it (arena off, memory pattern on);
-// arena = the same with the CPU arena on; nopattern = arena off and memory pattern off. "split" runs a batch as
-// single-box decodes (what DECODE_BATCH = 1 would do) under the shipped options, splitN in decodes of N boxes. Figures are per decode call of
-// B boxes (for split: per B boxes). RSS is read after every run; the arena's cost is its RSS over shipped's.
+// Variants: shipped = workerSessionOptions(1, 'decoder') as the workers create it, the batch in one run;
+// split = the same options, one run per box, as the worker decodes (splitN: runs of N boxes); old = the options
+// before 2026-11-30's decoder change (arena off, memory pattern on) with the batch in one run; noarenasplitN =
+// old options, runs of N boxes; nopattern = arena and memory pattern off. Figures are per decode of B boxes.
+// RSS ("max so far") is the process's; compare variants' memory in separate processes (--variants one at a time).
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,7 @@ import { workerSessionOptions } from '../src/workers/session-options.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string', default: '5' }, batches: { type: 'string', default: '1,8' },
-  variants: { type: 'string', default: 'shipped,arena,nopattern,split' }, network: { type: 'string', default: 'both' },
+  variants: { type: 'string', default: 'old,split' }, network: { type: 'string', default: 'both' },
   json: { type: 'boolean', default: false },
 } });
 const rounds = Number(values.rounds);
@@ -28,7 +29,14 @@ const variants = values.variants.split(',');
 const weightsDir = fileURLToPath(new URL('../models', import.meta.url));
 
 const overrides = (v: string): ort.InferenceSession.SessionOptions =>
-  v === 'arena' ? { enableCpuMemArena: true } : v === 'nopattern' ? { enableMemPattern: false } : {};
+  v === 'old' || v.startsWith('noarena') ? { enableCpuMemArena: false } : v === 'nopattern' ? { enableCpuMemArena: false, enableMemPattern: false } : {};
+
+// The image inputs are made once: a worker reuses its scratch buffers for them, and making them per call would
+// add V8 allocations (and their faults) that scale with the number of calls, not with the decoder.
+const imageFeeds = {
+  embeddings: new ort.Tensor('float32', new Float32Array(256 * 64 * 64).map((_, i) => Math.sin(i * 0.37)), [1, 256, 64, 64]),
+  interm: new ort.Tensor('float32', new Float32Array(64 * 64 * 160).map((_, i) => Math.cos(i * 0.11)), [1, 64, 64, 160]),
+};
 
 function feeds(b: number, hq: boolean): Record<string, ort.Tensor> {
   const coords = new Float32Array(b * 4);
@@ -38,14 +46,20 @@ function feeds(b: number, hq: boolean): Record<string, ort.Tensor> {
     labels.set([2, 3], i * 2);
   }
   const f: Record<string, ort.Tensor> = {
-    [IO.imageEmbeddings]: new ort.Tensor('float32', new Float32Array(256 * 64 * 64).map((_, i) => Math.sin(i * 0.37)), [1, 256, 64, 64]),
+    [IO.imageEmbeddings]: imageFeeds.embeddings,
     [IO.pointCoords]: new ort.Tensor('float32', coords, [b, 2, 2]),
     [IO.pointLabels]: new ort.Tensor('float32', labels, [b, 2]),
     [IO.maskInput]: new ort.Tensor('float32', new Float32Array(b * 256 * 256), [b, 1, 256, 256]),
     [IO.hasMaskInput]: new ort.Tensor('float32', new Float32Array(b), [b]),
   };
-  if (hq) f[IO.intermEmbeddings] = new ort.Tensor('float32', new Float32Array(64 * 64 * 160).map((_, i) => Math.cos(i * 0.11)), [1, 64, 64, 160]);
+  if (hq) f[IO.intermEmbeddings] = imageFeeds.interm;
   return f;
+}
+
+/** splitN / noarenasplitN: decodes of N boxes (N = 1 when omitted); other variants run the batch whole. */
+function splitOf(v: string): number | undefined {
+  const m = /^(?:noarena)?split(\d*)$/.exec(v);
+  return m ? Number(m[1] || 1) : undefined;
 }
 
 interface Sample { cpuMs: number; faults: number; rssMiB: number }
@@ -69,7 +83,7 @@ for (const [network, file, hq] of nets) {
   const samples = new Map<string, Sample[]>();
   const once = async (v: string, b: number): Promise<void> => {
     const s = sessions.get(v)!;
-    const chunk = v.startsWith('split') ? Number(v.slice(5) || 1) : b;
+    const chunk = splitOf(v) ?? b;
     if (chunk < b) {
       for (let i = 0; i < b; i += chunk) for (const t of Object.values(await s.run(feeds(Math.min(chunk, b - i), hq)))) t.dispose();
     } else {
@@ -80,7 +94,7 @@ for (const [network, file, hq] of nets) {
   for (let r = 0; r < rounds; r++) {
     for (const b of batches) {
       for (const v of variants) {
-        if (v.startsWith('split') && Number(v.slice(5) || 1) >= b) continue;
+        if ((splitOf(v) ?? b) >= b) continue;
         const key = `${v} B=${b}`;
         samples.set(key, [...samples.get(key) ?? [], await measure(() => once(v, b))]);
       }
