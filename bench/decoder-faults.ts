@@ -94,7 +94,8 @@ for (const [network, file, hq] of nets) {
   for (let r = 0; r < rounds; r++) {
     for (const b of batches) {
       for (const v of variants) {
-        if ((splitOf(v) ?? b) >= b) continue;
+        const split = splitOf(v);
+        if (split !== undefined && split >= b) continue; // the same runs as the whole batch
         const key = `${v} B=${b}`;
         samples.set(key, [...samples.get(key) ?? [], await measure(() => once(v, b))]);
       }
