@@ -167,8 +167,9 @@ async function decode(task: DecodeTask): Promise<DecodeResult> {
     }
     // One run per prompt: a batched run's (B,32,256,256) activations are B x 8 MiB, and from B = 2 on they (or
     // the memory pattern's block holding them) pass glibc's 32 MiB mmap threshold and are first-touched afresh
-    // every run. Measured (bench/decoder-faults.ts, bench/README.md "encoder-profile"): 8 boxes 5073 -> 631 ms
-    // CPU for LiteMedSAM, 9440 -> 1355 ms for OneSAM; outputs per prompt are independent of the batch.
+    // every run. With the decoder's arena (session-options.ts), measured 8 boxes 2423 -> 318 ms CPU for
+    // LiteMedSAM, 7824 -> 933 ms for OneSAM (bench/decoder-faults.ts, bench/README.md "encoder-profile"). Each
+    // prompt's output does not depend on the others in the batch.
     const netLogits = new Float32Array(batch * MODEL_SIDE * MODEL_SIDE);
     const netIou = new Float32Array(batch);
     for (let p = 0; p < batch; p++) {
