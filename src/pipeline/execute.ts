@@ -20,7 +20,7 @@ import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes
 
 type Box256 = readonly [number, number, number, number];
 
-/** Boxes per batched decode call: the decoder's (B,32,256,256) upscaled features cost ~8 MiB per prompt. */
+/** Boxes per decode task sent to a worker (one message; the worker runs the decoder once per box, see segment-worker.ts). */
 const DECODE_BATCH = 8;
 
 export interface ExecuteContext {

@@ -16,6 +16,7 @@ import { CodedError } from '../errors/coded-error.ts';
 import { preprocessSliceInto } from './preprocess.ts';
 import { workerSessionOptions } from './session-options.ts';
 import { logitsToMasks } from './postprocess.ts';
+import { MODEL_SIDE } from '../imaging/index.ts';
 import { isErrorCode } from '../errors/registry.ts';
 import { packError } from './error-transport.ts';
 import {
@@ -162,24 +163,21 @@ function promptCount(prompts: DecodePrompts, frame: number): number {
   return prompts.kind === 'boxes' ? prompts.boxes256.length / 4 : prompts.masks256.length / (frame * frame);
 }
 
-function promptFeeds(task: DecodeTask, batch: number, frame: number): Record<string, ort.Tensor> {
+/** The decoder's prompt inputs for prompt `index` of the task alone (B = 1). */
+function promptFeeds(task: DecodeTask, index: number, frame: number): Record<string, ort.Tensor> {
   if (task.prompts.kind === 'boxes') {
-    const coords = new Float32Array(batch * 4);
-    coords.set(task.prompts.boxes256);
-    const labels = new Float32Array(batch * 2);
-    for (let b = 0; b < batch; b++) { labels[2 * b] = 2; labels[2 * b + 1] = 3; }
     return {
-      [DEC.pointCoords]: new ort.Tensor('float32', coords, [batch, 2, 2]),
-      [DEC.pointLabels]: new ort.Tensor('float32', labels, [batch, 2]),
-      [DEC.maskInput]: new ort.Tensor('float32', new Float32Array(batch * frame * frame), [batch, 1, frame, frame]),
-      [DEC.hasMaskInput]: new ort.Tensor('float32', new Float32Array(batch), [batch]),
+      [DEC.pointCoords]: new ort.Tensor('float32', task.prompts.boxes256.slice(index * 4, index * 4 + 4), [1, 2, 2]),
+      [DEC.pointLabels]: new ort.Tensor('float32', Float32Array.of(2, 3), [1, 2]),
+      [DEC.maskInput]: new ort.Tensor('float32', new Float32Array(frame * frame), [1, 1, frame, frame]),
+      [DEC.hasMaskInput]: new ort.Tensor('float32', new Float32Array(1), [1]),
     };
   }
   return {
-    [DEC.pointCoords]: new ort.Tensor('float32', new Float32Array(0), [batch, 0, 2]),
-    [DEC.pointLabels]: new ort.Tensor('float32', new Float32Array(0), [batch, 0]),
-    [DEC.maskInput]: new ort.Tensor('float32', Float32Array.from(task.prompts.masks256), [batch, 1, frame, frame]),
-    [DEC.hasMaskInput]: new ort.Tensor('float32', new Float32Array(batch).fill(1), [batch]),
+    [DEC.pointCoords]: new ort.Tensor('float32', new Float32Array(0), [1, 0, 2]),
+    [DEC.pointLabels]: new ort.Tensor('float32', new Float32Array(0), [1, 0]),
+    [DEC.maskInput]: new ort.Tensor('float32', Float32Array.from(task.prompts.masks256.subarray(index * frame * frame, (index + 1) * frame * frame)), [1, 1, frame, frame]),
+    [DEC.hasMaskInput]: new ort.Tensor('float32', Float32Array.of(1), [1]),
   };
 }
 
@@ -196,19 +194,28 @@ async function decode(task: DecodeTask): Promise<DecodeResult> {
     const c = net.contract;
     const embeddings = scratch('embeddings', c.embeddingShape);
     embeddings.set(new Float32Array(entry.embedding));
-    const feeds: Record<string, ort.Tensor> = {
-      [DEC.imageEmbeddings]: new ort.Tensor('float32', embeddings, c.embeddingShape),
-      ...promptFeeds(task, batch, c.frameSize),
-    };
+    const image: Record<string, ort.Tensor> = { [DEC.imageEmbeddings]: new ort.Tensor('float32', embeddings, c.embeddingShape) };
     if (c.needsInterm) {
       if (!entry.interm) throw new Error(`network ${entry.network} needs ${DEC.intermEmbeddings}`);
       const interm = scratch('interm', c.intermShape);
       interm.set(new Float32Array(entry.interm));
-      feeds[DEC.intermEmbeddings] = new ort.Tensor('float32', interm, c.intermShape);
+      image[DEC.intermEmbeddings] = new ort.Tensor('float32', interm, c.intermShape);
     }
-    const out = await net.decoder.run(feeds, [DEC.lowResLogits, DEC.iouPredictions]);
-    logits.push(out[DEC.lowResLogits]!.data as Float32Array);
-    ious.push(out[DEC.iouPredictions]!.data as Float32Array);
+    // One run per prompt: a batched run's (B,32,256,256) activations are B x 8 MiB, and from B = 2 on they (or
+    // the memory pattern's block holding them) pass glibc's 32 MiB mmap threshold and are first-touched afresh
+    // every run. With the decoder's arena (session-options.ts), measured 8 boxes 2423 -> 318 ms CPU for
+    // LiteMedSAM, 7824 -> 933 ms for OneSAM (bench/decoder-faults.ts, bench/README.md "encoder-profile"). Each
+    // prompt's output does not depend on the others in the batch.
+    const netLogits = new Float32Array(batch * MODEL_SIDE * MODEL_SIDE);
+    const netIou = new Float32Array(batch);
+    for (let p = 0; p < batch; p++) {
+      const out = await net.decoder.run({ ...image, ...promptFeeds(task, p, c.frameSize) }, [DEC.lowResLogits, DEC.iouPredictions]);
+      netLogits.set(out[DEC.lowResLogits]!.data as Float32Array, p * MODEL_SIDE * MODEL_SIDE);
+      netIou[p] = (out[DEC.iouPredictions]!.data as Float32Array)[0]!;
+      for (const t of Object.values(out)) t.dispose();
+    }
+    logits.push(netLogits);
+    ious.push(netIou);
   }
   const t1 = performance.now();
   const { masks, nextBoxes } = logitsToMasks(logits, batch, task);
