@@ -6,8 +6,9 @@ import type * as ort from 'onnxruntime-node';
 export type WorkerGraph = 'encoder' | 'decoder';
 
 /**
- * `cpuMemArena`: the command line turns the arena on for one-worker jobs, where a session's first run without it
- * allocates every activation from the system (bench/README.md, "cli-startup"); the server keeps it off.
+ * `cpuMemArena`: the command line turns the encoder's arena on too for one-worker jobs, where a session's first run
+ * without it allocates every activation from the system (bench/README.md, "cli-startup"); the server keeps the
+ * encoder's off (memory) and the decoder's on (see below).
  */
 export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph, cpuMemArena = false): ort.InferenceSession.SessionOptions {
   return {
@@ -15,8 +16,8 @@ export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    // Encoder: the CPU arena keeps every activation peak (the encoder's, (B,32,256,256) in the decoder) for the session's
-    // lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of each network with the
+    // Encoder: the CPU arena keeps every activation peak (the encoder's, (B,32,256,256) in the decoder) for the
+    // session's lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of each network with the
     // arena, 0.5 GiB without (bench/README.md, "memory"). Since the encoder keeps its activations under 8 MiB
     // (bands, strips), glibc's heap serves them resident and the arena no longer buys speed ("encoder-profile").
     // The decoder has the arena on: it runs one prompt at a time (segment-worker.ts), so the arena keeps only a
