@@ -1,8 +1,9 @@
 // Speed levels end to end. Over gRPC (fake segmenter): the server's speedLevel setting applies when the header
 // leaves speed_level unset, the header's wins, and the summary reports the level. On a public CT with the demo
 // networks: levels 2 and 4 against the exact walk (level 1), per object Dice above the bar bench/README.md reports
-// ("speed-level"), the computed slices and the interpolated ones counted. One session cache serves the three runs,
-// so the slices level 1 encoded are reused and the file stays cheap.
+// ("speed-level"), gaps whose masks disagree walked exactly, the computed slices and the interpolated ones counted;
+// level 4 with refinement off interpolates every gap. One session cache serves the four runs, so the slices level 1
+// encoded are reused and the file stays cheap.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ERROR_CODE_KEY, ERROR_FIELD_KEY } from '../../src/errors/grpc-status.ts';
