@@ -139,6 +139,17 @@ export class EmbeddingStore implements Evictor {
     this.pump();
   }
 
+  /**
+   * One more use of slice z than planned (a speed-level walk may decode a computed slice again after walking the
+   * gap before it): keeps its embedding past the planned use that would free it. Pair with release() or skip().
+   */
+  addUse(network: NetworkName, z: number): void {
+    const key = sliceKey(network, z);
+    this.plannedRefs.set(key, (this.plannedRefs.get(key) ?? 0) + 1);
+    const entry = this.entries.get(key);
+    if (entry) entry.refs++;
+  }
+
   /** A planned use that will not happen (a scribble walk skipped the slice): frees the entry if it was the last. */
   skip(network: NetworkName, z: number): void {
     this.consume(network, z, false);

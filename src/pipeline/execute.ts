@@ -14,7 +14,7 @@ import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
 import { walkVisits, type DetailedPlan, type ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
 import { sliceKey } from './slice-key.ts';
-import { EXACT_SPEED_LEVEL } from './speed-level.ts';
+import { EXACT_SPEED_LEVEL, GAP_AGREEMENT, masksDisagree } from './speed-level.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
 
@@ -207,19 +207,36 @@ class RequestRun {
     this.record(work.ordinal, work.zmid, first, 0);
     // At a speed level above 1 the planned slices skip some (plan.ts): the previous *computed* slice's mask prompts
     // the next, as the neighbour's does in the exact walk, and the skipped slices get the interpolated shape.
+    // Where the two computed masks disagree (masksDisagree) the gap is walked exactly instead: every slice between
+    // prompted from its predecessor, then the far slice decoded again from its new predecessor. When the near
+    // slice's mask was level 1's, the gap's masks and the far slice's are level 1's too.
+    const agreement = this.options.gapAgreement ?? GAP_AGREEMENT;
     const walk = async (slices: readonly number[]): Promise<void> => {
       let prev = first.nextBoxes[0] ?? null;
       let prevZ = work.zmid;
       let prevMask = this.maskOf(first, 0);
       for (const z of slices) {
-        const box = prev ?? fallback;
-        const r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(box) }, label);
+        const gap = Math.abs(z - prevZ) > 1;
+        // The far slice may be decoded twice: keep its embedding past the first decode.
+        if (gap) for (const n of this.plan.networks) this.store.addUse(n, z);
+        let r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(prev ?? fallback) }, label);
+        if (gap && masksDisagree(prevMask, this.maskOf(r, 0), agreement)) {
+          const step = z > prevZ ? 1 : -1;
+          for (let between = prevZ + step; between !== z; between += step) {
+            // Not planned: encoded on demand and freed after this decode, as a scribble walk's slices past its range.
+            const rb = await this.decodeSlice(between, { kind: 'boxes', boxes256: Float32Array.from(prev ?? fallback) }, label);
+            this.record(work.ordinal, between, rb, 0);
+            prev = rb.nextBoxes[0] ?? null;
+          }
+          r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(prev ?? fallback) }, label);
+        } else {
+          if (gap) for (const n of this.plan.networks) this.store.skip(n, z);
+          if (gap) this.interpolate(work.ordinal, prevZ, prevMask, z, this.maskOf(r, 0));
+        }
         this.record(work.ordinal, z, r, 0);
         prev = r.nextBoxes[0] ?? null;
-        const mask = this.maskOf(r, 0);
-        if (Math.abs(z - prevZ) > 1) this.interpolate(work.ordinal, prevZ, prevMask, z, mask);
         prevZ = z;
-        prevMask = mask;
+        prevMask = this.maskOf(r, 0);
       }
     };
     await this.settleAll([walk(work.up), walk(work.down)]);

@@ -25,6 +25,12 @@ export interface SegmentOptions {
    * `shared` (the default): every object's walks at once over one embedding store.
    */
   readonly schedule?: 'shared' | 'reference';
+  /**
+   * Speed levels above 1 only: the Dice two consecutive computed masks of a 3D walk must reach for the slices
+   * between to be interpolated rather than walked exactly (default GAP_AGREEMENT, src/pipeline/speed-level.ts).
+   * For benches that compare thresholds; a negative value interpolates every gap (no refinement).
+   */
+  readonly gapAgreement?: number;
 }
 
 /**

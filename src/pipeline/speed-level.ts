@@ -31,3 +31,34 @@ export function walkSlices(from: number, to: number, level: number): number[] {
   }
   return slices;
 }
+
+/**
+ * The Dice two consecutive computed masks of a walk must reach for the slices between them to be interpolated;
+ * below it the gap is walked exactly (execute.ts). Chosen by measurement on the public 3D cases (bench/README.md,
+ * "speed-level"): consecutive masks of a smooth object N <= 4 slices apart stay above it, an object that jumps
+ * or ends between them falls below.
+ */
+export const GAP_AGREEMENT = 0.8;
+
+/**
+ * Whether two computed masks (0/non-0, same size) of a walk disagree: one empty and the other not, or their
+ * Dice below `agreement`. Two empty masks agree (the object is gone on both sides: nothing to guess). With
+ * `agreement` 0 only the empty-vs-non-empty pair disagrees; below 0 nothing does (interpolation only).
+ */
+export function masksDisagree(a: Uint8Array, b: Uint8Array, agreement: number): boolean {
+  if (a.length !== b.length) throw new RangeError(`masksDisagree: masks of ${a.length} and ${b.length} values`);
+  if (agreement < 0) return false;
+  let areaA = 0;
+  let areaB = 0;
+  let both = 0;
+  for (let i = 0; i < a.length; i++) {
+    const inA = a[i] !== 0;
+    const inB = b[i] !== 0;
+    if (inA) areaA++;
+    if (inB) areaB++;
+    if (inA && inB) both++;
+  }
+  if (areaA === 0 && areaB === 0) return false;
+  if (areaA === 0 || areaB === 0) return true;
+  return (2 * both) / (areaA + areaB) < agreement;
+}

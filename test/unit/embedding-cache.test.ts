@@ -287,3 +287,23 @@ test('a store evicted by the budget really releases; it does not park the slice 
   cache.dispose();
   assert.equal(budget.inUse, 0);
 });
+
+test('addUse keeps a slice for one more decode than planned; skip gives the extra use back', async () => {
+  const budget = new ByteBudget(10 * SLICE);
+  const fake = fakePool();
+  const store = storeFor(fake, budget, undefined, [4, 8]);
+  // A speed-level walk decodes slice 8 once, walks the gap before it, then decodes 8 again.
+  store.addUse('litemedsam', 8);
+  await walk(store, [8]);
+  assert.equal(budget.inUse, SLICE, 'slice 8 is kept for its second decode');
+  assert.deepEqual(await walk(store, [5, 8]), [5, 8], 'slice 5 (not planned) is encoded on demand');
+  assert.deepEqual(fake.encodes, [8, 5], 'slice 8 was not encoded again');
+  assert.equal(budget.inUse, 0, 'both freed after their last use');
+  // An agreeing gap: the extra use is skipped and the slice freed at once.
+  store.addUse('litemedsam', 4);
+  await walk(store, [4]);
+  assert.equal(budget.inUse, SLICE);
+  store.skip('litemedsam', 4);
+  assert.equal(budget.inUse, 0);
+  store.dispose();
+});

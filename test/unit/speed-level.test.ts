@@ -7,7 +7,7 @@ import { CodedError } from '../../src/errors/coded-error.ts';
 import type { RequestHeader__Output } from '../../src/generated/onesam/v1/RequestHeader.ts';
 import { planRequest } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING } from '../../src/pipeline/router.ts';
-import { MAX_SPEED_LEVEL, speedLevelProblem, walkSlices } from '../../src/pipeline/speed-level.ts';
+import { GAP_AGREEMENT, MAX_SPEED_LEVEL, masksDisagree, speedLevelProblem, walkSlices } from '../../src/pipeline/speed-level.ts';
 import type { ObjectPrompt, SegmentationRequest } from '../../src/pipeline/types.ts';
 import { parseHeader } from '../../src/server/request-header.ts';
 
@@ -15,6 +15,37 @@ const volume = (depth: number) => ({ depth, height: 40, width: 50, channels: 1 a
 const box3d = (z0: number, z1: number, label = 1): ObjectPrompt => ({ label, prompt: { kind: 'box3d', x0: 5, y0: 5, x1: 20, y1: 30, z0, z1 } });
 const request = (objects: ObjectPrompt[], speedLevel?: number): SegmentationRequest => ({
   requestId: 't', image: volume(40), objects, mode: 'route', modality: 'CT', ...(speedLevel !== undefined ? { speedLevel } : {}),
+});
+
+/** A 10 x 10 mask holding the pixels of rows y0..y1-1 and columns x0..x1-1. */
+const rect = (x0: number, y0: number, x1: number, y1: number): Uint8Array => {
+  const m = new Uint8Array(100);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m[y * 10 + x] = 1;
+  return m;
+};
+
+describe('masksDisagree', () => {
+  it('takes empty against non-empty as disagreement at any threshold, two empty masks as agreement', () => {
+    assert.equal(masksDisagree(rect(0, 0, 0, 0), rect(2, 2, 3, 3), 0), true);
+    assert.equal(masksDisagree(rect(2, 2, 3, 3), new Uint8Array(100), 0), true);
+    assert.equal(masksDisagree(new Uint8Array(100), new Uint8Array(100), 1), false);
+  });
+
+  it('compares Dice with the threshold: area change and shift both lower it', () => {
+    // 5x4 against 5x5 overlapping in 5x4: Dice 40 / 45 = 0.889.
+    assert.equal(masksDisagree(rect(0, 0, 5, 4), rect(0, 0, 5, 5), 0.88), false);
+    assert.equal(masksDisagree(rect(0, 0, 5, 4), rect(0, 0, 5, 5), 0.9), true);
+    // Same area, moved off itself: Dice 0.
+    assert.equal(masksDisagree(rect(0, 0, 3, 3), rect(5, 5, 8, 8), GAP_AGREEMENT), true);
+    assert.equal(masksDisagree(rect(0, 0, 3, 3), rect(0, 0, 3, 3), 1), false);
+    // Mask values are 0/non-0 (the decoder paints label values).
+    assert.equal(masksDisagree(rect(0, 0, 3, 3).map((v) => v * 7), rect(0, 0, 3, 3), 1), false);
+  });
+
+  it('never disagrees below 0 (interpolation only), and refuses masks of different sizes', () => {
+    assert.equal(masksDisagree(rect(0, 0, 0, 0), rect(2, 2, 3, 3), -1), false);
+    assert.throws(() => masksDisagree(new Uint8Array(4), new Uint8Array(5), GAP_AGREEMENT), RangeError);
+  });
 });
 
 describe('walkSlices', () => {
