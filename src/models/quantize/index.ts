@@ -15,7 +15,7 @@ export async function quantizeGraph(fp32: Uint8Array, input: CalibrationInput, o
   const model = decodeModel(fp32);
   decomposeAttention(model);
   const nodes = quantizableNodes(model, opts);
-  const names = valuesToCalibrate(nodes);
+  const names = valuesToCalibrate(nodes, opts);
   const ranges = await calibrateRanges(model, input, names, opts);
   insertQdq(model, nodes, ranges, opts);
   return encodeModel(model);

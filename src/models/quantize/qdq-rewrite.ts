@@ -22,6 +22,13 @@ export interface QuantizePolicy {
    * (|error| <= 0.02), on top of 8-bit rounding. Default true.
    */
   readonly geluOnCodes?: boolean;
+  /**
+   * How a MatMul's activation input is quantised. 'dynamic' (default): per image, by com.microsoft
+   * DynamicQuantizeMatMul (the range of that very tensor is measured at run time), because the activation ranges
+   * of these networks vary from slice to slice far more than one static range can follow. 'static': a
+   * calibrated QDQ pair (MatMulIntegerToFloat).
+   */
+  readonly matmulInputs?: 'static' | 'dynamic';
 }
 
 /** GELU(x) ~ x * sigmoid(GELU_SIGMOID_SLOPE * x) (Hendrycks and Gimpel's sigmoid approximation). */
@@ -73,10 +80,11 @@ export function quantizableNodes(model: ModelProto, policy: QuantizePolicy = {})
 }
 
 /** The float values whose ranges calibration must observe: each quantised node's input, and each Conv's output. */
-export function valuesToCalibrate(nodes: readonly NodeProto[]): string[] {
+export function valuesToCalibrate(nodes: readonly NodeProto[], policy: QuantizePolicy = {}): string[] {
   const names = new Set<string>();
+  const dynamic = (policy.matmulInputs ?? 'dynamic') === 'dynamic';
   for (const n of nodes) {
-    names.add(n.input![0]!);
+    if (!(dynamic && n.opType === 'MatMul')) names.add(n.input![0]!);
     if (n.opType === 'Conv') names.add(n.output![0]!);
   }
   return [...names];
@@ -130,6 +138,11 @@ export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges
       continue;
     }
     const x = n.input![0]!;
+    if (n.opType === 'MatMul' && (policy.matmulInputs ?? 'dynamic') === 'dynamic') {
+      result.push(dynamicMatMul(n, inits.get(n.input![1]!)!, addInit));
+      removed.add(n.input![1]!);
+      continue;
+    }
     let xDq = dequantized.get(x);
     if (xDq === undefined) {
       xDq = `${x}/dq`;
@@ -185,6 +198,17 @@ export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges
   }
   graph.node = pruneUnread(result, new Set((graph.output ?? []).map((o) => o.name!)));
   graph.initializer = graph.initializer!.filter((t) => !removed.has(t.name!));
+}
+
+/** MatMul(x, W) as DynamicQuantizeMatMul(x, int8 W, per-column scales): x is quantised to uint8 per run. */
+function dynamicMatMul(n: NodeProto, wInit: TensorProto, addInit: (t: TensorProto) => string): NodeProto {
+  const dims = dimsOf(wInit);
+  const q = quantizeWeightsPerChannel(floatData(wInit), dims[1]!, 1);
+  const wName = wInit.name!;
+  const wq = addInit(tensor(`${wName}/int8`, DATA_TYPE.int8, dims, q.data));
+  const ws = addInit(tensor(`${wName}/scale`, DATA_TYPE.float, [dims[1]!], q.scales));
+  const wzp = addInit(tensor(`${wName}/zero_point`, DATA_TYPE.int8, [dims[1]!], new Int8Array(dims[1]!)));
+  return node('DynamicQuantizeMatMul', [n.input![0]!, wq, ws, wzp], [...n.output!], `${n.name}/dynamic`, {}, 'com.microsoft');
 }
 
 /**
