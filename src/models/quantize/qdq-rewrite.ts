@@ -117,6 +117,17 @@ export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges
   /** Conv outputs that exist as uint8 codes (`<y>/quantized`), with their parameters. */
   const codes = new Map<string, ActivationParams>();
   const geluOnCodes = policy.geluOnCodes ?? true;
+  const made = new Set<string>();
+  /** Runs `make` the first time `name` is asked for; returns `name`. */
+  const once = (name: string, make: () => void): string => {
+    if (!made.has(name)) {
+      made.add(name);
+      make();
+    }
+    return name;
+  };
+  const weightScales = new Map<string, Float32Array>();
+  const biasVariants = new Map<string, Map<number, string>>();
   for (const n of (graph.node ?? []) as NodeProto[]) {
     if (geluOnCodes && n.opType === 'Gelu' && codes.has(n.input![0]!) && ranges.has(n.output![0]!) && !dequantized.has(n.output![0]!)) {
       const x = n.input![0]!, y = n.output![0]!;
@@ -139,8 +150,10 @@ export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges
     }
     const x = n.input![0]!;
     if (n.opType === 'MatMul' && (policy.matmulInputs ?? 'dynamic') === 'dynamic') {
-      result.push(dynamicMatMul(n, inits.get(n.input![1]!)!, addInit));
-      removed.add(n.input![1]!);
+      const w = inits.get(n.input![1]!)!;
+      const wq = once(`${w.name!}/int8`, () => dynamicWeights(w, addInit));
+      result.push(node('DynamicQuantizeMatMul', [x, wq, `${w.name!}/scale`, `${w.name!}/zero_point`], [...n.output!], `${n.name}/dynamic`, {}, 'com.microsoft'));
+      removed.add(w.name!);
       continue;
     }
     let xDq = dequantized.get(x);
@@ -150,30 +163,44 @@ export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges
       dequantized.set(x, xDq);
     }
     const wInit = inits.get(n.input![1]!)!;
-    const dims = dimsOf(wInit);
     const isConv = n.opType === 'Conv';
-    // Conv weights (O, I/g, kH, kW): one scale per output channel on axis 0; MatMul weights (K, N): axis 1.
-    const channels = isConv ? dims[0]! : dims[1]!;
-    const inner = isConv ? dims.slice(1).reduce((a, b) => a * b, 1) : 1;
-    const q = quantizeWeightsPerChannel(floatData(wInit), channels, inner);
-    const wName = wInit.name!;
-    const wq = addInit(tensor(`${wName}/int8`, DATA_TYPE.int8, dims, q.data));
-    const ws = addInit(tensor(`${wName}/scale`, DATA_TYPE.float, [channels], q.scales));
-    const wzp = addInit(tensor(`${wName}/zero_point`, DATA_TYPE.int8, [channels], new Int8Array(channels)));
-    const axis = isConv ? 0 : 1;
-    result.push(node('DequantizeLinear', [wq, ws, wzp], [`${wName}/dq`], `${wName}/DequantizeLinear`, { axis }));
-    removed.add(wName);
-    const inputs = [xDq, `${wName}/dq`];
+    // The row strips and bands share their weights between nodes: each weight (and bias) is quantised once.
+    const wDq = once(`${wInit.name!}/dq`, () => {
+      const dims = dimsOf(wInit);
+      // Conv weights (O, I/g, kH, kW): one scale per output channel on axis 0; MatMul weights (K, N): axis 1.
+      const channels = isConv ? dims[0]! : dims[1]!;
+      const inner = isConv ? dims.slice(1).reduce((a, b) => a * b, 1) : 1;
+      const q = quantizeWeightsPerChannel(floatData(wInit), channels, inner);
+      const wName = wInit.name!;
+      const wq = addInit(tensor(`${wName}/int8`, DATA_TYPE.int8, dims, q.data));
+      const ws = addInit(tensor(`${wName}/scale`, DATA_TYPE.float, [channels], q.scales));
+      const wzp = addInit(tensor(`${wName}/zero_point`, DATA_TYPE.int8, [channels], new Int8Array(channels)));
+      result.push(node('DequantizeLinear', [wq, ws, wzp], [`${wName}/dq`], `${wName}/DequantizeLinear`, { axis: isConv ? 0 : 1 }));
+      removed.add(wName);
+      weightScales.set(wName, q.scales);
+    });
+    const inputs = [xDq, wDq];
     if (isConv && n.input!.length > 2 && n.input![2]) {
       const bInit = inits.get(n.input![2]!)!;
-      const b = quantizeBias(floatData(bInit), params(x).scale, q.scales);
       const bName = bInit.name!;
-      const bq = addInit(tensor(`${bName}/int32`, DATA_TYPE.int32, [channels], b.data));
-      const bs = addInit(tensor(`${bName}/scale`, DATA_TYPE.float, [channels], b.scales));
-      const bzp = addInit(tensor(`${bName}/zero_point`, DATA_TYPE.int32, [channels], new Int32Array(channels)));
-      result.push(node('DequantizeLinear', [bq, bs, bzp], [`${bName}/dq`], `${bName}/DequantizeLinear`, { axis: 0 }));
-      removed.add(bName);
-      inputs.push(`${bName}/dq`);
+      // The int32 bias's scale is the input's scale x the weight's: shared only by nodes with the same input scale.
+      const xScale = params(x).scale;
+      const variants = biasVariants.get(bName) ?? new Map<number, string>();
+      biasVariants.set(bName, variants);
+      let bDq = variants.get(xScale);
+      if (bDq === undefined) {
+        const tag = variants.size === 0 ? '' : `_${variants.size}`;
+        const bias = quantizeBias(floatData(bInit), xScale, weightScales.get(wInit.name!)!);
+        const channels = bias.data.length;
+        const bq = addInit(tensor(`${bName}/int32${tag}`, DATA_TYPE.int32, [channels], bias.data));
+        const bs = addInit(tensor(`${bName}/scale${tag}`, DATA_TYPE.float, [channels], bias.scales));
+        const bzp = addInit(tensor(`${bName}/zero_point${tag}`, DATA_TYPE.int32, [channels], new Int32Array(channels)));
+        bDq = `${bName}/dq${tag}`;
+        result.push(node('DequantizeLinear', [bq, bs, bzp], [bDq], `${bName}/DequantizeLinear${tag}`, { axis: 0 }));
+        removed.add(bName);
+        variants.set(xScale, bDq);
+      }
+      inputs.push(bDq);
     } else {
       inputs.push(...n.input!.slice(2));
     }
@@ -200,15 +227,17 @@ export function insertQdq(model: ModelProto, nodes: readonly NodeProto[], ranges
   graph.initializer = graph.initializer!.filter((t) => !removed.has(t.name!));
 }
 
-/** MatMul(x, W) as DynamicQuantizeMatMul(x, int8 W, per-column scales): x is quantised to uint8 per run. */
-function dynamicMatMul(n: NodeProto, wInit: TensorProto, addInit: (t: TensorProto) => string): NodeProto {
+/**
+ * The weights of a DynamicQuantizeMatMul (x quantised to uint8 per run): `<W>/int8` (K, N) with per-column
+ * `<W>/scale` and zero `<W>/zero_point`.
+ */
+function dynamicWeights(wInit: TensorProto, addInit: (t: TensorProto) => string): void {
   const dims = dimsOf(wInit);
   const q = quantizeWeightsPerChannel(floatData(wInit), dims[1]!, 1);
   const wName = wInit.name!;
-  const wq = addInit(tensor(`${wName}/int8`, DATA_TYPE.int8, dims, q.data));
-  const ws = addInit(tensor(`${wName}/scale`, DATA_TYPE.float, [dims[1]!], q.scales));
-  const wzp = addInit(tensor(`${wName}/zero_point`, DATA_TYPE.int8, [dims[1]!], new Int8Array(dims[1]!)));
-  return node('DynamicQuantizeMatMul', [n.input![0]!, wq, ws, wzp], [...n.output!], `${n.name}/dynamic`, {}, 'com.microsoft');
+  addInit(tensor(`${wName}/int8`, DATA_TYPE.int8, dims, q.data));
+  addInit(tensor(`${wName}/scale`, DATA_TYPE.float, [dims[1]!], q.scales));
+  addInit(tensor(`${wName}/zero_point`, DATA_TYPE.int8, [dims[1]!], new Int8Array(dims[1]!)));
 }
 
 /**
