@@ -3,7 +3,7 @@
 // activation ranges on the given inputs by running the fp32 graph, and insert QDQ pairs with int8 weights.
 import { calibrateRanges, type CalibrationInput, type CalibrationOptions } from './calibrate.ts';
 import { decodeModel, encodeModel } from './model-proto.ts';
-import { decomposeAttention, insertQdq, quantizableNodes, valuesToCalibrate, type QuantizePolicy } from './qdq-rewrite.ts';
+import { decomposeAttention, insertQdq, shareRangesAcrossPieces, quantizableNodes, valuesToCalibrate, type QuantizePolicy } from './qdq-rewrite.ts';
 
 export { CALIBRATION_METHODS, type CalibrationInput, type CalibrationMethod, type CalibrationOptions } from './calibrate.ts';
 export type { QuantizePolicy } from './qdq-rewrite.ts';
@@ -17,6 +17,6 @@ export async function quantizeGraph(fp32: Uint8Array, input: CalibrationInput, o
   const nodes = quantizableNodes(model, opts);
   const names = valuesToCalibrate(nodes, opts);
   const ranges = await calibrateRanges(model, input, names, opts);
-  insertQdq(model, nodes, ranges, opts);
+  insertQdq(model, nodes, shareRangesAcrossPieces(nodes, ranges), opts);
   return encodeModel(model);
 }
