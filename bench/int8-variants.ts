@@ -32,7 +32,7 @@ const evalSlices = [all[1]!, all[Math.floor(all.length / 2) + 1]!, all[all.lengt
 
 const base = decodeModel(fp32);
 decomposeAttention(base);
-const everything = quantizableNodes(base);
+const everything = quantizableNodes(base, { convolutions: true });
 const t0 = performance.now();
 const ranges = await calibrateRanges(base, { name: 'image', dims: ENCODER_INPUT_DIMS, batches: calib }, valuesToCalibrate(everything, { matmulInputs: 'static' }),
   { method: values.method as CalibrationMethod, intraOpThreads: 2, ...(values.percentile ? { percentile: Number(values.percentile) } : {}) });
@@ -50,6 +50,8 @@ const variants: Record<string, Variant> = {
   'dyn+conv-gelu-float': { pick: () => true, policy: { matmulInputs: 'dynamic', geluOnCodes: false } },
   'dyn+conv-no-stem': { pick: (n) => isMatMul(n) || !/patch_embed|layers\.0\./.test(n.name!), policy: { matmulInputs: 'dynamic' } },
   'dyn+conv-no-neck': { pick: (n) => isMatMul(n) || !/neck/.test(n.name!), policy: { matmulInputs: 'dynamic' } },
+  'static-no-patch-embed': { pick: (n) => !/patch_embed/.test(n.name!), policy: { matmulInputs: 'static' } },
+  'static-no-stem': { pick: (n) => isMatMul(n) || !/patch_embed|layers\.0\./.test(n.name!), policy: { matmulInputs: 'static' } },
   'static-all': { pick: () => true, policy: { matmulInputs: 'static' } },
   'conv-patch_embed': { pick: (n) => isConv(n) && /patch_embed/.test(n.name!), policy: {} },
   'conv-layers.0': { pick: (n) => isConv(n) && /layers\.0\./.test(n.name!), policy: {} },
@@ -66,8 +68,8 @@ for (const x of evalSlices) refOut.push(((await ref.run(feed(x))).image_embeddin
 for (const name of (values.variants ?? Object.keys(variants).join(',')).split(',')) {
   const v = variants[name]!;
   const m = decodeModel(encodeModel(base));
-  const nodes = quantizableNodes(m).filter(v.pick);
-  insertQdq(m, nodes, values.pieces ? ranges : shareRangesAcrossPieces(quantizableNodes(m), ranges), v.policy);
+  const nodes = quantizableNodes(m, { convolutions: true }).filter(v.pick);
+  insertQdq(m, nodes, values.pieces ? ranges : shareRangesAcrossPieces(quantizableNodes(m, { convolutions: true }), ranges), v.policy);
   const s = await ort.InferenceSession.create(encodeModel(m), opts);
   let sq = 0, rr = 0, worst = 0;
   for (let i = 0; i < evalSlices.length; i++) {
