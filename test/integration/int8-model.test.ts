@@ -15,8 +15,8 @@ import { challengeCase } from '../../src/volume/challenge.ts';
 import { dice, loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
 import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
-/** The per-object DSC against fp32 this case must keep (measured 0.898 for its object 2, bench/README.md "int8"). */
-const MIN_DSC = 0.85;
+/** The per-object DSC against fp32 this case must keep (measured 0.960 / 0.963 for its two objects, calibrated on itself; bench/README.md "int8"). */
+const MIN_DSC = 0.95;
 const CASE = '2DBox_US_0006.npz';
 const root = mkdtempSync(join(tmpdir(), 'onesam-int8-'));
 const cacheDir = join(root, 'cache');
