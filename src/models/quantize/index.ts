@@ -1,6 +1,7 @@
 // Static int8 quantisation of a built fp32 graph (the `precision: int8` of a model): decompose what hides its
-// matrix products (com.microsoft Attention), pick the Conv/MatMul nodes with constant weights, calibrate their
-// activation ranges on the given inputs by running the fp32 graph, and insert QDQ pairs with int8 weights.
+// matrix products (com.microsoft Attention), pick the MatMul (and on request Conv) nodes with constant weights,
+// calibrate their activation ranges on the given inputs by running the fp32 graph, give the strips and bands of one
+// layer one range, and insert QDQ pairs with int8 weights.
 import { calibrateRanges, type CalibrationInput, type CalibrationOptions } from './calibrate.ts';
 import { decodeModel, encodeModel } from './model-proto.ts';
 import { decomposeAttention, insertQdq, shareRangesAcrossPieces, quantizableNodes, valuesToCalibrate, type QuantizePolicy } from './qdq-rewrite.ts';

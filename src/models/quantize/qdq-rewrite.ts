@@ -1,5 +1,5 @@
-// The QDQ rewrite of an fp32 graph: every Conv (depthwise included) and every MatMul with a constant weight gets
-// QuantizeLinear -> DequantizeLinear on its activation input and DequantizeLinear on int8 per-channel weights;
+// The QDQ rewrite of an fp32 graph: every MatMul with a constant weight (and, when the policy asks, every Conv,
+// depthwise included) gets QuantizeLinear -> DequantizeLinear on its activation input and DequantizeLinear on int8 per-channel weights;
 // a Conv also gets Q -> DQ on its output. onnxruntime's QDQ transformers then fuse DQ -> Conv -> Q into
 // QLinearConv and DQ -> MatMul into MatMulIntegerToFloat (u8 x s8, the kernels that use AVX-512 VNNI / AMX),
 // while everything between stays float on dequantised values: LayerNorm, GELU, softmax, the residual adds.
