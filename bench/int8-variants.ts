@@ -32,7 +32,7 @@ const evalSlices = [all[1]!, all[Math.floor(all.length / 2) + 1]!, all[all.lengt
 
 const base = decodeModel(fp32);
 decomposeAttention(base);
-const everything = quantizableNodes(base, { convolutions: true });
+const everything = quantizableNodes(base, { convolutions: true, keepFloat: () => false });
 const t0 = performance.now();
 const ranges = await calibrateRanges(base, { name: 'image', dims: ENCODER_INPUT_DIMS, batches: calib }, valuesToCalibrate(everything, { matmulInputs: 'static' }),
   { method: values.method as CalibrationMethod, intraOpThreads: 2, ...(values.percentile ? { percentile: Number(values.percentile) } : {}) });
@@ -58,6 +58,7 @@ const variants: Record<string, Variant> = {
   'matmul-attn': { pick: (n) => isMatMul(n) && /attn/.test(n.name!), policy: {} },
   'matmul-mlp': { pick: (n) => isMatMul(n) && /mlp/.test(n.name!), policy: {} },
   'matmul-other': { pick: (n) => isMatMul(n) && !/attn|mlp/.test(n.name!), policy: {} },
+  'matmul-attn-mlp': { pick: (n) => isMatMul(n) && /attn|mlp/.test(n.name!), policy: {} },
   'static-all': { pick: () => true, policy: { matmulInputs: 'static' } },
   'conv-patch_embed': { pick: (n) => isConv(n) && /patch_embed/.test(n.name!), policy: {} },
   'conv-layers.0': { pick: (n) => isConv(n) && /layers\.0\./.test(n.name!), policy: {} },
@@ -74,8 +75,8 @@ for (const x of evalSlices) refOut.push(((await ref.run(feed(x))).image_embeddin
 for (const name of (values.variants ?? Object.keys(variants).join(',')).split(',')) {
   const v = variants[name]!;
   const m = decodeModel(encodeModel(base));
-  const nodes = quantizableNodes(m, { convolutions: true }).filter(v.pick);
-  insertQdq(m, nodes, values.pieces ? ranges : shareRangesAcrossPieces(quantizableNodes(m, { convolutions: true }), ranges), v.policy);
+  const nodes = quantizableNodes(m, { convolutions: true, keepFloat: () => false }).filter(v.pick);
+  insertQdq(m, nodes, values.pieces ? ranges : shareRangesAcrossPieces(quantizableNodes(m, { convolutions: true, keepFloat: () => false }), ranges), v.policy);
   const s = await ort.InferenceSession.create(encodeModel(m), opts);
   let sq = 0, rr = 0, worst = 0;
   for (let i = 0; i < evalSlices.length; i++) {
