@@ -15,15 +15,15 @@ import { challengeCase } from '../../src/volume/challenge.ts';
 import { dice, loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
 import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
-/** The per-object DSC against fp32 this case must keep (measured 0.960 / 0.963 for its two objects, calibrated on itself; bench/README.md "int8"). */
-const MIN_DSC = 0.95;
+/** The per-object DSC against fp32 this case must keep (measured 0.998 / 0.994 for its two objects, calibrated on itself; bench/README.md "int8"). */
+const MIN_DSC = 0.98;
 const CASE = '2DBox_US_0006.npz';
 const root = mkdtempSync(join(tmpdir(), 'onesam-int8-'));
 const cacheDir = join(root, 'cache');
 const calibration = join(root, 'calibration');
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('an int8 build is cached under its own key beside fp32 and runs on the integer kernels', async () => {
+test('an int8 build is cached under its own key beside fp32 and runs on the integer kernels', async (t) => {
   mkdirSync(calibration);
   symlinkSync(join(PUBLIC_CASES, 'imgs', CASE), join(calibration, CASE));
   const repo = await openRepository(MODELS_DIR, { cacheDir });
@@ -35,12 +35,15 @@ test('an int8 build is cached under its own key beside fp32 and runs on the inte
   assert.equal(int8.cached, false);
   assert.notEqual(int8.cacheKey, fp32.cacheKey);
   assert.match(int8.encoderPath, /[\\/]int8[\\/]/);
-  assert.ok(readFileSync(int8.encoderPath).byteLength < readFileSync(fp32.encoderPath).byteLength / 2, 'int8 weights');
+  // int8 attention and MLP weights; the convolutions and the downsampling / neck projections stay float.
+  const ratio = readFileSync(int8.encoderPath).byteLength / readFileSync(fp32.encoderPath).byteLength;
+  t.diagnostic(`int8 / fp32 encoder size ${ratio.toFixed(3)}`);
+  assert.ok(ratio < 0.6, `int8 weights (size ratio ${ratio.toFixed(3)})`);
   // Both stay: neither build removes the other.
   assert.equal((await repo.ensureCompiled('litemedsam-demo')).cached, true);
   const again = await repo.ensureCompiled('litemedsam-demo', undefined, int8Request(setting));
   assert.deepEqual([again.cached, again.cacheKey], [true, int8.cacheKey]);
-  // onnxruntime runs the matrix products on its integer kernel; the convolutions stay float by default.
+  // onnxruntime runs the attention and MLP matrix products on its integer kernel (the rest stays float by default).
   const session = await ort.InferenceSession.create(int8.encoderPath, { intraOpNumThreads: 1, enableProfiling: true, profileFilePrefix: join(root, 'profile') });
   await session.run({ image: new ort.Tensor('float32', calibrationFolder(calibration).inputs()[0]!, [1, 3, 256, 256]) });
   session.endProfiling();
@@ -49,7 +52,6 @@ test('an int8 build is cached under its own key beside fp32 and runs on the inte
   const ops = new Set((JSON.parse(readFileSync(join(root, profile), 'utf8')) as { cat: string; args?: { op_name?: string } }[])
     .filter((e) => e.cat === 'Node').map((e) => e.args?.op_name));
   assert.ok(ops.has('MatMulIntegerToFloat'), `MatMulIntegerToFloat in the profile (ops: ${[...ops].join(', ')})`);
-  assert.ok(!ops.has('MatMul'), 'no float MatMul left');
 });
 
 test(`int8 masks of ${CASE} against fp32: per-object DSC >= ${MIN_DSC}`, async (t) => {
