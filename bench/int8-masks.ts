@@ -17,7 +17,7 @@ import { caseNames, dice, loadArrays, MODELS_DIR } from '../test/helpers/cases.t
 import { defaultPipelineConfig } from '../test/helpers/pipeline-config.ts';
 
 const { values } = parseArgs({ options: {
-  network: { type: 'string', default: 'litemedsam,onesam' }, method: { type: 'string', default: 'minmax' },
+  network: { type: 'string', default: 'litemedsam,onesam' }, method: { type: 'string', default: 'percentile' },
   calibration: { type: 'string' }, json: { type: 'boolean', default: false },
 } });
 const calibration = values.calibration ?? fileURLToPath(new URL('../../shared/reference/cases/public/imgs', import.meta.url));

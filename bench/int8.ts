@@ -14,8 +14,8 @@ import { quantizeGraph, type CalibrationMethod } from '../src/models/quantize/in
 import { calibrationFolder, ENCODER_INPUT_DIMS } from '../src/pipeline/calibration-set.ts';
 
 const { values } = parseArgs({ options: {
-  runs: { type: 'string', default: '7' }, threads: { type: 'string', default: '1,2' }, method: { type: 'string', default: 'minmax' },
-  'keep-float': { type: 'string' }, network: { type: 'string', default: 'litemedsam,onesam' }, profile: { type: 'boolean', default: false }, 'gelu-float': { type: 'boolean', default: false }, 'calibration-slices': { type: 'string' },
+  runs: { type: 'string', default: '7' }, threads: { type: 'string', default: '1,2' }, method: { type: 'string', default: 'percentile' },
+  'keep-float': { type: 'string' }, network: { type: 'string', default: 'litemedsam,onesam' }, profile: { type: 'boolean', default: false }, 'gelu-float': { type: 'boolean', default: false }, 'calibration-slices': { type: 'string' }, matmul: { type: 'string', default: 'static' }, convolutions: { type: 'boolean', default: false }, percentile: { type: 'string' },
 } });
 const runs = Number(values.runs);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -35,7 +35,7 @@ for (const network of values.network.split(',') as (keyof typeof nets)[]) {
   const fp32 = buildImageEncoder(await loadCheckpoint(join(models, file)), { adapter });
   let t = performance.now();
   const int8 = await quantizeGraph(fp32, { name: 'image', dims: ENCODER_INPUT_DIMS, batches: values['calibration-slices'] ? evenly(calibration.inputs, Number(values['calibration-slices'])) : calibration.inputs },
-    { method: values.method as CalibrationMethod, intraOpThreads: 2, geluOnCodes: !values['gelu-float'], ...(keep ? { keepFloat: (n: string) => keep.test(n) } : {}) });
+    { method: values.method as CalibrationMethod, intraOpThreads: 2, geluOnCodes: !values['gelu-float'], matmulInputs: values.matmul as 'static' | 'dynamic', convolutions: values.convolutions, ...(values.percentile ? { percentile: Number(values.percentile) } : {}), ...(keep ? { keepFloat: (n: string) => keep.test(n) } : {}) });
   console.log(`${network}: quantised in ${((performance.now() - t) / 1000).toFixed(1)} s, ${(fp32.byteLength / 1e6).toFixed(1)} -> ${(int8.byteLength / 1e6).toFixed(1)} MB`);
   for (const threads of values.threads.split(',').map(Number)) {
     const opts = (profile: boolean): ort.InferenceSession.SessionOptions => ({

@@ -37,7 +37,7 @@ const ENTRY_FIELDS = ['model', 'precision', 'calibration', 'calibrationMethod'];
 /**
  * The precision part of the setting: for each network given as an object with `"precision": "int8"`, the
  * calibration folder (required, resolved against `baseDir`; it must hold `.npz` cases) and method (default
- * minmax). `"precision": "fp32"` or a bare name is today's fp32 graphs. Call after parseModelsSetting.
+ * percentile, which measured better than minmax). `"precision": "fp32"` or a bare name is today's fp32 graphs. Call after parseModelsSetting.
  */
 export function parseModelPrecisions(value: unknown, path: string, source: string, baseDir: string): NetworkPrecisions {
   const fail = (field: string, message: string): never => {
@@ -68,7 +68,7 @@ export function parseModelPrecisions(value: unknown, path: string, source: strin
       fail(`${field}.calibration`, `folder ${folder} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     if (cases.length === 0) fail(`${field}.calibration`, `folder ${folder} holds no .npz case`);
-    const method = e['calibrationMethod'] ?? 'minmax';
+    const method = e['calibrationMethod'] ?? 'percentile';
     if (!(CALIBRATION_METHODS as readonly unknown[]).includes(method)) fail(`${field}.calibrationMethod`, `must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
     out[network as NetworkName] = { precision: 'int8', calibration: folder, calibrationMethod: method as CalibrationMethod };
   }

@@ -15,32 +15,35 @@ import { challengeCase } from '../../src/volume/challenge.ts';
 import { dice, loadArrays, MODELS_DIR, PUBLIC_CASES } from '../helpers/cases.ts';
 import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
 
-/** The per-object DSC against fp32 this case must keep (measured 0.898 for its object 2, bench/README.md "int8"). */
-const MIN_DSC = 0.85;
+/** The per-object DSC against fp32 this case must keep (measured 0.998 / 0.994 for its two objects, calibrated on itself; bench/README.md "int8"). */
+const MIN_DSC = 0.98;
 const CASE = '2DBox_US_0006.npz';
 const root = mkdtempSync(join(tmpdir(), 'onesam-int8-'));
 const cacheDir = join(root, 'cache');
 const calibration = join(root, 'calibration');
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('an int8 build is cached under its own key beside fp32 and runs on the integer kernels', async () => {
+test('an int8 build is cached under its own key beside fp32 and runs on the integer kernels', async (t) => {
   mkdirSync(calibration);
   symlinkSync(join(PUBLIC_CASES, 'imgs', CASE), join(calibration, CASE));
   const repo = await openRepository(MODELS_DIR, { cacheDir });
   const fp32 = await repo.ensureCompiled('litemedsam-demo');
   assert.equal(fp32.precision, 'fp32');
-  const setting = { precision: 'int8', calibration, calibrationMethod: 'minmax' } as const;
+  const setting = { precision: 'int8', calibration, calibrationMethod: 'percentile' } as const;
   const int8 = await repo.ensureCompiled('litemedsam-demo', undefined, int8Request(setting));
   assert.equal(int8.precision, 'int8');
   assert.equal(int8.cached, false);
   assert.notEqual(int8.cacheKey, fp32.cacheKey);
   assert.match(int8.encoderPath, /[\\/]int8[\\/]/);
-  assert.ok(readFileSync(int8.encoderPath).byteLength < readFileSync(fp32.encoderPath).byteLength / 2, 'int8 weights');
+  // int8 attention and MLP weights; the convolutions and the downsampling / neck projections stay float.
+  const ratio = readFileSync(int8.encoderPath).byteLength / readFileSync(fp32.encoderPath).byteLength;
+  t.diagnostic(`int8 / fp32 encoder size ${ratio.toFixed(3)}`);
+  assert.ok(ratio < 0.6, `int8 weights (size ratio ${ratio.toFixed(3)})`);
   // Both stay: neither build removes the other.
   assert.equal((await repo.ensureCompiled('litemedsam-demo')).cached, true);
   const again = await repo.ensureCompiled('litemedsam-demo', undefined, int8Request(setting));
   assert.deepEqual([again.cached, again.cacheKey], [true, int8.cacheKey]);
-  // onnxruntime runs the convolutions and matrix products on its integer kernels.
+  // onnxruntime runs the attention and MLP matrix products on its integer kernel (the rest stays float by default).
   const session = await ort.InferenceSession.create(int8.encoderPath, { intraOpNumThreads: 1, enableProfiling: true, profileFilePrefix: join(root, 'profile') });
   await session.run({ image: new ort.Tensor('float32', calibrationFolder(calibration).inputs()[0]!, [1, 3, 256, 256]) });
   session.endProfiling();
@@ -48,14 +51,13 @@ test('an int8 build is cached under its own key beside fp32 and runs on the inte
   const profile = readdirSync(root).find((f) => f.startsWith('profile'))!;
   const ops = new Set((JSON.parse(readFileSync(join(root, profile), 'utf8')) as { cat: string; args?: { op_name?: string } }[])
     .filter((e) => e.cat === 'Node').map((e) => e.args?.op_name));
-  for (const op of ['QLinearConv', 'MatMulIntegerToFloat']) assert.ok(ops.has(op), `${op} in the profile (ops: ${[...ops].join(', ')})`);
-  for (const op of ['Conv', 'MatMul']) assert.ok(!ops.has(op), `no float ${op} left`);
+  assert.ok(ops.has('MatMulIntegerToFloat'), `MatMulIntegerToFloat in the profile (ops: ${[...ops].join(', ')})`);
 });
 
-test(`int8 masks of ${CASE} against fp32: per-object DSC >= ${MIN_DSC}`, async () => {
+test(`int8 masks of ${CASE} against fp32: per-object DSC >= ${MIN_DSC}`, async (t) => {
   const base = { cacheDir, models: { litemedsam: 'litemedsam-demo' }, workers: 1, intraOpThreads: 1 };
   const fp32 = await createSegmenter(defaultPipelineConfig(base));
-  const int8 = await createSegmenter(defaultPipelineConfig({ ...base, precisions: { litemedsam: { precision: 'int8', calibration, calibrationMethod: 'minmax' } } }));
+  const int8 = await createSegmenter(defaultPipelineConfig({ ...base, precisions: { litemedsam: { precision: 'int8', calibration, calibrationMethod: 'percentile' } } }));
   try {
     for (const name of [CASE]) {
       const kase = challengeCase(loadArrays('imgs', name), name);
@@ -63,6 +65,7 @@ test(`int8 masks of ${CASE} against fp32: per-object DSC >= ${MIN_DSC}`, async (
       const [a, b] = [await fp32.segment(req), await int8.segment(req)];
       for (let label = 1; label <= kase.objects.length; label++) {
         const { dsc } = dice(a.labels, b.labels, label);
+        t.diagnostic(`${name} object ${label}: DSC ${dsc.toFixed(4)}`);
         assert.ok(dsc >= MIN_DSC, `${name} object ${label}: DSC ${dsc.toFixed(4)}`);
       }
     }

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { node } from '../../src/models/quantize/model-proto.ts';
+import { shareRangesAcrossPieces } from '../../src/models/quantize/qdq-rewrite.ts';
 import { activationParams, quantizeActivation, quantizeBias, quantizeWeightsPerChannel, roundHalfEven, saturate } from '../../src/models/quantize/quant-math.ts';
 
 test('roundHalfEven rounds ties to the even neighbour, as QuantizeLinear does', () => {
@@ -77,8 +79,8 @@ test('models setting: {"model", "precision": "int8", "calibration"} per network,
   const load = (models: unknown) => loadConfig({ env: { ONESAM_MODELS_DIR: repo, ONESAM_MODELS: JSON.stringify(models) } }).config;
   const int8 = load({ litemedsam: { model: 'lm', precision: 'int8', calibration: cases } });
   assert.deepEqual(int8.models, { litemedsam: 'lm' });
-  assert.deepEqual(int8.modelPrecisions, { litemedsam: { precision: 'int8', calibration: cases, calibrationMethod: 'minmax' } });
-  assert.equal(load({ litemedsam: { model: 'lm', precision: 'int8', calibration: cases, calibrationMethod: 'percentile' } }).modelPrecisions?.litemedsam?.calibrationMethod, 'percentile');
+  assert.deepEqual(int8.modelPrecisions, { litemedsam: { precision: 'int8', calibration: cases, calibrationMethod: 'percentile' } });
+  assert.equal(load({ litemedsam: { model: 'lm', precision: 'int8', calibration: cases, calibrationMethod: 'minmax' } }).modelPrecisions?.litemedsam?.calibrationMethod, 'minmax');
   // fp32, as an object or a bare name, is today's configuration: no precision entry at all.
   assert.equal(load({ litemedsam: { model: 'lm', precision: 'fp32' } }).modelPrecisions, undefined);
   assert.equal(load({ litemedsam: 'lm' }).modelPrecisions, undefined);
@@ -99,4 +101,21 @@ test('models setting: {"model", "precision": "int8", "calibration"} per network,
   assert.match(refused({ litemedsam: { model: 'lm', precisoin: 'int8' } }).message, /models\.litemedsam\.precisoin.*unknown field/);
   assert.match(refused({ litemedsam: { model: 'lm', calibration: cases } }).message, /calibration.*applies only to "precision": "int8"/);
   assert.match(refused({ litemedsam: { precision: 'int8' } }).message, /models\.litemedsam\.model.*repository model name/);
+});
+
+test('strips and bands sharing a weight get one range: the union over the pieces, inputs and outputs apart', () => {
+  // Two strips of one Conv (weight w), then each strip's output read by a Conv of weight v; one unrelated value.
+  const nodes = [
+    node('Conv', ['x0', 'w'], ['y0'], 'conv/strip0'), node('Conv', ['x1', 'w'], ['y1'], 'conv/strip1'),
+    node('Conv', ['y0', 'v'], ['z0'], 'next/strip0'), node('Conv', ['y1', 'v'], ['z1'], 'next/strip1'),
+  ];
+  const ranges = new Map([
+    ['x0', { min: 0, max: 1 }], ['x1', { min: -2, max: 0.5 }], ['y0', { min: 0, max: 3 }], ['y1', { min: -1, max: 0 }],
+    ['z0', { min: 0, max: 9 }], ['z1', { min: 0, max: 8 }], ['alone', { min: 5, max: 6 }],
+  ]);
+  const shared = shareRangesAcrossPieces(nodes, ranges);
+  assert.deepEqual([shared.get('x0'), shared.get('x1')], [{ min: -2, max: 1 }, { min: -2, max: 1 }]);
+  assert.deepEqual([shared.get('y0'), shared.get('y1')], [{ min: -1, max: 3 }, { min: -1, max: 3 }]);
+  assert.deepEqual(shared.get('z1'), { min: 0, max: 9 });
+  assert.deepEqual(shared.get('alone'), { min: 5, max: 6 });
 });
