@@ -9,6 +9,8 @@ import { fallbackNetwork, servedNetworks, servingRoutingTable } from '../pipelin
 import type { SegmentOptions } from '../pipeline/segmenter.ts';
 import type { EnsembleMode, SegmentationRequest } from '../pipeline/types.ts';
 import { defaultWorkers } from '../config/schema.ts';
+import { diceOf, labelCounts, maxLabel } from '../eval/dice.ts';
+import { speedLevelProblem } from '../pipeline/speed-level.ts';
 import type { NetworkName } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, reportFailure, UsageError } from './args.ts';
 import {
@@ -31,13 +33,14 @@ const MODALITY_OF: Record<VolumeName, SyntheticCase['modality']> = { ct: PAPER_C
 
 export const BENCH_USAGE = `usage: onesam bench [--quick] [--json] [--volumes ct,mr,microscopy] [--model ${MODES.join('|')}]
                     [--workers W] [--threads T] [--shapes WxT,...] [--runs N] [--samples N] [--seed N] [--skip-reference]
-                    [--models DIR] [--network-models NAME=MODEL,...]
+                    [--speed-level N,...] [--models DIR] [--network-models NAME=MODEL,...]
 
 Synthetic volumes of the paper's shapes: ct (287x512x512, 6 boxes over 31-121 slices), mr (115x400x400, 6 boxes),
 microscopy (1536x2040 RGB, 19 boxes); tiny (6x64x64, 2 boxes) for tests. --quick: mr only, the run shape and the
 reference shape only, 2 timing samples per worker. The run shape is --workers x --threads (default: one
 single-thread worker per core, as onesam segment); the reference schedule runs on one worker with as many threads
-(--skip-reference: not at all, for memory checks).
+(--skip-reference: not at all, for memory checks). --speed-level 2,4: each volume again at those levels on the run
+shape, with the wall, the speed-up and the per-object Dice against the exact walk's labels of the same run.
 `;
 
 interface VolumeFigures {
@@ -55,6 +58,22 @@ interface VolumeFigures {
   readonly atPeak: { readonly arrayBuffersMB: number; readonly embeddingsMB: number };
   readonly work: readonly NecessaryWork[];
   reference?: { readonly wallMs: number; readonly slicesEncoded: number; readonly peakRssMB: number };
+  /** The labels of the last run (level 1), for the speed levels' Dice. */
+  readonly labels: Uint8Array | Uint16Array;
+  readonly slicesInterpolated: number;
+  /** --speed-level: the same volume at each level, against the exact walk's labels of this run. */
+  speedLevels?: SpeedLevelFigures[];
+}
+
+interface SpeedLevelFigures {
+  readonly level: number;
+  readonly wallMs: number;
+  readonly slicesEncoded: number;
+  readonly slicesInterpolated: number;
+  readonly speedup: number;
+  /** Per-object Dice against the exact walk's labels (each object by its label value). */
+  readonly diceMin: number;
+  readonly diceMedian: number;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -88,6 +107,7 @@ async function bench(args: string[]): Promise<number> {
     samples: { type: 'string' },
     seed: { type: 'string' },
     'skip-reference': { type: 'boolean', default: false },
+    'speed-level': { type: 'string' },
     models: { type: 'string' },
     'network-models': { type: 'string' },
   }, false);
@@ -96,6 +116,11 @@ async function bench(args: string[]): Promise<number> {
   if (!MODES.includes(mode)) throw new UsageError(`--model must be one of ${MODES.join(', ')}, got "${values.model}"`);
   const volumes = listFlag(values.volumes, Object.keys(VOLUMES) as VolumeName[], '--volumes') ?? (values.quick ? ['mr'] : ['ct', 'mr', 'microscopy']);
   const runs = positiveInt(values.runs, '--runs') ?? 1;
+  const speedLevels = (values['speed-level']?.split(',') ?? []).map((v) => {
+    const problem = speedLevelProblem(Number(v));
+    if (problem) throw new UsageError(`--speed-level ${problem.replace(/got .*$/, `got "${v}"`)}`);
+    return Number(v);
+  });
   const samples = positiveInt(values.samples, '--samples') ?? (values.quick ? 2 : 4);
   const seed = values.seed === undefined ? 20261130 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
@@ -137,7 +162,20 @@ async function bench(args: string[]): Promise<number> {
       const isRun = sameShape(shape, runShape);
       const isReference = sameShape(shape, referenceShape) && !values['skip-reference'];
       // End-to-end first, on a fresh pool: its peak RSS is what `onesam segment` would reach.
-      if (isRun) for (const name of volumes) figures.set(name, await endToEnd(segmenter, caseOf(name), mode, runs, {}));
+      if (isRun) {
+        for (const name of volumes) {
+          const exact = await endToEnd(segmenter, caseOf(name), mode, runs, {});
+          figures.set(name, exact);
+          for (const level of speedLevels) {
+            const f = await endToEnd(segmenter, caseOf(name), mode, runs, {}, level);
+            const dice = objectDice(caseOf(name), exact.labels, f.labels);
+            (exact.speedLevels ??= []).push({
+              level, wallMs: f.wallMs, slicesEncoded: f.slicesEncoded, slicesInterpolated: f.slicesInterpolated,
+              speedup: round(exact.wallMs / f.wallMs, 2), diceMin: round(Math.min(...dice), 4), diceMedian: round(median(dice), 4),
+            });
+          }
+        }
+      }
       if (isReference) {
         for (const name of volumes) {
           const f = await endToEnd(segmenter, caseOf(name), mode, runs, { schedule: 'reference' });
@@ -176,8 +214,16 @@ function timingSlices(name: VolumeName, seed: number): { image: SyntheticCase['i
   return { image, slices: [0, 1, 2, 3] };
 }
 
-async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: EnsembleMode, runs: number, options: SegmentOptions): Promise<VolumeFigures> {
-  const request: SegmentationRequest = { requestId: `bench-${c.name}`, image: c.image, objects: c.objects, modality: c.modality, mode };
+/** Per object (by its label value): Dice of a speed level's labels against the exact walk's. */
+function objectDice(c: SyntheticCase, exact: ArrayLike<number>, other: ArrayLike<number>): number[] {
+  const counts = labelCounts(exact, other, Math.max(maxLabel(exact), maxLabel(other)));
+  return c.objects.map((o) => diceOf(counts, o.label));
+}
+
+async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: EnsembleMode, runs: number, options: SegmentOptions, speedLevel?: number): Promise<VolumeFigures> {
+  const request: SegmentationRequest = {
+    requestId: `bench-${c.name}`, image: c.image, objects: c.objects, modality: c.modality, mode, ...(speedLevel !== undefined ? { speedLevel } : {}),
+  };
   const plan = segmenter.plan(request);
   const networks = [...new Set(plan.objects.flatMap((o) => o.networks))];
   const promptsOf = (n: NetworkName): number => plan.objects.filter((o) => o.networks.includes(n)).reduce((sum, o) => sum + o.slices[1] - o.slices[0] + 1, 0);
@@ -185,6 +231,8 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
   let peakRss = { rssBytes: 0, arrayBufferBytes: 0, embeddingBytes: 0 };
   let peakEmbeddings = 0;
   let encoded = 0;
+  let labels: Uint8Array | Uint16Array = new Uint8Array(0);
+  let interpolated = 0;
   for (let r = 0; r < runs; r++) {
     segmenter.budget.peak = 0;
     const sampler = new RssSampler(() => segmenter.budget.inUse);
@@ -195,7 +243,9 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
     if (peak.rssBytes > peakRss.rssBytes) peakRss = peak;
     peakEmbeddings = Math.max(peakEmbeddings, segmenter.budget.peak);
     encoded = Object.values(result.slicesEncoded).reduce((a, b) => a + b, 0);
-    log(`${c.name}${options.schedule === 'reference' ? ' (reference schedule)' : ''}: ${round(walls.at(-1)! / 1000)} s, ${encoded} slices encoded, peak RSS ${round(peakRss.rssBytes / MiB, 0)} MiB (array buffers ${round(peakRss.arrayBufferBytes / MiB, 0)} MiB, embeddings ${round(peakRss.embeddingBytes / MiB, 0)} MiB)`);
+    labels = result.labels;
+    interpolated = result.slicesInterpolated;
+    log(`${c.name}${options.schedule === 'reference' ? ' (reference schedule)' : ''}${speedLevel ? ` (speed level ${speedLevel})` : ''}: ${round(walls.at(-1)! / 1000)} s, ${encoded} slices encoded, peak RSS ${round(peakRss.rssBytes / MiB, 0)} MiB (array buffers ${round(peakRss.arrayBufferBytes / MiB, 0)} MiB, embeddings ${round(peakRss.embeddingBytes / MiB, 0)} MiB)`);
   }
   const { depth, height, width, channels } = c.image;
   return {
@@ -206,6 +256,7 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
     peakRssMB: peakRss.rssBytes / MiB, peakEmbeddingMB: peakEmbeddings / MiB,
     atPeak: { arrayBuffersMB: round(peakRss.arrayBufferBytes / MiB, 0), embeddingsMB: round(peakRss.embeddingBytes / MiB, 0) },
     work: networks.map((n) => ({ network: n, slices: plan.slicesToEncode[n], prompts: promptsOf(n) })),
+    labels, slicesInterpolated: interpolated,
   };
 }
 
@@ -215,7 +266,7 @@ function buildReport(machine: ReturnType<typeof machineInfo>, mode: EnsembleMode
   loads: readonly { shape: string; loadMs: number }[], timings: readonly NetworkTiming[], volumes: readonly VolumeFigures[]) {
   const best = bestTimes(timings);
   const perVolume = volumes.map((v) => {
-    const { work, reference, ...rest } = v;
+    const { work, reference, labels: _labels, ...rest } = v;
     return {
       ...rest,
       wallMs: round(v.wallMs), peakRssMB: round(v.peakRssMB, 0), peakEmbeddingMB: round(v.peakEmbeddingMB, 0),
@@ -265,6 +316,8 @@ function formatReport(r: Report): string {
     ...r.volumes.map((v) => `${v.name.padEnd(11)} ${v.shape.join('x').padEnd(16)} ${String(round(v.wallMs / 1000)).padStart(6)}  ${String(v.slicesEncoded).padStart(6)}  ${String(v.promptsDecoded).padStart(7)}  ` +
       `${String(v.efficiency).padStart(10)}  ${(v.reference ? `${round(v.reference.wallMs / 1000)} (${v.reference.slicesEncoded})` : '-').padStart(25)}  ` +
       `${String(v.speedupVsReference ?? '-').padStart(8)}  ${String(v.peakRssMB).padStart(12)}  ${String(v.peakEmbeddingMB).padStart(19)}`),
+    ...r.volumes.flatMap((v) => (v.speedLevels ?? []).map((l) => `${v.name} at speed level ${l.level}: ${round(l.wallMs / 1000)} s (${l.speedup}x), ` +
+      `${l.slicesEncoded} slices encoded, ${l.slicesInterpolated} interpolated, per-object Dice vs level 1 min ${l.diceMin} / median ${l.diceMedian}`)),
   ];
   return `${lines.join('\n')}\n`;
 }
