@@ -2,7 +2,7 @@
 // it: crop to the bounding box of G ∪ S, pad one voxel at the far end of each axis, code every voxel corner by its
 // 2x2x2 neighbourhood, treat corners whose code is neither 0 nor 255 as surface elements with the area of their
 // code, and count the area of each surface lying within `tolerance` (spacing units) of the other surface.
-import { squaredDistanceTransform } from './edt.ts';
+import { squaredDistanceTransform } from '../imaging/edt.ts';
 import { cornerBit, surfelAreaTable } from './surfel-areas.ts';
 
 export type Shape3 = readonly [number, number, number];

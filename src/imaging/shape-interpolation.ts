@@ -3,6 +3,7 @@
 // signed distance maps. Where both neighbours hold the object its outline moves smoothly from one to the other;
 // where one is empty the other's shape shrinks towards its core and is gone halfway (the object ended somewhere
 // between; halfway is the guess that errs least either way).
+import { squaredDistanceTransform } from './edt.ts';
 
 /** Squared distances beyond any image: "no such pixel" without Infinity, whose 0 * Infinity would give NaN. */
 const FAR = 1e12;
@@ -83,65 +84,19 @@ function receded(d: Float64Array): Float64Array {
 
 /** Signed Euclidean distance of the w x h window at (x0, y0): inside d - 0.5 to the background, outside -(d - 0.5) to the object. */
 function signedDistance(mask: Uint8Array, width: number, x0: number, y0: number, w: number, h: number): Float64Array {
-  const inside = new Float64Array(w * h);
-  const outside = new Float64Array(w * h);
+  const on = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
     const row = (y0 + y) * width + x0;
-    for (let x = 0; x < w; x++) {
-      const on = mask[row + x] !== 0;
-      inside[y * w + x] = on ? FAR : 0;
-      outside[y * w + x] = on ? 0 : FAR;
-    }
+    for (let x = 0; x < w; x++) on[y * w + x] = mask[row + x] !== 0 ? 1 : 0;
   }
-  squaredDistance2D(inside, w, h);
-  squaredDistance2D(outside, w, h);
+  const off = on.map((v) => 1 - v);
+  // Squared distances to the nearest background pixel (inside) and object pixel (outside); a window with no
+  // background at all (the object fills it at the image's edge) gives Infinity, held at FAR.
+  const inside = squaredDistanceTransform(off, [h, w], [1, 1]);
+  const outside = squaredDistanceTransform(on, [h, w], [1, 1]);
   const d = new Float64Array(w * h);
-  for (let i = 0; i < d.length; i++) d[i] = inside[i]! > 0 ? Math.sqrt(inside[i]!) - 0.5 : 0.5 - Math.sqrt(outside[i]!);
+  for (let i = 0; i < d.length; i++) {
+    d[i] = inside[i]! > 0 ? Math.sqrt(Math.min(FAR, inside[i]!)) - 0.5 : 0.5 - Math.sqrt(Math.min(FAR, outside[i]!));
+  }
   return d;
-}
-
-/** In place: squared distance to the nearest zero of f, exact (Felzenszwalb and Huttenlocher's lower envelope), columns then rows. */
-function squaredDistance2D(f: Float64Array, w: number, h: number): void {
-  const n = Math.max(w, h);
-  const line = new Float64Array(n);
-  const result = new Float64Array(n);
-  const v = new Int32Array(n);
-  const z = new Float64Array(n + 1);
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) line[y] = f[y * w + x]!;
-    lowerEnvelope(line, h, result, v, z);
-    for (let y = 0; y < h; y++) f[y * w + x] = result[y]!;
-  }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) line[x] = f[y * w + x]!;
-    lowerEnvelope(line, w, result, v, z);
-    for (let x = 0; x < w; x++) f[y * w + x] = result[x]!;
-  }
-}
-
-function lowerEnvelope(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
-  let k = 0;
-  v[0] = 0;
-  z[0] = -Infinity;
-  z[1] = Infinity;
-  for (let q = 1; q < n; q++) {
-    // f is finite (FAR, never Infinity), so s is too and z[0] = -Infinity stops the loop at k = 0.
-    let s = intersection(f, q, v[k]!);
-    while (s <= z[k]!) s = intersection(f, q, v[--k]!);
-    k++;
-    v[k] = q;
-    z[k] = s;
-    z[k + 1] = Infinity;
-  }
-  k = 0;
-  for (let q = 0; q < n; q++) {
-    while (z[k + 1]! < q) k++;
-    const p = v[k]!;
-    d[q] = Math.min(FAR, (q - p) * (q - p) + f[p]!);
-  }
-}
-
-/** Where the parabolas rooted at q and p (q > p) cross. */
-function intersection(f: Float64Array, q: number, p: number): number {
-  return (f[q]! + q * q - (f[p]! + p * p)) / (2 * (q - p));
 }

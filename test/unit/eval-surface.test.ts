@@ -1,7 +1,7 @@
 // Surface elements, distance transform and normalised surface Dice (the DeepMind method the challenge uses).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { squaredDistanceTransform } from '../../src/eval/edt.ts';
+import { squaredDistanceTransform } from '../../src/imaging/edt.ts';
 import { surfaceDiceAtTolerance, surfaceDistances, type Shape3 } from '../../src/eval/surface-dice.ts';
 import { cornerBit, surfelAreaTable, surfelNormals } from '../../src/eval/surfel-areas.ts';
 
