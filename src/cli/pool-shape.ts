@@ -9,9 +9,9 @@ export interface PoolShape {
   readonly workers: number;
   readonly intraOpThreads: number;
   /**
-   * onnxruntime's memory arena: on when the job does not walk. Its first run is then about as fast as the next
-   * ones instead of 2-3x slower, at about the same peak RSS for one network (bench/README.md, "cli-startup"); a
-   * walk pays that first run once per worker over many slices, and keeps the server's lower memory.
+   * onnxruntime's memory arena in every session: on when the job does not walk. Its first run is then about as fast
+   * as the next ones instead of 2-3x slower, at about the same peak RSS for one network (bench/README.md,
+   * "cli-startup"). A walk's workers decide per network as the server's do (session-options.ts, `encoderArena`).
    */
   readonly cpuMemArena: boolean;
 }

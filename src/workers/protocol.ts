@@ -21,8 +21,9 @@ export interface WorkerInit {
    */
   readonly lazy?: boolean;
   /**
-   * onnxruntime's CPU memory arena: off in the server (it keeps every activation peak for the session's life); on
-   * for the command line's one-worker jobs, whose first and only runs it makes 2-3x faster (bench/README.md).
+   * onnxruntime's CPU memory arena in every session: for the command line's one-worker jobs, whose first and only
+   * runs it makes 2-3x faster (bench/README.md). Without it the decoders have it and the encoders of a worker that
+   * holds one network (session-options.ts, `encoderArena`).
    */
   readonly cpuMemArena?: boolean;
   /** Test only: a WorkerFaultSwitch's memory (see below); absent in the service. */

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { IMAGE_ENCODER_IO as ENC, NETWORKS, PROMPT_DECODER_IO as DEC, type NetworkContract, type NetworkName } from '../models/network-contract.ts';
 import { CodedError } from '../errors/coded-error.ts';
 import { preprocessSliceInto } from './preprocess.ts';
-import { workerSessionOptions } from './session-options.ts';
+import { encoderArena, workerSessionOptions } from './session-options.ts';
 import { logitsToMasks } from './postprocess.ts';
 import { MODEL_SIDE } from '../imaging/index.ts';
 import { isErrorCode } from '../errors/registry.ts';
@@ -53,7 +53,10 @@ function scratch(input: 'image' | 'embeddings' | 'interm', shape: readonly numbe
 
 /** Opens one network's encoder and decoder sessions (the encoder released again when the decoder fails). */
 async function openNetwork(name: NetworkName, paths: WorkerModelPaths): Promise<NetworkSessions> {
-  const encoder = await ort.InferenceSession.create(paths.encoderPath, workerSessionOptions(init.intraOpThreads, 'encoder', init.cpuMemArena === true));
+  // Eager workers know every network they will hold; a lazy one gives the arena to the first network it opens.
+  const networks = init.lazy ? sessions.size + 1 : Object.keys(init.models).length;
+  const arena = encoderArena(networks, init.cpuMemArena === true);
+  const encoder = await ort.InferenceSession.create(paths.encoderPath, workerSessionOptions(init.intraOpThreads, 'encoder', arena));
   let decoder: ort.InferenceSession;
   try {
     decoder = await ort.InferenceSession.create(paths.decoderPath, workerSessionOptions(init.intraOpThreads, 'decoder', init.cpuMemArena === true));

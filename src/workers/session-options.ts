@@ -6,9 +6,8 @@ import type * as ort from 'onnxruntime-node';
 export type WorkerGraph = 'encoder' | 'decoder';
 
 /**
- * `cpuMemArena`: the command line turns the encoder's arena on too for one-worker jobs, where a session's first run
- * without it allocates every activation from the system (bench/README.md, "cli-startup"); the server keeps the
- * encoder's off (memory) and the decoder's on (see below).
+ * `cpuMemArena`: onnxruntime's CPU arena for the encoder too. The worker turns it on when it holds one network's
+ * sessions (`encoderArena`), and the command line for its one-worker jobs; the decoder always has it (see below).
  */
 export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph, cpuMemArena = false): ort.InferenceSession.SessionOptions {
   return {
@@ -16,10 +15,11 @@ export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    // Encoder: the CPU arena keeps every activation peak (the encoder's, (B,32,256,256) in the decoder) for the
-    // session's lifetime: measured 1.8 GiB RSS per worker after one encode and one B=8 decode of each network with the
-    // arena, 0.5 GiB without (bench/README.md, "memory"). Since the encoder keeps its activations under 8 MiB
-    // (bands, strips), glibc's heap serves them resident and the arena no longer buys speed ("encoder-profile").
+    // Encoder: the CPU arena keeps the session's activation peak for its lifetime. Since the encoder keeps its
+    // activations under 8 MiB (bands, strips) that peak is about the working set glibc's heap keeps anyway, and the
+    // arena encodes about 1.2x faster (no malloc/free and no heap trimming per tensor; bench/README.md, "encoder
+    // arena"); but each session keeps its own, where glibc's heap serves both networks' encoders from the same
+    // pages: +180 MiB per worker holding two networks, about +10 MiB holding one. So `encoderArena` decides.
     // The decoder has the arena on: it runs one prompt at a time (segment-worker.ts), so the arena keeps only a
     // B = 1 peak, measured +23 MiB RSS for both decoders; without it OneSAM's per-box decode still took 17k page
     // faults and 358 instead of 114 ms CPU in a fresh process, depending on glibc's mmap threshold at the time
@@ -34,4 +34,14 @@ export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph,
     // Workers x threads is sized to the cores; spinning threads would still steal the main thread's CPU between tasks.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
+}
+
+/**
+ * Whether a worker's encoder sessions get onnxruntime's arena: when the worker holds (or, lazily, opens first) a
+ * single network, whose arena costs about what glibc's heap would keep and encodes about 1.2x faster; not for a
+ * second network in the same worker, whose arena would be a second copy of that working set (bench/README.md,
+ * "encoder arena"). `forced`: the pool asked for the arena in every session (the command line's one-worker jobs).
+ */
+export function encoderArena(networksInWorker: number, forced: boolean): boolean {
+  return forced || networksInWorker <= 1;
 }
