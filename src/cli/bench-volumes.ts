@@ -117,27 +117,59 @@ export function syntheticVolume(spec: VolumeSpec, seed: number): SyntheticCase {
 /** An ellipsoid inscribed in the box; its cross-section shrinks towards z0 and z1 as an organ's would. */
 function paintEllipsoid(data: Uint8Array, spec: VolumeSpec, b: SyntheticObject, rand: () => number): void {
   const plane = spec.height * spec.width;
-  const cz = (b.z0 + b.z1) / 2;
-  const rz = (b.z1 - b.z0) / 2 + 1;
-  const cy = (b.y0 + b.y1 - 1) / 2;
-  const cx = (b.x0 + b.x1 - 1) / 2;
-  const ry = (b.y1 - b.y0) / 2;
-  const rx = (b.x1 - b.x0) / 2;
   const level = OBJECT - Math.round(rand() * 40);
   for (let z = b.z0; z <= b.z1; z++) {
-    const dz = (z - cz) / rz;
-    // Never below 40 % of the box, so the walk's end slices still hold an object to find.
-    const scale = Math.sqrt(Math.max(0.16, 1 - dz * dz));
     for (let y = b.y0; y < b.y1; y++) {
-      const dy = (y - cy) / (ry * scale);
-      if (dy * dy > 1) continue;
       const row = z * plane + y * spec.width;
       for (let x = b.x0; x < b.x1; x++) {
-        const dx = (x - cx) / (rx * scale);
-        if (dx * dx + dy * dy <= 1) data[row + x] = level + ((x * 7 + y * 13 + z) % 9) - 4;
+        if (ellipsoidContains(b, z, y, x)) data[row + x] = level + ((x * 7 + y * 13 + z) % 9) - 4;
       }
     }
   }
+}
+
+/** Whether voxel (z, y, x) is inside the object's ellipsoid: the one shape both the painting and the truth use. */
+export function ellipsoidContains(b: SyntheticObject, z: number, y: number, x: number): boolean {
+  if (z < b.z0 || z > b.z1) return false;
+  const dz = (z - (b.z0 + b.z1) / 2) / ((b.z1 - b.z0) / 2 + 1);
+  // Never below 40 % of the box, so the walk's end slices still hold an object to find.
+  const scale = Math.sqrt(Math.max(0.16, 1 - dz * dz));
+  const dy = (y - (b.y0 + b.y1 - 1) / 2) / (((b.y1 - b.y0) / 2) * scale);
+  if (dy * dy > 1) return false;
+  const dx = (x - (b.x0 + b.x1 - 1) / 2) / (((b.x1 - b.x0) / 2) * scale);
+  return dx * dx + dy * dy <= 1;
+}
+
+/**
+ * Per object of a synthetic 3D case, in prompt order: Dice of `labels` against the ellipsoid the volume was painted
+ * with (where two overlap, the later one, as painted). The demo networks are phantom weights, so this says how close
+ * a walk stays to the drawn shapes, which a speed level's walk may do as well as the exact one while differing from it.
+ */
+export function truthDice(c: SyntheticCase, labels: ArrayLike<number>): number[] {
+  const { height, width } = c.image;
+  const plane = height * width;
+  const boxes = c.objects.map((o) => {
+    if (o.prompt.kind !== 'box3d') throw new RangeError('truthDice: a 3D case of box prompts only');
+    return o.prompt;
+  });
+  const predicted = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0) predicted.set(labels[i]!, (predicted.get(labels[i]!) ?? 0) + 1);
+  return boxes.map((b, k) => {
+    const label = c.objects[k]!.label;
+    let truth = 0;
+    let both = 0;
+    for (let z = b.z0; z <= b.z1; z++) {
+      for (let y = b.y0; y < b.y1; y++) {
+        for (let x = b.x0; x < b.x1; x++) {
+          if (!ellipsoidContains(b, z, y, x) || boxes.some((later, j) => j > k && ellipsoidContains(later, z, y, x))) continue;
+          truth++;
+          if (labels[z * plane + y * width + x] === label) both++;
+        }
+      }
+    }
+    const sum = truth + (predicted.get(label) ?? 0);
+    return sum === 0 ? 1 : (2 * both) / sum;
+  });
 }
 
 /** The 2D microscopy image: RGB, pale background, `objects` stained round cells, one box around each. */

@@ -3,6 +3,8 @@
 // shape it segments each volume end to end, and at one worker it segments it again under the reference schedule
 // (SegmentOptions.schedule), so the speed-up is measured by the same code in the same run (bench/README.md,
 // "bench: the paper's workloads").
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSegmenter, type PipelineConfig, type PipelineSegmenter } from '../pipeline/index.ts';
 import { networksFor } from '../pipeline/router.ts';
 import { fallbackNetwork, servedNetworks, servingRoutingTable } from '../pipeline/serving.ts';
@@ -19,7 +21,7 @@ import {
 } from './bench-figures.ts';
 import { machineInfo, MiB, RssSampler } from './bench-machine.ts';
 import { timeNetwork } from './bench-networks.ts';
-import { PAPER_CT, PAPER_MICROSCOPY, PAPER_MR, TINY_MR, syntheticMicroscopy, syntheticVolume, type SyntheticCase } from './bench-volumes.ts';
+import { PAPER_CT, PAPER_MICROSCOPY, PAPER_MR, TINY_MR, syntheticMicroscopy, syntheticVolume, truthDice, type SyntheticCase } from './bench-volumes.ts';
 import { MODES, pipelineSettings } from './segment.ts';
 
 const VOLUMES = {
@@ -34,6 +36,7 @@ const MODALITY_OF: Record<VolumeName, SyntheticCase['modality']> = { ct: PAPER_C
 export const BENCH_USAGE = `usage: onesam bench [--quick] [--json] [--volumes ct,mr,microscopy] [--model ${MODES.join('|')}]
                     [--workers W] [--threads T] [--shapes WxT,...] [--runs N] [--samples N] [--seed N] [--skip-reference]
                     [--speed-level N,...] [--models DIR] [--network-models NAME=MODEL,...]
+                    [--labels-out DIR] [--dice-against DIR]
 
 Synthetic volumes of the paper's shapes: ct (287x512x512, 6 boxes over 31-121 slices), mr (115x400x400, 6 boxes),
 microscopy (1536x2040 RGB, 19 boxes); tiny (6x64x64, 2 boxes) for tests. --quick: mr only, the run shape and the
@@ -41,6 +44,9 @@ reference shape only, 2 timing samples per worker. The run shape is --workers x 
 single-thread worker per core, as onesam segment); the reference schedule runs on one worker with as many threads
 (--skip-reference: not at all, for memory checks). --speed-level 2,4: each volume again at those levels on the run
 shape, with the wall, the speed-up and the per-object Dice against the exact walk's labels of the same run.
+3D volumes also report each object's Dice against the ellipsoid it was drawn as (truth). --labels-out DIR writes
+each volume's exact labels (DIR/<volume>.labels, one byte a voxel); --dice-against DIR scores this run's labels
+(exact and each level) against those, e.g. an int8 model set against the fp32 run.
 `;
 
 interface VolumeFigures {
@@ -63,7 +69,13 @@ interface VolumeFigures {
   readonly slicesInterpolated: number;
   /** --speed-level: the same volume at each level, against the exact walk's labels of this run. */
   speedLevels?: SpeedLevelFigures[];
+  /** Per-object Dice against the drawn ellipsoids (3D synthetic volumes). */
+  truthDice?: DiceSummary;
+  /** --dice-against: per-object Dice against the labels of another run (another model set). */
+  againstDice?: DiceSummary;
 }
+
+interface DiceSummary { readonly min: number; readonly median: number }
 
 interface SpeedLevelFigures {
   readonly level: number;
@@ -74,6 +86,8 @@ interface SpeedLevelFigures {
   /** Per-object Dice against the exact walk's labels (each object by its label value). */
   readonly diceMin: number;
   readonly diceMedian: number;
+  readonly truthDice?: DiceSummary;
+  readonly againstDice?: DiceSummary;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -110,6 +124,8 @@ async function bench(args: string[]): Promise<number> {
     'speed-level': { type: 'string' },
     models: { type: 'string' },
     'network-models': { type: 'string' },
+    'labels-out': { type: 'string' },
+    'dice-against': { type: 'string' },
   }, false);
   void positionals;
   const mode = values.model as EnsembleMode;
@@ -164,14 +180,22 @@ async function bench(args: string[]): Promise<number> {
       // End-to-end first, on a fresh pool: its peak RSS is what `onesam segment` would reach.
       if (isRun) {
         for (const name of volumes) {
-          const exact = await endToEnd(segmenter, caseOf(name), mode, runs, {});
+          const c = caseOf(name);
+          const against = values['dice-against'] === undefined ? undefined : readLabels(values['dice-against'], name, c);
+          const scores = (labels: ArrayLike<number>): { truthDice?: DiceSummary; againstDice?: DiceSummary } => ({
+            ...(c.image.depth > 1 ? { truthDice: summary(truthDice(c, labels)) } : {}),
+            ...(against ? { againstDice: summary(objectDice(c, against, labels)) } : {}),
+          });
+          const exact = await endToEnd(segmenter, c, mode, runs, {});
+          Object.assign(exact, scores(exact.labels));
+          if (values['labels-out'] !== undefined) writeLabels(values['labels-out'], name, exact.labels);
           figures.set(name, exact);
           for (const level of speedLevels) {
-            const f = await endToEnd(segmenter, caseOf(name), mode, runs, {}, level);
-            const dice = objectDice(caseOf(name), exact.labels, f.labels);
+            const f = await endToEnd(segmenter, c, mode, runs, {}, level);
+            const dice = summary(objectDice(c, exact.labels, f.labels));
             (exact.speedLevels ??= []).push({
               level, wallMs: f.wallMs, slicesEncoded: f.slicesEncoded, slicesInterpolated: f.slicesInterpolated,
-              speedup: round(exact.wallMs / f.wallMs, 2), diceMin: round(Math.min(...dice), 4), diceMedian: round(median(dice), 4),
+              speedup: round(exact.wallMs / f.wallMs, 2), diceMin: dice.min, diceMedian: dice.median, ...scores(f.labels),
             });
           }
         }
@@ -212,6 +236,30 @@ function timingSlices(name: VolumeName, seed: number): { image: SyntheticCase['i
   const spec = name === 'ct' ? PAPER_CT : name === 'mr' ? PAPER_MR : TINY_MR;
   const image = syntheticVolume({ ...spec, depth: 4, zRanges: [[0, 3]] }, seed).image;
   return { image, slices: [0, 1, 2, 3] };
+}
+
+function summary(dice: readonly number[]): DiceSummary {
+  return { min: round(Math.min(...dice), 4), median: round(median(dice), 4) };
+}
+
+/** --labels-out: a volume's exact labels, one byte a voxel (the synthetic volumes have at most 19 objects). */
+function writeLabels(dir: string, name: string, labels: Uint8Array | Uint16Array): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.labels`), Uint8Array.from(labels));
+}
+
+/** --dice-against: labels written by --labels-out for the same volume (and seed: the length is checked). */
+function readLabels(dir: string, name: string, c: SyntheticCase): Uint8Array {
+  const file = join(dir, `${name}.labels`);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch {
+    throw new UsageError(`--dice-against: cannot read ${file} (write it with --labels-out)`);
+  }
+  const { depth, height, width } = c.image;
+  if (bytes.length !== depth * height * width) throw new UsageError(`--dice-against: ${file} holds ${bytes.length} labels, the ${name} volume has ${depth * height * width}`);
+  return bytes;
 }
 
 /** Per object (by its label value): Dice of a speed level's labels against the exact walk's. */
@@ -303,6 +351,10 @@ function buildReport(machine: ReturnType<typeof machineInfo>, mode: EnsembleMode
   };
 }
 
+function diceText(what: string, d: DiceSummary | undefined): string {
+  return d ? `, per-object Dice ${what} min ${d.min} / median ${d.median}` : '';
+}
+
 function formatReport(r: Report): string {
   const lines = [
     `machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, flags ${r.machine.flags.join(' ') || '-'}, node ${r.machine.node}`,
@@ -317,7 +369,9 @@ function formatReport(r: Report): string {
       `${String(v.efficiency).padStart(10)}  ${(v.reference ? `${round(v.reference.wallMs / 1000)} (${v.reference.slicesEncoded})` : '-').padStart(25)}  ` +
       `${String(v.speedupVsReference ?? '-').padStart(8)}  ${String(v.peakRssMB).padStart(12)}  ${String(v.peakEmbeddingMB).padStart(19)}`),
     ...r.volumes.flatMap((v) => (v.speedLevels ?? []).map((l) => `${v.name} at speed level ${l.level}: ${round(l.wallMs / 1000)} s (${l.speedup}x), ` +
-      `${l.slicesEncoded} slices encoded, ${l.slicesInterpolated} interpolated, per-object Dice vs level 1 min ${l.diceMin} / median ${l.diceMedian}`)),
+      `${l.slicesEncoded} slices encoded, ${l.slicesInterpolated} interpolated, per-object Dice vs level 1 min ${l.diceMin} / median ${l.diceMedian}` +
+      `${diceText('vs truth', l.truthDice)}${diceText('vs --dice-against', l.againstDice)}`)),
+    ...r.volumes.filter((v) => v.truthDice || v.againstDice).map((v) => `${v.name} exact walk:${diceText('vs truth', v.truthDice)}${diceText('vs --dice-against', v.againstDice)}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -47,4 +50,29 @@ test('onesam bench --quick --json on the tiny volume: one JSON object with the f
   }
   assert.ok(report.machine.cpuModel.length > 0);
   assert.ok(Array.isArray(report.machine.flags));
+});
+
+test('onesam bench --labels-out / --dice-against: a run scored against another run of the same models is 1; truth Dice per object', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onesam-bench-labels-'));
+  try {
+    const common = ['--quick', '--json', '--volumes', 'tiny', '--model', 'litemedsam', '--workers', '1', '--threads', '1', '--samples', '1', '--skip-reference'];
+    const first = await bench([...common, '--labels-out', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(statSync(join(dir, 'tiny.labels')).size, 6 * 64 * 64);
+    const second = await bench([...common, '--dice-against', dir, '--speed-level', '2']);
+    assert.equal(second.code, 0, second.stderr);
+    const volume = (JSON.parse(second.stdout) as { volumes: Record<string, unknown>[] }).volumes[0]! as {
+      againstDice: { min: number }; truthDice: { min: number; median: number }; speedLevels: { level: number; againstDice: { min: number }; truthDice: { min: number } }[];
+    };
+    assert.equal(volume.againstDice.min, 1, 'the same models on the same volume give the same labels');
+    assert.ok(volume.truthDice.min >= 0 && volume.truthDice.median <= 1);
+    assert.equal(volume.speedLevels[0]!.level, 2);
+    assert.ok(volume.speedLevels[0]!.againstDice.min >= 0 && volume.speedLevels[0]!.againstDice.min <= 1);
+    assert.equal(typeof volume.speedLevels[0]!.truthDice.min, 'number');
+    const missing = await bench([...common, '--dice-against', join(dir, 'nowhere')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--dice-against: cannot read .*tiny\.labels \(write it with --labels-out\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

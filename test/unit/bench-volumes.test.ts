@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  PAPER_CT, PAPER_MR, TINY_MR, seededRandom, sliceCounts, syntheticMicroscopy, syntheticVolume,
+  PAPER_CT, PAPER_MR, TINY_MR, ellipsoidContains, seededRandom, sliceCounts, syntheticMicroscopy, syntheticVolume, truthDice,
 } from '../../src/cli/bench-volumes.ts';
 import type { Box3D } from '../../src/pipeline/types.ts';
 
@@ -78,4 +78,28 @@ test('the microscopy image: 1536 x 2040 RGB with 19 boxes inside it; 2D boxes sh
 
 test('the tiny test volume: 4 distinct slices, 6 for the reference schedule', () => {
   assert.deepEqual(sliceCounts(syntheticVolume(TINY_MR, 1).objects), { perObject: 6, distinct: 4 });
+});
+
+test('truthDice: the painted ellipsoids score 1, a shifted or missing object less, overlaps go to the later object', () => {
+  const c = syntheticVolume({ ...TINY_MR, height: 48, width: 48, depth: 8, zRanges: [[1, 6], [2, 5]] }, 3);
+  const { depth, height, width } = c.image;
+  const boxes = c.objects.map((o) => o.prompt as Box3D);
+  const truth = new Uint8Array(depth * height * width);
+  for (let z = 0; z < depth; z++) for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    boxes.forEach((b, k) => { if (ellipsoidContains(b, z, y, x)) truth[(z * height + y) * width + x] = c.objects[k]!.label; });
+  }
+  assert.ok(truth.includes(1) && truth.includes(2));
+  assert.deepEqual(truthDice(c, truth), [1, 1]);
+  // The painted voxels are where the image is bright: the shape the pipeline sees is the one scored.
+  const plane = height * width;
+  const b = boxes[0]!;
+  const zc = Math.trunc((b.z0 + b.z1) / 2);
+  assert.ok(c.image.data[zc * plane + Math.trunc((b.y0 + b.y1) / 2) * width + Math.trunc((b.x0 + b.x1) / 2)]! > 150);
+  const without2 = truth.map((v) => (v === 2 ? 0 : v));
+  assert.deepEqual(truthDice(c, without2), [1, 0]);
+  // One slice of object 1 lost: Dice below 1 by that slice's share.
+  const lost = truth.slice();
+  for (let i = zc * plane; i < (zc + 1) * plane; i++) if (lost[i] === 1) lost[i] = 0;
+  const [d1] = truthDice(c, lost);
+  assert.ok(d1! < 1 && d1! > 0.5, String(d1));
 });
