@@ -356,6 +356,8 @@ export function pipelineSettings(env: Readonly<Record<string, string | undefined
     modelsDir: config.modelsDir,
     ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
     models: config.models,
+    // An int8 entry of the models setting ("precision": "int8") builds that network's int8 encoder, as in the server.
+    ...(config.modelPrecisions !== undefined ? { precisions: config.modelPrecisions } : {}),
     routing: config.routing,
     workers: defaultWorkers(DEFAULTS.intraOpThreads),
     intraOpThreads: DEFAULTS.intraOpThreads,
