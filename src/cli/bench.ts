@@ -194,7 +194,7 @@ async function bench(args: string[]): Promise<number> {
             const f = await endToEnd(segmenter, c, mode, runs, {}, level);
             const dice = summary(objectDice(c, exact.labels, f.labels));
             (exact.speedLevels ??= []).push({
-              level, wallMs: f.wallMs, slicesEncoded: f.slicesEncoded, slicesInterpolated: f.slicesInterpolated,
+              level, wallMs: round(f.wallMs), slicesEncoded: f.slicesEncoded, slicesInterpolated: f.slicesInterpolated,
               speedup: round(exact.wallMs / f.wallMs, 2), diceMin: dice.min, diceMedian: dice.median, ...scores(f.labels),
             });
           }
