@@ -14,7 +14,7 @@ import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
 import { walkVisits, type DetailedPlan, type ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
 import { sliceKey } from './slice-key.ts';
-import { EXACT_SPEED_LEVEL, GAP_AGREEMENT, masksDisagree } from './speed-level.ts';
+import { EXACT_SPEED_LEVEL, GAP_AGREEMENT, GAP_REDECODES, masksDisagree } from './speed-level.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
 
@@ -211,6 +211,7 @@ class RequestRun {
     // prompted from its predecessor, then the far slice decoded again from its new predecessor. When the near
     // slice's mask was level 1's, the gap's masks and the far slice's are level 1's too.
     const agreement = this.options.gapAgreement ?? GAP_AGREEMENT;
+    const redecodes = this.options.gapRedecodes ?? GAP_REDECODES;
     const walk = async (slices: readonly number[]): Promise<void> => {
       let prev = first.nextBoxes[0] ?? null;
       let prevZ = work.zmid;
@@ -220,6 +221,11 @@ class RequestRun {
         // The far slice may be decoded twice: keep its embedding past the first decode.
         if (gap) for (const n of this.plan.networks) this.store.addUse(n, z);
         let r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(prev ?? fallback) }, label);
+        // The far slice again, prompted with its own mask's box (GAP_REDECODES); an empty mask has no box to give.
+        for (let k = 0; gap && k < redecodes && r.nextBoxes[0]; k++) {
+          for (const n of this.plan.networks) this.store.addUse(n, z);
+          r = await this.decodeSlice(z, { kind: 'boxes', boxes256: Float32Array.from(r.nextBoxes[0]) }, label);
+        }
         if (gap && masksDisagree(prevMask, this.maskOf(r, 0), agreement)) {
           const step = z > prevZ ? 1 : -1;
           for (let between = prevZ + step; between !== z; between += step) {

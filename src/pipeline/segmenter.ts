@@ -31,6 +31,8 @@ export interface SegmentOptions {
    * For benches that compare thresholds; a negative value interpolates every gap (no refinement).
    */
   readonly gapAgreement?: number;
+  /** Speed levels above 1 only: re-decodes of a gap's far slice with its own mask's box (default GAP_REDECODES); for benches. */
+  readonly gapRedecodes?: number;
 }
 
 /**
