@@ -29,6 +29,12 @@ test('onesam bench: a wrong --volumes name is a usage error', async () => {
   assert.match(r.stderr, /^onesam bench: --volumes takes ct, mr, microscopy, tiny, got "liver"\n/);
 });
 
+test('onesam bench: a --gap-agreement above 1 is a usage error', async () => {
+  const r = await bench(['--volumes', 'tiny', '--speed-level', '2', '--gap-agreement', '1.5']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--gap-agreement takes a Dice of at most 1 \(below 0: interpolate every gap\), got "1.5"/);
+});
+
 test('onesam bench --quick --json on the tiny volume: one JSON object with the figures', async () => {
   const r = await bench(['--quick', '--json', '--volumes', 'tiny', '--model', 'litemedsam', '--workers', '1', '--threads', '1', '--samples', '1']);
   assert.equal(r.code, 0, r.stderr);
