@@ -39,6 +39,9 @@ export interface EmbeddingStoreOptions {
   readonly cache?: SessionEmbeddingCache;
 }
 
+/** Ordered stores: prefetched slices no walk has asked for yet, per pool worker (see EmbeddingStore.ahead). */
+const PREFETCH_LEAD_PER_WORKER = 2;
+
 /** Released buffers a store keeps for its next encodes: enough for the encodes in flight on a few workers. */
 const SPARE_BUFFERS = 4;
 
@@ -60,6 +63,13 @@ export class EmbeddingStore implements Evictor {
   private turnWaiters: (() => void)[] = [];
   /** The prefetcher could not start its next slice for want of budget: walks no longer wait for turns meanwhile. */
   private stalled = false;
+  /**
+   * Ordered stores: slices the prefetcher started that no walk has asked for yet. A walk decodes one slice at a
+   * time and waits for a free worker each time, so when the order gives the encoder one walk to follow the encoder
+   * outruns it; at most PREFETCH_LEAD_PER_WORKER per worker run ahead, and a walk's acquire lets the prefetcher on.
+   */
+  private readonly ahead = new Set<SliceKey>();
+  private ordered = false;
   private clock = 0;
   /**
    * Buffers of entries this request released, reused by its next encodes (an encode overwrites every float). A
@@ -92,6 +102,7 @@ export class EmbeddingStore implements Evictor {
     for (const key of uses) this.plannedRefs.set(key, (this.plannedRefs.get(key) ?? 0) + 1);
     const seen = new Set<SliceKey>();
     this.prefetchQueue = prefetchOrder.filter((k) => (seen.has(k) ? false : (seen.add(k), true)));
+    this.ordered = ordered;
     if (ordered) for (const key of this.prefetchQueue) this.notYetDue.add(key);
     // Keep this request's slices in the session cache while prefetching evicts cached slices to make room.
     this.o.cache?.touch(this.prefetchQueue);
@@ -109,6 +120,8 @@ export class EmbeddingStore implements Evictor {
    */
   async acquireSlice(networks: readonly NetworkName[], z: number): Promise<NetworkEmbedding[]> {
     for (const n of networks) await this.awaitTurn(sliceKey(n, z));
+    // Asked for: no longer ahead of the walks, so the prefetcher may start another slice.
+    if (this.ahead.size > 0 && networks.map((n) => this.ahead.delete(sliceKey(n, z))).some(Boolean)) this.pump();
     let entries: Entry[] | undefined;
     while (!entries) {
       // Adopt cached slices first, synchronously, so that no memory is reserved for them.
@@ -213,7 +226,8 @@ export class EmbeddingStore implements Evictor {
     const { pool, budget } = this.o;
     const dueBefore = this.notYetDue.size;
     const stalledBefore = this.stalled;
-    while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < pool.workers) {
+    const lead = PREFETCH_LEAD_PER_WORKER * pool.workers;
+    while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < pool.workers && this.ahead.size < lead) {
       const key = this.prefetchQueue[0]!;
       if (this.entries.has(key) || this.remainingUses(key) <= 0) { this.passed(); continue; }
       const [network, zs] = key.split(':') as [NetworkName, string];
@@ -226,6 +240,7 @@ export class EmbeddingStore implements Evictor {
       this.stalled = false;
       this.passed();
       const entry = this.start(network, Number(zs));
+      if (this.ordered) this.ahead.add(key);
       this.prefetching++;
       entry.ready.catch(() => undefined).finally(() => { this.prefetching--; this.pump(); });
     }
@@ -344,6 +359,7 @@ export class EmbeddingStore implements Evictor {
   private drop(key: SliceKey, entry: Entry, keep: boolean): void {
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
+    this.ahead.delete(key);
     if (keep && entry.complete && this.o.cache) this.o.cache.put(key, { embedding: entry.embedding, bytes: entry.bytes });
     else {
       // Only a settled entry nobody pins is reused: its encode has finished writing and no decode reads it.

@@ -44,14 +44,47 @@ class Progress {
   private readonly log: (() => void)[] = [];
   /** Walks that wait for a step of each walk to start. */
   private readonly dependents: number[][];
+  /** Per walk, the step at which it visits each slice (a walk visits a slice at most once). */
+  private readonly steps: Map<number, number>[];
+  /** Per slice, the walks that visit it. */
+  readonly visitors = new Map<number, number[]>();
 
   constructor(private readonly walks: readonly ScheduledWalk[]) {
     this.position = walks.map(() => 0);
     this.dependents = walks.map(() => []);
+    this.steps = walks.map((w) => new Map(w.slices.map((z, i) => [z, i])));
     walks.forEach((w, i) => {
       if (w.after) this.dependents[w.after.walk]!.push(i);
-      for (const z of w.slices) this.waiting.set(z, (this.waiting.get(z) ?? 0) + 1);
+      for (const z of w.slices) {
+        this.waiting.set(z, (this.waiting.get(z) ?? 0) + 1);
+        let list = this.visitors.get(z);
+        if (!list) this.visitors.set(z, (list = []));
+        list.push(i);
+      }
     });
+  }
+
+  /**
+   * How many steps walk w still has to take to reach slice z (the step it waits for included): 0 once it passed z.
+   * Walks that still have far to go hold z longer.
+   */
+  stepsTo(w: number, z: number): number {
+    const walk = this.walks[w]!;
+    const at = this.steps[w]!.get(z)!;
+    const position = this.position[w]!;
+    if (position > at) return 0;
+    const before = walk.after ? this.stepsTo(walk.after.walk, this.walks[walk.after.walk]!.slices[walk.after.step]!) : 0;
+    return before + at - position + 1;
+  }
+
+  /** The fewest steps another walk needs to reach slice z, which is held until the last of them does. */
+  nearestOther(z: number): number {
+    let nearest = 0;
+    for (const v of this.visitors.get(z)!) {
+      const d = this.stepsTo(v, z);
+      if (d > 0 && (nearest === 0 || d < nearest)) nearest = d;
+    }
+    return nearest;
   }
 
   /** The walk may take its next step: it has one, and the step it waits for (if any) is done. */
@@ -117,37 +150,60 @@ class Progress {
 }
 
 /**
- * The encode order: every distinct slice of the walks once, chosen greedily (file comment). Ties go to the next
- * slice of the walk that moved last (finish the crossing under way), then to the walk listed first.
+ * The encode order: every distinct slice of the walks once, chosen greedily (file comment), a run at a time.
+ *
+ * A run is one walk's next slices, encoded in its order, cut where the held count is lowest: its rise is how far
+ * the count climbs on the way, its net how far it ends above the start. A run that ends no higher than it started
+ * (net <= 0) costs only its rise while it lasts: take the one with the smallest rise first (a slice only one walk
+ * needs: rise 0; two walks crossing: the one of them whose walk reaches the other, rise the overlap; the smallest
+ * crossing first), then the shortest. When every run ends higher (a walk ahead of another that will come the same
+ * way, or a crossing whose other walk cannot start yet), encode one slice: the one that leaves the fewest held,
+ * then the one whose other walks are nearest to it (in steps), so the held slice is released soonest.
  */
 export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
   const progress = new Progress(walks);
   const all = walks.map((_, i) => i);
   const order: number[] = [];
-  let last = -1;
   for (;;) {
-    let best: { z: number; held: number; rank: number } | undefined;
+    const start = progress.held;
+    let bestRun: { w: number; length: number; rise: number } | undefined;
+    let bestSlice: { z: number; held: number; distance: number } | undefined;
     const tried = new Set<number>();
     for (let w = 0; w < walks.length; w++) {
-      const z = progress.next(w);
-      if (z === undefined || tried.has(z)) continue;
-      tried.add(z);
+      const first = progress.next(w);
+      if (first === undefined || tried.has(first)) continue;
+      tried.add(first);
       const mark = progress.mark();
-      progress.encode(z, all);
-      const held = progress.held;
+      let length = 0;
+      let rise = 0;
+      let low = { length: 0, held: Number.POSITIVE_INFINITY, rise: 0 };
+      for (let z = progress.next(w); z !== undefined; z = progress.next(w)) {
+        progress.encode(z, all);
+        length++;
+        if (length === 1) {
+          const distance = progress.nearestOther(z);
+          const held = progress.held;
+          if (!bestSlice || held < bestSlice.held || (held === bestSlice.held && distance < bestSlice.distance)) bestSlice = { z, held, distance };
+        }
+        rise = Math.max(rise, progress.held - start);
+        if (progress.held < low.held) low = { length, held: progress.held, rise };
+      }
       progress.undo(mark);
-      // Rank 0: continues the walk that moved last; 1: any other.
-      const rank = progress.next(last) === z ? 0 : 1;
-      if (!best || held < best.held || (held === best.held && rank < best.rank)) best = { z, held, rank };
+      if (low.held <= start && (!bestRun || low.rise < bestRun.rise || (low.rise === bestRun.rise && low.length < bestRun.length))) {
+        bestRun = { w, length: low.length, rise: low.rise };
+      }
     }
-    if (!best) break;
-    order.push(best.z);
-    const moved = progress.encode(best.z, all);
+    if (bestRun) {
+      for (let k = 0; k < bestRun.length; k++) {
+        const z = progress.next(bestRun.w)!;
+        order.push(z);
+        progress.encode(z, all);
+      }
+    } else if (bestSlice) {
+      order.push(bestSlice.z);
+      progress.encode(bestSlice.z, all);
+    } else break;
     progress.commit();
-    // The walk that moved last: among those that moved, the one that can go on (its next slice is unencoded).
-    const goingOn = [...moved].filter((w) => progress.next(w) !== undefined);
-    if (goingOn.length > 0 && !goingOn.includes(last)) last = goingOn[0]!;
-    else if (goingOn.length === 0) last = -1;
   }
   return order;
 }
