@@ -120,8 +120,6 @@ export class EmbeddingStore implements Evictor {
    */
   async acquireSlice(networks: readonly NetworkName[], z: number): Promise<NetworkEmbedding[]> {
     for (const n of networks) await this.awaitTurn(sliceKey(n, z));
-    // Asked for: no longer ahead of the walks, so the prefetcher may start another slice.
-    if (this.ahead.size > 0 && networks.map((n) => this.ahead.delete(sliceKey(n, z))).some(Boolean)) this.pump();
     let entries: Entry[] | undefined;
     while (!entries) {
       // Adopt cached slices first, synchronously, so that no memory is reserved for them.
@@ -155,6 +153,8 @@ export class EmbeddingStore implements Evictor {
       entry.pins++;
       entry.lastUse = ++this.clock;
     }
+    // Reached by a walk: no longer ahead of the walks, so the prefetcher may start another slice.
+    if (this.ahead.size > 0 && networks.map((n) => this.ahead.delete(sliceKey(n, z))).some(Boolean)) this.pump();
     try {
       await Promise.all(entries.map((e) => e.ready));
     } catch (e) {
@@ -240,7 +240,10 @@ export class EmbeddingStore implements Evictor {
       this.stalled = false;
       this.passed();
       const entry = this.start(network, Number(zs));
-      if (this.ordered) this.ahead.add(key);
+      // Only a slice no walk has reached yet: its planned first walk reaches it through slices started before it, so
+      // the prefetcher waiting for that never waits for itself. (A slice re-encoded after an eviction may wait for a
+      // walk that is itself waiting for its turn.)
+      if (this.ordered && !this.consumed.has(key)) this.ahead.add(key);
       this.prefetching++;
       entry.ready.catch(() => undefined).finally(() => { this.prefetching--; this.pump(); });
     }

@@ -98,27 +98,22 @@ class Progress {
     return this.canMove(w) ? this.walks[w]!.slices[this.position[w]!] : undefined;
   }
 
-  /** Encodes slice z and moves every walk as far as encoded slices let it. Returns the walks that moved. */
-  encode(z: number, walkOrder: readonly number[]): Set<number> {
+  /** Encodes slice z and moves every walk as far as encoded slices let it. */
+  encode(z: number): void {
     this.encoded.add(z);
     this.log.push(() => this.encoded.delete(z));
     this.addHeld(1);
-    const moved = new Set<number>();
-    const pending = [...walkOrder];
+    // Only the walks that visit z can move now, and then the walks that waited for them to start.
+    const pending = [...this.visitors.get(z)!];
     while (pending.length > 0) {
-      const w = pending.shift()!;
+      const w = pending.pop()!;
       let stepped = false;
       for (let s = this.next(w); s !== undefined && this.encoded.has(s); s = this.next(w)) {
         this.visit(w, s);
         stepped = true;
       }
-      if (stepped) {
-        moved.add(w);
-        // A walk that moved may have let a dependent walk start.
-        pending.push(...this.dependents[w]!);
-      }
+      if (stepped) pending.push(...this.dependents[w]!);
     }
-    return moved;
   }
 
   private visit(w: number, z: number): void {
@@ -162,7 +157,6 @@ class Progress {
  */
 export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
   const progress = new Progress(walks);
-  const all = walks.map((_, i) => i);
   const order: number[] = [];
   for (;;) {
     const start = progress.held;
@@ -178,7 +172,7 @@ export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
       let rise = 0;
       let low = { length: 0, held: Number.POSITIVE_INFINITY, rise: 0 };
       for (let z = progress.next(w); z !== undefined; z = progress.next(w)) {
-        progress.encode(z, all);
+        progress.encode(z);
         length++;
         if (length === 1) {
           const distance = progress.nearestOther(z);
@@ -186,7 +180,10 @@ export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
           if (!bestSlice || held < bestSlice.held || (held === bestSlice.held && distance < bestSlice.distance)) bestSlice = { z, held, distance };
         }
         rise = Math.max(rise, progress.held - start);
-        if (progress.held < low.held) low = { length, held: progress.held, rise };
+        // Cut at the lowest point, as late as the rise allows (a run of slices no other walk needs is taken whole).
+        if (progress.held < low.held || (progress.held === low.held && rise === low.rise)) low = { length, held: progress.held, rise };
+        // This run can no longer beat the best one found.
+        if (bestRun && rise > bestRun.rise) break;
       }
       progress.undo(mark);
       if (low.held <= start && (!bestRun || low.rise < bestRun.rise || (low.rise === bestRun.rise && low.length < bestRun.length))) {
@@ -197,11 +194,11 @@ export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
       for (let k = 0; k < bestRun.length; k++) {
         const z = progress.next(bestRun.w)!;
         order.push(z);
-        progress.encode(z, all);
+        progress.encode(z);
       }
     } else if (bestSlice) {
       order.push(bestSlice.z);
-      progress.encode(bestSlice.z, all);
+      progress.encode(bestSlice.z);
     } else break;
     progress.commit();
   }
@@ -214,13 +211,12 @@ export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
  */
 export function heldPeak(walks: readonly ScheduledWalk[], order: readonly number[]): number {
   const progress = new Progress(walks);
-  const all = walks.map((_, i) => i);
   let peak = 0;
   for (const z of order) {
     if (progress.encoded.has(z)) continue;
     // Counted before the walks move on: the slice is held while its decodes run.
     peak = Math.max(peak, progress.held + 1);
-    progress.encode(z, all);
+    progress.encode(z);
     progress.commit();
   }
   return peak;
