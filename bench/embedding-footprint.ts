@@ -16,7 +16,7 @@ import type { SegmentOptions } from '../src/pipeline/segmenter.ts';
 import type { SegmentationRequest } from '../src/pipeline/types.ts';
 import { NETWORKS, type NetworkName } from '../src/models/network-contract.ts';
 import { PAPER_CT, PAPER_MR } from '../src/cli/bench-volumes.ts';
-import { virtualPool } from './virtual-pool.ts';
+import { virtualPool } from '../test/helpers/virtual-pool.ts';
 
 const { values } = parseArgs({
   options: {

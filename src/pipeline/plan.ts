@@ -7,7 +7,7 @@ import { EXACT_SPEED_LEVEL, speedLevelProblem, walkSlices } from './speed-level.
 import type { SegmentationPlan } from './segmenter.ts';
 import type { Box2D, Box3D, ImageVolume, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
-import { boxWalks, encodeOrder } from './walk-schedule.ts';
+import { boxWalks, plannedOrder } from './walk-schedule.ts';
 
 /** The reference's middle slice: int((z1 - z0) / 2 + z0), float division then truncation. */
 export function middleSlice(z0: number, z1: number): number {
@@ -156,7 +156,7 @@ export function sharedSchedule(work: readonly ObjectWork[]): { prefetchOrder: nu
   if (boxes.length === 0 || boxes.length < work.length) return { prefetchOrder, ordered: false };
   const walks = boxWalks(boxes);
   if (walks.length * new Set(visits).size > ORDERED_SCHEDULE_LIMIT) return { prefetchOrder, ordered: false };
-  return { prefetchOrder: encodeOrder(walks), ordered: true };
+  return { prefetchOrder: plannedOrder(walks, prefetchOrder), ordered: true };
 }
 
 export function planRequest(request: SegmentationRequest, routing: RoutingTable, fallback?: NetworkName): DetailedPlan {

@@ -1,15 +1,19 @@
-// A simulated worker pool on a virtual clock, for schedule benches that need no networks: the real executePlan and
+// A simulated worker pool on a virtual clock, for schedule tests and benches that need no networks: the real executePlan and
 // EmbeddingStore run against it, and time advances only when every promise chain has settled, so a run takes
 // milliseconds, is deterministic, and its makespan is exact in the simulated units (not the host's timers).
 // Decodes go before encodes, and a finished task's worker takes the next queued task before the walk that waited
 // for it runs on, as src/workers/pool.ts dispatches.
-import type { WorkerPool } from '../src/workers/pool.ts';
-import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask } from '../src/workers/protocol.ts';
+import type { WorkerPool } from '../../src/workers/pool.ts';
+import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask } from '../../src/workers/protocol.ts';
 
 export interface VirtualPoolOptions {
   readonly workers: number;
   readonly encodeMs: number;
   readonly decodeMs: number;
+  /** Called as an encode starts running; a throw fails that encode (as a worker's error would). */
+  readonly onEncode?: (task: EncodeTask) => void;
+  /** The decode's answer (default: empty masks, the prompt box as the next box). */
+  readonly decode?: (task: DecodeTask) => DecodeResult;
 }
 
 export interface VirtualPool {
@@ -35,27 +39,41 @@ export function virtualPool(o: VirtualPoolOptions): VirtualPool {
       queue.splice(i, 1)[0]!.start();
     }
   };
-  const submit = <T>(decode: boolean, ms: number, result: () => T): Promise<T> => new Promise((resolve) => {
+  const submit = <T>(decode: boolean, ms: number, result: () => T): Promise<T> => new Promise((resolve, reject) => {
     queue.push({
       decode,
       start: () => {
         busy++;
-        timers.push({ at: now + ms, seq: seq++, fire: () => { busy--; resolve(result()); dispatch(); } });
+        timers.push({
+          at: now + ms, seq: seq++,
+          fire: () => {
+            busy--;
+            try {
+              resolve(result());
+            } catch (e) {
+              reject(e);
+            }
+            dispatch();
+          },
+        });
       },
     });
     dispatch();
   });
   const pool = {
     workers: o.workers,
-    encode: (_t: EncodeTask): Promise<EncodeResult> => {
+    encode: (t: EncodeTask): Promise<EncodeResult> => {
       encodes++;
-      return submit(false, o.encodeMs, () => ({ cancelled: false, preprocessMs: 0, encodeMs: o.encodeMs }));
+      return submit(false, o.encodeMs, () => {
+        o.onEncode?.(t);
+        return { cancelled: t.cancel !== undefined && Atomics.load(t.cancel, 0) === 1, preprocessMs: 0, encodeMs: o.encodeMs };
+      });
     },
-    decode: (t: DecodeTask): Promise<DecodeResult> => submit(true, o.decodeMs, () => ({
+    decode: (t: DecodeTask): Promise<DecodeResult> => submit(true, o.decodeMs, () => o.decode?.(t) ?? {
       cancelled: false, masks: new Uint8Array(t.height * t.width), iou: new Float32Array(1), decodeMs: o.decodeMs, postprocessMs: 0,
       // The walk's next box: the same box, as on an object that keeps its size.
       nextBoxes: t.prompts.kind === 'boxes' ? [Array.from(t.prompts.boxes256) as [number, number, number, number]] : [null],
-    })),
+    }),
   };
   const vp: VirtualPool = {
     pool: pool as unknown as WorkerPool,
