@@ -119,7 +119,7 @@ export class EmbeddingStore implements Evictor {
    * budget shared by many walks.
    */
   async acquireSlice(networks: readonly NetworkName[], z: number): Promise<NetworkEmbedding[]> {
-    for (const n of networks) await this.awaitTurn(sliceKey(n, z));
+    for (const n of networks) await this.awaitTurn(n, z);
     let entries: Entry[] | undefined;
     while (!entries) {
       // Adopt cached slices first, synchronously, so that no memory is reserved for them.
@@ -168,11 +168,13 @@ export class EmbeddingStore implements Evictor {
    * Ordered stores: waits until the prefetcher has reached this planned key (started, adopted or passed it). It
    * cannot deadlock: the prefetcher moves on whenever an encode settles, and when it cannot (no budget for its next
    * slice, the request cancelled or finished) every waiting walk goes on, acquiring on demand as in an unordered
-   * store. Keys outside the plan (scribble walks past their range, speed-level gaps) never wait.
+   * store. Keys outside the plan (scribble walks past their range, speed-level gaps) never wait, and neither do
+   * slices the session cache holds (adopted now: they cost no encode, and their bytes are in the budget already).
    */
-  private async awaitTurn(key: SliceKey): Promise<void> {
+  private async awaitTurn(network: NetworkName, z: number): Promise<void> {
+    const key = sliceKey(network, z);
     let waited = false;
-    while (this.notYetDue.has(key) && !this.stalled && !this.entries.has(key)) {
+    while (this.notYetDue.has(key) && !this.stalled && !this.entries.has(key) && !this.adopt(network, z)) {
       waited = true;
       await new Promise<void>((resolve) => this.turnWaiters.push(resolve));
     }

@@ -14,6 +14,7 @@ import type { DecodeResult, DecodeTask, EncodeTask } from '../../src/workers/pro
 import { NETWORKS } from '../../src/models/network-contract.ts';
 import { PAPER_CT } from '../../src/cli/bench-volumes.ts';
 import { CodedError } from '../../src/errors/coded-error.ts';
+import { SessionEmbeddingCache } from '../../src/pipeline/embedding-cache.ts';
 import { virtualPool, type VirtualPoolOptions } from '../helpers/virtual-pool.ts';
 
 const MiB = 1024 * 1024;
@@ -66,14 +67,14 @@ const chained: Pick<VirtualPoolOptions, 'onEncode' | 'decode'> = {
   },
 };
 
-async function run(r: SegmentationRequest, options: SegmentOptions & { budgetMiB?: number; workers?: number; pool?: Partial<VirtualPoolOptions> } = {}) {
+async function run(r: SegmentationRequest, options: SegmentOptions & { budgetMiB?: number; budget?: ByteBudget; workers?: number; pool?: Partial<VirtualPoolOptions> } = {}) {
   const encoded: number[] = [];
   const extra = options.pool ?? {};
   const vp = virtualPool({
     workers: options.workers ?? 2, encodeMs: 800, decodeMs: 60, ...chained, ...extra,
     onEncode: (t) => { encoded.push(sliceOf(t)); chained.onEncode!(t); extra.onEncode?.(t); },
   });
-  const budget = new ByteBudget((options.budgetMiB ?? 1024) * MiB);
+  const budget = options.budget ?? new ByteBudget((options.budgetMiB ?? 1024) * MiB);
   const plan = planRequest(r, DEFAULT_ROUTING);
   const { value, ms } = await vp.run(() => executePlan({ pool: vp.pool, budget }, r, plan, options));
   return { result: value, ms, encoded, plan, peakSlices: budget.peak / NETWORKS.onesam.sliceBytes };
@@ -149,4 +150,19 @@ test('fuse mode: both networks encoded once per slice, in the planned order', as
   assert.equal(plan.networks.length, 2);
   assert.equal(encoded.length, 2 * new Set(plan.visits).size);
   assert.deepEqual(encoded, [...new Set(plan.prefetchOrder)].flatMap((z) => [z, z]));
+});
+
+test('a session: the second request takes cached slices without waiting for their turn and encodes only the rest', async () => {
+  const budget = new ByteBudget(1024 * MiB);
+  const cache = new SessionEmbeddingCache(budget);
+  const first = await run(request([[4, 30], [10, 22]], 60), { budget, cache });
+  assert.equal(first.encoded.length, 27);
+  // Slices 4..30 are cached; the second request also needs 31..50.
+  const second = await run(request([[20, 50], [12, 26]], 60), { budget, cache });
+  assert.equal(second.plan.ordered, true);
+  assert.deepEqual([...second.encoded].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => 31 + i));
+  assert.equal(second.result.slicesReused.onesam, 50 - 12 + 1 - 20);
+  const alone = await run(request([[20, 50], [12, 26]], 60), { schedule: 'round-robin' });
+  assert.deepEqual(second.result.labels, alone.result.labels);
+  cache.dispose();
 });
