@@ -139,9 +139,9 @@ export function walkVisits(work: readonly ObjectWork[]): { visits: number[]; pre
 }
 
 /**
- * Above this many (walk, distinct slice) pairs the greedy order is not computed (its cost grows with their product
- * and the walks' lengths: about 30 ms at the limit, 5 ms for the paper's CT, 12 x 205) and the round-robin order is used,
- * ungated.
+ * Above this many (walk, distinct slice) pairs the greedy order is not computed and the round-robin order is used,
+ * ungated: planning is synchronous, and the order's cost grows with their product and with the walks' lengths
+ * (10-80 ms near the limit on the shared 2-core VM; the paper's CT, 12 walks x 205 slices, about 5 ms).
  */
 const ORDERED_SCHEDULE_LIMIT = 8_000;
 

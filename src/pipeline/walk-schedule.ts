@@ -38,31 +38,42 @@ export function boxWalks(boxes: readonly { readonly zmid: number; readonly up: r
  * Changes are logged so that a tentative encode can be undone.
  */
 class Progress {
-  readonly encoded = new Set<number>();
+  /** Per slice index: 1 once encoded. */
+  private readonly encoded: Uint8Array;
   readonly position: number[];
-  readonly waiting = new Map<number, number>();
+  /** Per slice index: visits it still waits for. */
+  private readonly waiting: Int32Array;
   held = 0;
-  private readonly log: (() => void)[] = [];
+  /** Undo log: a walk index for a step it took, ~z for the encode of slice z. */
+  private readonly log: number[] = [];
   /** Walks that wait for a step of each walk to start. */
   private readonly dependents: number[][];
   /** Per walk, the step at which it visits each slice (a walk visits a slice at most once). */
   private readonly steps: Map<number, number>[];
   /** Per slice, the walks that visit it. */
-  readonly visitors = new Map<number, number[]>();
+  private readonly visitors = new Map<number, number[]>();
+  private readonly pending: number[] = [];
 
   constructor(private readonly walks: readonly ScheduledWalk[]) {
+    const size = Math.max(0, ...walks.flatMap((w) => w.slices)) + 1;
+    this.encoded = new Uint8Array(size);
+    this.waiting = new Int32Array(size);
     this.position = walks.map(() => 0);
     this.dependents = walks.map(() => []);
     this.steps = walks.map((w) => new Map(w.slices.map((z, i) => [z, i])));
     walks.forEach((w, i) => {
       if (w.after) this.dependents[w.after.walk]!.push(i);
       for (const z of w.slices) {
-        this.waiting.set(z, (this.waiting.get(z) ?? 0) + 1);
+        this.waiting[z]!++;
         let list = this.visitors.get(z);
         if (!list) this.visitors.set(z, (list = []));
         list.push(i);
       }
     });
+  }
+
+  isEncoded(z: number): boolean {
+    return this.encoded[z] === 1;
   }
 
   /**
@@ -101,35 +112,23 @@ class Progress {
 
   /** Encodes slice z and moves every walk as far as encoded slices let it. */
   encode(z: number): void {
-    this.encoded.add(z);
-    this.log.push(() => this.encoded.delete(z));
-    this.addHeld(1);
+    this.encoded[z] = 1;
+    this.held++;
+    this.log.push(~z);
     // Only the walks that visit z can move now, and then the walks that waited for them to start.
-    const pending = [...this.visitors.get(z)!];
+    const pending = this.pending;
+    pending.push(...this.visitors.get(z)!);
     while (pending.length > 0) {
       const w = pending.pop()!;
       let stepped = false;
-      for (let s = this.next(w); s !== undefined && this.encoded.has(s); s = this.next(w)) {
-        this.visit(w, s);
+      for (let s = this.next(w); s !== undefined && this.encoded[s] === 1; s = this.next(w)) {
+        this.position[w]!++;
+        if (--this.waiting[s]! === 0) this.held--;
+        this.log.push(w);
         stepped = true;
       }
       if (stepped) pending.push(...this.dependents[w]!);
     }
-  }
-
-  private visit(w: number, z: number): void {
-    const p = this.position[w]!;
-    this.position[w] = p + 1;
-    this.log.push(() => { this.position[w] = p; });
-    const left = this.waiting.get(z)! - 1;
-    this.waiting.set(z, left);
-    this.log.push(() => this.waiting.set(z, left + 1));
-    if (left === 0) this.addHeld(-1);
-  }
-
-  private addHeld(d: number): void {
-    this.held += d;
-    this.log.push(() => { this.held -= d; });
   }
 
   mark(): number {
@@ -137,7 +136,16 @@ class Progress {
   }
 
   undo(to: number): void {
-    while (this.log.length > to) this.log.pop()!();
+    while (this.log.length > to) {
+      const entry = this.log.pop()!;
+      if (entry < 0) {
+        this.encoded[~entry] = 0;
+        this.held--;
+      } else {
+        const z = this.walks[entry]!.slices[--this.position[entry]!]!;
+        if (this.waiting[z]!++ === 0) this.held++;
+      }
+    }
   }
 
   commit(): void {
@@ -148,13 +156,14 @@ class Progress {
 /**
  * The encode order: every distinct slice of the walks once, chosen greedily (file comment), a run at a time.
  *
- * A run is one walk's next slices, encoded in its order, cut where the held count is lowest: its rise is how far
- * the count climbs on the way, its net how far it ends above the start. A run that ends no higher than it started
- * (net <= 0) costs only its rise while it lasts: take the one with the smallest rise first (a slice only one walk
- * needs: rise 0; two walks crossing: the one of them whose walk reaches the other, rise the overlap; the smallest
- * crossing first), then the shortest. When every run ends higher (a walk ahead of another that will come the same
- * way, or a crossing whose other walk cannot start yet), encode one slice: the one that leaves the fewest held,
- * then the one whose other walks are nearest to it (in steps), so the held slice is released soonest.
+ * A run is one walk's next slices, encoded in its order, cut where the held count is lowest (as late as possible
+ * for the same rise): its rise is how far the count climbs on the way, its net how far it ends above the start. A
+ * run that ends no higher than it started (net <= 0) costs only its rise while it lasts: take the one with the
+ * smallest rise first (slices only one walk needs: rise 0; two walks crossing: the one of them whose walk reaches
+ * the other, rise the overlap; the smallest crossing first), on a tie the walk listed first. When every run ends
+ * higher (a walk ahead of another that will come the same way, or a crossing whose other walk cannot start yet),
+ * encode one slice: the one that leaves the fewest held, then the one whose other walks are nearest to it (in
+ * steps), so the held slice is released soonest.
  */
 export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
   const progress = new Progress(walks);
@@ -183,11 +192,11 @@ export function encodeOrder(walks: readonly ScheduledWalk[]): number[] {
         rise = Math.max(rise, progress.held - start);
         // Cut at the lowest point, as late as the rise allows (a run of slices no other walk needs is taken whole).
         if (progress.held < low.held || (progress.held === low.held && rise === low.rise)) low = { length, held: progress.held, rise };
-        // This run can no longer beat the best one found.
-        if (bestRun && rise > bestRun.rise) break;
+        // This run can no longer beat the best one found: its rise only grows, and a tie goes to the walk listed first.
+        if (bestRun && rise >= bestRun.rise) break;
       }
       progress.undo(mark);
-      if (low.held <= start && (!bestRun || low.rise < bestRun.rise || (low.rise === bestRun.rise && low.length < bestRun.length))) {
+      if (low.held <= start && (!bestRun || low.rise < bestRun.rise)) {
         bestRun = { w, length: low.length, rise: low.rise };
       }
     }
@@ -224,7 +233,7 @@ export function heldPeak(walks: readonly ScheduledWalk[], order: readonly number
   const progress = new Progress(walks);
   let peak = 0;
   for (const z of order) {
-    if (progress.encoded.has(z)) continue;
+    if (progress.isEncoded(z)) continue;
     // Counted before the walks move on: the slice is held while its decodes run.
     peak = Math.max(peak, progress.held + 1);
     progress.encode(z);

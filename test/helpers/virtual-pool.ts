@@ -1,8 +1,8 @@
-// A simulated worker pool on a virtual clock, for schedule tests and benches that need no networks: the real executePlan and
-// EmbeddingStore run against it, and time advances only when every promise chain has settled, so a run takes
-// milliseconds, is deterministic, and its makespan is exact in the simulated units (not the host's timers).
-// Decodes go before encodes, and a finished task's worker takes the next queued task before the walk that waited
-// for it runs on, as src/workers/pool.ts dispatches.
+// A simulated worker pool on a virtual clock, for schedule tests and benches that need no networks: the real
+// executePlan and EmbeddingStore run against it, and time advances only when every promise chain has settled, so a
+// run takes milliseconds, is deterministic, and its makespan is exact in the simulated units (not the host's
+// timers). Decodes go before encodes, and a finished task's worker takes the next queued task before the walk that
+// waited for it runs on, as src/workers/pool.ts dispatches.
 import type { WorkerPool } from '../../src/workers/pool.ts';
 import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask } from '../../src/workers/protocol.ts';
 
@@ -22,7 +22,7 @@ export interface VirtualPool {
   readonly encodes: () => number;
   /** Runs `work` to completion on the virtual clock; resolves with its result and the virtual time it took. */
   readonly run: <T>(work: () => Promise<T>) => Promise<{ value: T; ms: number }>;
-  /** Calls `sample` after every virtual event (a task finished), with the virtual time. */
+  /** Called after every virtual event (a task finished), with the virtual time. */
   onEvent?: (nowMs: number) => void;
 }
 
