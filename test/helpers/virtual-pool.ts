@@ -3,6 +3,7 @@
 // run takes milliseconds, is deterministic, and its makespan is exact in the simulated units (not the host's
 // timers). Decodes go before encodes, and a finished task's worker takes the next queued task before the walk that
 // waited for it runs on, as src/workers/pool.ts dispatches.
+import { CodedError } from '../../src/errors/coded-error.ts';
 import type { WorkerPool } from '../../src/workers/pool.ts';
 import type { DecodeResult, DecodeTask, EncodeResult, EncodeTask } from '../../src/workers/protocol.ts';
 
@@ -12,6 +13,8 @@ export interface VirtualPoolOptions {
   readonly decodeMs: number;
   /** Called as an encode starts running; a throw fails that encode (as a worker's error would). */
   readonly onEncode?: (task: EncodeTask) => void;
+  /** Submissions find this many tasks waiting: refused with POOL_SATURATED, as src/workers/pool.ts does. */
+  readonly queueLimit?: number;
   /** The decode's answer (default: empty masks, the prompt box as the next box). */
   readonly decode?: (task: DecodeTask) => DecodeResult;
 }
@@ -20,6 +23,8 @@ export interface VirtualPool {
   readonly pool: WorkerPool;
   /** Encodes submitted so far. */
   readonly encodes: () => number;
+  /** The most encodes queued or running at once. */
+  readonly maxEncodesInPool: () => number;
   /** Runs `work` to completion on the virtual clock; resolves with its result and the virtual time it took. */
   readonly run: <T>(work: () => Promise<T>) => Promise<{ value: T; ms: number }>;
   /** Called after every virtual event (a task finished), with the virtual time. */
@@ -30,6 +35,8 @@ export function virtualPool(o: VirtualPoolOptions): VirtualPool {
   let now = 0;
   let busy = 0;
   let encodes = 0;
+  let encodesInPool = 0;
+  let maxEncodesInPool = 0;
   let seq = 0;
   const queue: { decode: boolean; start: () => void }[] = [];
   const timers: { at: number; seq: number; fire: () => void }[] = [];
@@ -40,6 +47,10 @@ export function virtualPool(o: VirtualPoolOptions): VirtualPool {
     }
   };
   const submit = <T>(decode: boolean, ms: number, result: () => T): Promise<T> => new Promise((resolve, reject) => {
+    if (o.queueLimit !== undefined && queue.length >= o.queueLimit) {
+      reject(new CodedError('POOL_SATURATED', `the worker pool queue is full (${o.queueLimit} tasks waiting)`));
+      return;
+    }
     queue.push({
       decode,
       start: () => {
@@ -64,7 +75,9 @@ export function virtualPool(o: VirtualPoolOptions): VirtualPool {
     workers: o.workers,
     encode: (t: EncodeTask): Promise<EncodeResult> => {
       encodes++;
+      maxEncodesInPool = Math.max(maxEncodesInPool, ++encodesInPool);
       return submit(false, o.encodeMs, () => {
+        encodesInPool--;
         o.onEncode?.(t);
         return { cancelled: t.cancel !== undefined && Atomics.load(t.cancel, 0) === 1, preprocessMs: 0, encodeMs: o.encodeMs };
       });
@@ -78,6 +91,7 @@ export function virtualPool(o: VirtualPoolOptions): VirtualPool {
   const vp: VirtualPool = {
     pool: pool as unknown as WorkerPool,
     encodes: () => encodes,
+    maxEncodesInPool: () => maxEncodesInPool,
     run: async (work) => {
       const start = now;
       let done = false;

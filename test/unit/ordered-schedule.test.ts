@@ -77,7 +77,7 @@ async function run(r: SegmentationRequest, options: SegmentOptions & { budgetMiB
   const budget = options.budget ?? new ByteBudget((options.budgetMiB ?? 1024) * MiB);
   const plan = planRequest(r, DEFAULT_ROUTING);
   const { value, ms } = await vp.run(() => executePlan({ pool: vp.pool, budget }, r, plan, options));
-  return { result: value, ms, encoded, plan, peakSlices: budget.peak / NETWORKS.onesam.sliceBytes };
+  return { result: value, ms, encoded, plan, peakSlices: budget.peak / NETWORKS.onesam.sliceBytes, maxEncodesInPool: vp.maxEncodesInPool() };
 }
 
 const ct = (): SegmentationRequest => request(PAPER_CT.zRanges, PAPER_CT.depth);
@@ -92,6 +92,9 @@ test('paper CT: encodes follow the planned order, each slice once, far fewer hel
   assert.ok(shared.peakSlices <= 45, `${shared.peakSlices} slices held at once`);
   assert.ok(roundRobin.peakSlices >= 90, `round-robin held ${roundRobin.peakSlices}`);
   assert.ok(shared.ms <= roundRobin.ms * 1.03, `makespan ${shared.ms} ms against round-robin ${roundRobin.ms} ms`);
+  // Only the prefetcher encodes, one slice per worker at a time; round-robin walks each encode their next slice.
+  assert.equal(shared.maxEncodesInPool, 2);
+  assert.ok(roundRobin.maxEncodesInPool > 6, `round-robin: ${roundRobin.maxEncodesInPool}`);
 });
 
 test('same labels under the shared, round-robin and reference schedules, at speed levels 1 and 2', async () => {
@@ -165,4 +168,14 @@ test('a session: the second request takes cached slices without waiting for thei
   const alone = await run(request([[20, 50], [12, 26]], 60), { schedule: 'round-robin' });
   assert.deepEqual(second.result.labels, alone.result.labels);
   cache.dispose();
+});
+
+test('2D boxes on different slices are still encoded at once: a one-task queue overflows with POOL_SATURATED', async () => {
+  // The premise of test/conformance/pipeline-behaviour.test.ts's full-queue test, without the networks.
+  const r = request([], 30);
+  const objects = [3, 11, 21].map((z, i) => ({ label: i + 1, prompt: { kind: 'box2d' as const, x0: 1, y0: 1, x1: 9, y1: 9, z } }));
+  await assert.rejects(
+    run({ ...r, objects }, { workers: 1, pool: { queueLimit: 1 } }),
+    (e: unknown) => e instanceof CodedError && e.code === 'POOL_SATURATED',
+  );
 });
