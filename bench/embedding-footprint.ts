@@ -6,7 +6,7 @@
 // encoder-bound lower bound (all encodes and decodes spread over the workers). Then, for the CT, what a smaller
 // embedding budget costs in re-encodes (bench/README.md, "Memory of the paper CT").
 //   node --import tsx bench/embedding-footprint.ts [--random 20] [--seed 1] [--workers 2] [--network onesam|litemedsam]
-//     [--budgets 1024,600,400,300,200]
+//     [--budgets 1024,600,400,300,200] [--encode-ms 800] [--decode-ms 60]
 import { parseArgs } from 'node:util';
 import { executePlan } from '../src/pipeline/execute.ts';
 import { planRequest } from '../src/pipeline/plan.ts';
@@ -25,12 +25,14 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     random: { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
+    'encode-ms': { type: 'string', default: '800' },
+    'decode-ms': { type: 'string', default: '60' },
   },
 });
 const network = values.network as NetworkName;
 const WORKERS = Number(values.workers);
-const ENCODE_MS = 800;
-const DECODE_MS = 60;
+const ENCODE_MS = Number(values['encode-ms']);
+const DECODE_MS = Number(values['decode-ms']);
 const MiB = 1024 * 1024;
 const sliceMiB = NETWORKS[network].sliceBytes / MiB;
 
