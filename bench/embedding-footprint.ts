@@ -6,7 +6,7 @@
 // encoder-bound lower bound (all encodes and decodes spread over the workers). Then, for the CT, what a smaller
 // embedding budget costs in re-encodes (bench/README.md, "Memory of the paper CT").
 //   node --import tsx bench/embedding-footprint.ts [--random 20] [--seed 1] [--workers 2] [--network onesam|litemedsam]
-//     [--budgets 1024,600,400,300,200] [--encode-ms 800] [--decode-ms 60]
+//     [--budgets 1024,600,400,300,200] [--encode-ms 800] [--decode-ms 60] [--submit-ms 0]
 import { parseArgs } from 'node:util';
 import { executePlan } from '../src/pipeline/execute.ts';
 import { planRequest } from '../src/pipeline/plan.ts';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'encode-ms': { type: 'string', default: '800' },
     'decode-ms': { type: 'string', default: '60' },
+    'submit-ms': { type: 'string', default: '0' },
   },
 });
 const network = values.network as NetworkName;
@@ -82,7 +83,7 @@ interface Run { peakSlices: number; encodes: number; makespanMs: number }
 async function run(set: BoxSet, schedule: SegmentOptions['schedule'], budgetMiB = 1024): Promise<Run> {
   const request = requestFor(set);
   const plan = planRequest(request, DEFAULT_ROUTING);
-  const vp = virtualPool({ workers: WORKERS, encodeMs: ENCODE_MS, decodeMs: DECODE_MS });
+  const vp = virtualPool({ workers: WORKERS, encodeMs: ENCODE_MS, decodeMs: DECODE_MS, submitMs: Number(values['submit-ms']) });
   const budget = new ByteBudget(budgetMiB * MiB);
   const { ms } = await vp.run(() => executePlan({ pool: vp.pool, budget }, request, plan, { schedule }));
   return { peakSlices: Math.round(budget.peak / NETWORKS[network].sliceBytes), encodes: vp.encodes(), makespanMs: ms };

@@ -39,6 +39,13 @@ export interface EmbeddingStoreOptions {
   readonly cache?: SessionEmbeddingCache;
 }
 
+/**
+ * Ordered stores: encodes kept waiting in the pool's queue beyond one per worker. Only the prefetcher encodes for an
+ * ordered store, and a worker that finishes finds its next encode there at once instead of idling while the main
+ * thread answers (decodes still go first).
+ */
+const PREFETCH_QUEUED = 2;
+
 /** Ordered stores: prefetched slices no walk has asked for yet, per pool worker (see EmbeddingStore.ahead). */
 const PREFETCH_LEAD_PER_WORKER = 2;
 
@@ -228,8 +235,9 @@ export class EmbeddingStore implements Evictor {
     const { pool, budget } = this.o;
     const dueBefore = this.notYetDue.size;
     const stalledBefore = this.stalled;
+    const inFlight = this.ordered ? pool.workers + PREFETCH_QUEUED : pool.workers;
     const lead = PREFETCH_LEAD_PER_WORKER * pool.workers;
-    while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < pool.workers && this.ahead.size < lead) {
+    while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < inFlight && this.ahead.size < lead) {
       const key = this.prefetchQueue[0]!;
       if (this.entries.has(key) || this.remainingUses(key) <= 0) { this.passed(); continue; }
       const [network, zs] = key.split(':') as [NetworkName, string];

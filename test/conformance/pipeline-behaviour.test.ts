@@ -53,9 +53,8 @@ test('a budget of three embeddings still gives the reference masks, never holdin
 
 test('a full worker queue fails the request with POOL_SATURATED (RESOURCE_EXHAUSTED) and the pool keeps serving', async () => {
   // One worker, at most one task waiting: 2D boxes on three different slices are encoded at once, which needs more.
-  // (Three 3D boxes no longer overflow it for certain: their walks wait for their slice's turn in the planned order,
-  // src/pipeline/walk-schedule.ts, so only one encode per worker is in the pool and an overflow depends on when
-  // their decodes arrive.)
+  // (3D box walks no longer encode on their own: they wait for their slice's turn in the planned order,
+  // src/pipeline/walk-schedule.ts, and only the prefetcher submits encodes, so what overflows is no longer theirs.)
   const small = await createSegmenter(defaultPipelineConfig({ workers: 1, intraOpThreads: 1, queueLimit: 1 }));
   try {
     const box2d = (x0: number, y0: number, x1: number, y1: number, z: number, label: number): ObjectPrompt =>

@@ -13,6 +13,11 @@ export interface VirtualPoolOptions {
   readonly decodeMs: number;
   /** Called as an encode starts running; a throw fails that encode (as a worker's error would). */
   readonly onEncode?: (task: EncodeTask) => void;
+  /**
+   * Virtual milliseconds between a submission and its task entering the queue: the main thread's turnaround, during
+   * which a worker with nothing queued idles (default 0).
+   */
+  readonly submitMs?: number;
   /** Submissions find this many tasks waiting: refused with POOL_SATURATED, as src/workers/pool.ts does. */
   readonly queueLimit?: number;
   /** The decode's answer (default: empty masks, the prompt box as the next box). */
@@ -51,7 +56,7 @@ export function virtualPool(o: VirtualPoolOptions): VirtualPool {
       reject(new CodedError('POOL_SATURATED', `the worker pool queue is full (${o.queueLimit} tasks waiting)`));
       return;
     }
-    queue.push({
+    const entry = {
       decode,
       start: () => {
         busy++;
@@ -68,8 +73,13 @@ export function virtualPool(o: VirtualPoolOptions): VirtualPool {
           },
         });
       },
-    });
-    dispatch();
+    };
+    if (!o.submitMs) {
+      queue.push(entry);
+      dispatch();
+    } else {
+      timers.push({ at: now + o.submitMs, seq: seq++, fire: () => { queue.push(entry); dispatch(); } });
+    }
   });
   const pool = {
     workers: o.workers,

@@ -92,8 +92,8 @@ test('paper CT: encodes follow the planned order, each slice once, far fewer hel
   assert.ok(shared.peakSlices <= 45, `${shared.peakSlices} slices held at once`);
   assert.ok(roundRobin.peakSlices >= 90, `round-robin held ${roundRobin.peakSlices}`);
   assert.ok(shared.ms <= roundRobin.ms * 1.03, `makespan ${shared.ms} ms against round-robin ${roundRobin.ms} ms`);
-  // Only the prefetcher encodes, one slice per worker at a time; round-robin walks each encode their next slice.
-  assert.equal(shared.maxEncodesInPool, 2);
+  // Only the prefetcher encodes: one slice per worker and two waiting; round-robin walks each encode their next slice.
+  assert.equal(shared.maxEncodesInPool, 2 + 2);
   assert.ok(roundRobin.maxEncodesInPool > 6, `round-robin: ${roundRobin.maxEncodesInPool}`);
 });
 
