@@ -59,7 +59,7 @@ class Progress {
   private readonly soloFrom: number[];
 
   constructor(private readonly walks: readonly ScheduledWalk[]) {
-    const size = Math.max(0, ...walks.flatMap((w) => w.slices)) + 1;
+    const size = walks.reduce((top, w) => w.slices.reduce((t, z) => Math.max(t, z), top), -1) + 1;
     this.encoded = new Uint8Array(size);
     this.waiting = new Int32Array(size);
     this.position = walks.map(() => 0);
