@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { executePlan } from '../../src/pipeline/execute.ts';
-import { planRequest } from '../../src/pipeline/plan.ts';
+import { planRequest, walkVisits } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING } from '../../src/pipeline/router.ts';
 import { ByteBudget } from '../../src/pipeline/byte-budget.ts';
 import type { SegmentOptions } from '../../src/pipeline/segmenter.ts';
@@ -115,11 +115,16 @@ test('same labels under the shared, round-robin and reference schedules, at spee
   }
 });
 
-test('requests with a 2D box or a scribble keep the round-robin order, ungated', () => {
+test('requests with a 2D box, or too large to order, keep the round-robin order, ungated', () => {
   const r = request([[4, 30], [10, 22]], 32);
   const withBox2d: SegmentationRequest = { ...r, objects: [...r.objects, { label: 3, prompt: { kind: 'box2d', x0: 1, y0: 1, x1: 5, y1: 5, z: 3 } }] };
   assert.equal(planRequest(r, DEFAULT_ROUTING).ordered, true);
   assert.equal(planRequest(withBox2d, DEFAULT_ROUTING).ordered, false);
+  // Past 8,000 walk x slice pairs the order is not computed (planning is synchronous): 80 walks over 200 slices.
+  const many = request(Array.from({ length: 40 }, (_, i) => [i, 160 + i] as const), 200);
+  const plan = planRequest(many, DEFAULT_ROUTING);
+  assert.equal(plan.ordered, false);
+  assert.deepEqual(plan.prefetchOrder, walkVisits(plan.work).prefetchOrder);
 });
 
 test('cancelling mid-walk ends the request with REQUEST_CANCELLED', async () => {
