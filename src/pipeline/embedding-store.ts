@@ -39,6 +39,16 @@ export interface EmbeddingStoreOptions {
   readonly cache?: SessionEmbeddingCache;
 }
 
+/**
+ * Ordered stores: encodes kept waiting in the pool's queue beyond one per worker. Only the prefetcher encodes for an
+ * ordered store, and a worker that finishes finds its next encode there at once instead of idling while the main
+ * thread answers (decodes still go first).
+ */
+const PREFETCH_QUEUED = 2;
+
+/** Ordered stores: prefetched slices no walk has asked for yet, per pool worker (see EmbeddingStore.ahead). */
+const PREFETCH_LEAD_PER_WORKER = 2;
+
 /** Released buffers a store keeps for its next encodes: enough for the encodes in flight on a few workers. */
 const SPARE_BUFFERS = 4;
 
@@ -51,6 +61,22 @@ export class EmbeddingStore implements Evictor {
   private readonly plannedRefs = new Map<SliceKey, number>();
   private prefetchQueue: SliceKey[] = [];
   private prefetching = 0;
+  /**
+   * Ordered stores only: planned keys the prefetcher has not yet reached. A walk that needs one waits for its turn
+   * (awaitTurn) instead of encoding it early, so slices are encoded in the planned order (walk-schedule.ts).
+   */
+  private readonly notYetDue = new Set<SliceKey>();
+  /** Walks waiting for their turn, woken whenever the prefetcher moves on. */
+  private turnWaiters: (() => void)[] = [];
+  /** The prefetcher could not start its next slice for want of budget: walks no longer wait for turns meanwhile. */
+  private stalled = false;
+  /**
+   * Ordered stores: slices the prefetcher started that no walk has asked for yet. A walk decodes one slice at a
+   * time and waits for a free worker each time, so when the order gives the encoder one walk to follow the encoder
+   * outruns it; at most PREFETCH_LEAD_PER_WORKER per worker run ahead, and a walk's acquire lets the prefetcher on.
+   */
+  private readonly ahead = new Set<SliceKey>();
+  private ordered = false;
   private clock = 0;
   /**
    * Buffers of entries this request released, reused by its next encodes (an encode overwrites every float). A
@@ -69,13 +95,22 @@ export class EmbeddingStore implements Evictor {
 
   constructor(private readonly o: EmbeddingStoreOptions) {
     this.unregister = o.budget.register(this);
+    o.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
+  /** A cancelled or failed request: walks waiting for a turn must not wait for a prefetcher that stopped. */
+  private readonly onAbort = (): void => {
+    this.notYetDue.clear();
+    this.wakeTurnWaiters();
+  };
+
   /** Declares the walks' planned uses, in the order prefetching should follow. */
-  plan(uses: readonly SliceKey[], prefetchOrder: readonly SliceKey[]): void {
+  plan(uses: readonly SliceKey[], prefetchOrder: readonly SliceKey[], ordered = false): void {
     for (const key of uses) this.plannedRefs.set(key, (this.plannedRefs.get(key) ?? 0) + 1);
     const seen = new Set<SliceKey>();
     this.prefetchQueue = prefetchOrder.filter((k) => (seen.has(k) ? false : (seen.add(k), true)));
+    this.ordered = ordered;
+    if (ordered) for (const key of this.prefetchQueue) this.notYetDue.add(key);
     // Keep this request's slices in the session cache while prefetching evicts cached slices to make room.
     this.o.cache?.touch(this.prefetchQueue);
   }
@@ -91,6 +126,7 @@ export class EmbeddingStore implements Evictor {
    * budget shared by many walks.
    */
   async acquireSlice(networks: readonly NetworkName[], z: number): Promise<NetworkEmbedding[]> {
+    for (const n of networks) await this.awaitTurn(n, z);
     let entries: Entry[] | undefined;
     while (!entries) {
       // Adopt cached slices first, synchronously, so that no memory is reserved for them.
@@ -124,6 +160,8 @@ export class EmbeddingStore implements Evictor {
       entry.pins++;
       entry.lastUse = ++this.clock;
     }
+    // Reached by a walk: no longer ahead of the walks, so the prefetcher may start another slice.
+    if (this.ahead.size > 0 && networks.map((n) => this.ahead.delete(sliceKey(n, z))).some(Boolean)) this.pump();
     try {
       await Promise.all(entries.map((e) => e.ready));
     } catch (e) {
@@ -131,6 +169,31 @@ export class EmbeddingStore implements Evictor {
       throw e;
     }
     return entries.map((e) => e.embedding);
+  }
+
+  /**
+   * Ordered stores: waits until the prefetcher has reached this planned key (started, adopted or passed it). It
+   * cannot deadlock: the prefetcher moves on whenever an encode settles, and when it cannot (no budget for its next
+   * slice, the request cancelled or finished) every waiting walk goes on, acquiring on demand as in an unordered
+   * store. Keys outside the plan (scribble walks past their range, speed-level gaps) never wait, and neither do
+   * slices the session cache holds (adopted now: they cost no encode, and their bytes are in the budget already).
+   */
+  private async awaitTurn(network: NetworkName, z: number): Promise<void> {
+    const key = sliceKey(network, z);
+    let waited = false;
+    while (this.notYetDue.has(key) && !this.stalled && !this.entries.has(key) && !this.adopt(network, z)) {
+      waited = true;
+      await new Promise<void>((resolve) => this.turnWaiters.push(resolve));
+    }
+    if (waited && (this.disposed || this.o.signal.aborted)) throw new CodedError('REQUEST_CANCELLED', 'request cancelled');
+  }
+
+  /** Wakes the walks waiting for a turn: each checks again whether its key is due. */
+  private wakeTurnWaiters(): void {
+    if (this.turnWaiters.length === 0) return;
+    const waiters = this.turnWaiters;
+    this.turnWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Unpins; frees the entry once no planned step needs it. */
@@ -170,18 +233,39 @@ export class EmbeddingStore implements Evictor {
   /** Adopts cached slices and starts prefetch encodes while pool threads and budget are free (never waits). */
   pump(): void {
     const { pool, budget } = this.o;
-    while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < pool.workers) {
+    const dueBefore = this.notYetDue.size;
+    const stalledBefore = this.stalled;
+    const inFlight = this.ordered ? pool.workers + PREFETCH_QUEUED : pool.workers;
+    const lead = PREFETCH_LEAD_PER_WORKER * pool.workers;
+    while (!this.disposed && !this.o.signal.aborted && this.prefetchQueue.length > 0 && this.prefetching < inFlight && this.ahead.size < lead) {
       const key = this.prefetchQueue[0]!;
-      if (this.entries.has(key) || this.remainingUses(key) <= 0) { this.prefetchQueue.shift(); continue; }
+      if (this.entries.has(key) || this.remainingUses(key) <= 0) { this.passed(); continue; }
       const [network, zs] = key.split(':') as [NetworkName, string];
-      if (this.adopt(network, Number(zs))) { this.prefetchQueue.shift(); continue; }
+      if (this.adopt(network, Number(zs))) { this.passed(); continue; }
       // Keep headroom so walks that need a slice now are not starved by prefetching.
-      if (!budget.tryAcquire(this.bytesFor(network), this.bytesFor(network) * pool.workers)) return;
-      this.prefetchQueue.shift();
+      if (!budget.tryAcquire(this.bytesFor(network), this.bytesFor(network) * pool.workers)) {
+        this.stalled = true;
+        break;
+      }
+      this.stalled = false;
+      this.passed();
       const entry = this.start(network, Number(zs));
+      // Only a slice no walk has reached yet: its planned first walk reaches it through slices started before it, so
+      // the prefetcher waiting for that never waits for itself. (A slice re-encoded after an eviction may wait for a
+      // walk that is itself waiting for its turn.)
+      if (this.ordered && !this.consumed.has(key)) this.ahead.add(key);
       this.prefetching++;
       entry.ready.catch(() => undefined).finally(() => { this.prefetching--; this.pump(); });
     }
+    // Walks waiting for a turn: wake them when their key may have come due, or when they must not wait any more.
+    const over = this.disposed || this.o.signal.aborted || this.prefetchQueue.length === 0;
+    if (over) this.notYetDue.clear();
+    if (this.notYetDue.size !== dueBefore || this.stalled !== stalledBefore || over) this.wakeTurnWaiters();
+  }
+
+  /** The prefetcher is done with the head of its queue: that key is due. */
+  private passed(): void {
+    this.notYetDue.delete(this.prefetchQueue.shift()!);
   }
 
   evict(bytes: number): number {
@@ -203,6 +287,8 @@ export class EmbeddingStore implements Evictor {
   /** Hands every finished embedding to the session cache, releases the rest (after the request finished or failed). */
   dispose(): void {
     this.disposed = true;
+    this.o.signal.removeEventListener('abort', this.onAbort);
+    this.onAbort();
     // Unregister first: the cache's put() lets the budget evict, which must not re-enter this store meanwhile.
     this.unregister();
     for (const [key, entry] of [...this.entries]) this.drop(key, entry, true);
@@ -286,6 +372,7 @@ export class EmbeddingStore implements Evictor {
   private drop(key: SliceKey, entry: Entry, keep: boolean): void {
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
+    this.ahead.delete(key);
     if (keep && entry.complete && this.o.cache) this.o.cache.put(key, { embedding: entry.embedding, bytes: entry.bytes });
     else {
       // Only a settled entry nobody pins is reused: its encode has finished writing and no decode reads it.

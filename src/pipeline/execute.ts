@@ -51,11 +51,12 @@ class RequestRun {
     this.size = { height: image.height, width: image.width, ...resizedSize(image.height, image.width) };
     this.labels = new LabelAssembler(image.depth, image.height, image.width, request.objects.map((o) => o.label));
     this.totalSlices = plan.networks.length * new Set(plan.visits).size;
-    this.store = this.openStore(plan.visits, plan.prefetchOrder);
+    const ordered = (options.schedule ?? 'shared') === 'shared' && plan.ordered;
+    this.store = this.openStore(plan.visits, ordered ? plan.prefetchOrder : walkVisits(plan.work).prefetchOrder, ordered);
   }
 
   /** An embedding store for these planned visits (all the plan's, or one object's in the reference schedule). */
-  private openStore(visits: readonly number[], prefetchOrder: readonly number[]): EmbeddingStore {
+  private openStore(visits: readonly number[], prefetchOrder: readonly number[], ordered: boolean): EmbeddingStore {
     const { ctx, plan, options } = this;
     const cache = sessionCacheFor(options.cache, ctx.budget);
     cache?.checkImage(this.request.image);
@@ -73,7 +74,7 @@ class RequestRun {
     });
     const uses = plan.networks.flatMap((n) => visits.map((z) => sliceKey(n, z)));
     const order = prefetchOrder.flatMap((z) => plan.networks.map((n) => sliceKey(n, z)));
-    store.plan(uses, order);
+    store.plan(uses, order, ordered);
     return store;
   }
 
@@ -85,7 +86,7 @@ class RequestRun {
       this.counted.reused[n] += this.store.reused[n];
     }
     const { visits, prefetchOrder } = walkVisits(work);
-    this.store = this.openStore(visits, prefetchOrder);
+    this.store = this.openStore(visits, prefetchOrder, false);
   }
 
   /** Slices encoded (or reused) over the whole request, by every store it opened. */

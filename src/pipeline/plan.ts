@@ -7,6 +7,7 @@ import { EXACT_SPEED_LEVEL, speedLevelProblem, walkSlices } from './speed-level.
 import type { SegmentationPlan } from './segmenter.ts';
 import type { Box2D, Box3D, ImageVolume, ObjectPrompt, Scribble, SegmentationRequest } from './types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
+import { boxWalks, plannedOrder } from './walk-schedule.ts';
 
 /** The reference's middle slice: int((z1 - z0) / 2 + z0), float division then truncation. */
 export function middleSlice(z0: number, z1: number): number {
@@ -25,8 +26,10 @@ export interface DetailedPlan extends SegmentationPlan {
   readonly work: readonly ObjectWork[];
   /** Every planned slice visit per network (with repeats: one per walk step). */
   readonly visits: readonly number[];
-  /** Visit order interleaved across walks: the order prefetching follows. */
+  /** The order prefetching encodes slices in (sharedSchedule). */
   readonly prefetchOrder: readonly number[];
+  /** Walks wait for their planned slices' turn in prefetchOrder instead of encoding them early (sharedSchedule). */
+  readonly ordered: boolean;
 }
 
 function checkImage(image: ImageVolume): void {
@@ -135,6 +138,27 @@ export function walkVisits(work: readonly ObjectWork[]): { visits: number[]; pre
   return { visits, prefetchOrder };
 }
 
+/**
+ * Above this many (walk, distinct slice) pairs the greedy order is not computed and the round-robin order is used,
+ * ungated: planning is synchronous, and the order's cost grows with their product and with the walks' lengths
+ * (10-80 ms near the limit on the shared 2-core VM; the paper's CT, 12 walks x 205 slices, about 5 ms).
+ */
+const ORDERED_SCHEDULE_LIMIT = 8_000;
+
+/**
+ * The shared schedule's prefetch order. Requests of 3D boxes only get the order of walk-schedule.ts, which holds
+ * far fewer embeddings at once, and their walks follow it (`ordered`); 2D boxes and scribbles (whose walks may
+ * stop early or go past the planned range) keep the round-robin over walks, step by step, ungated.
+ */
+export function sharedSchedule(work: readonly ObjectWork[]): { prefetchOrder: number[]; ordered: boolean } {
+  const { visits, prefetchOrder } = walkVisits(work);
+  const boxes = work.filter((w) => w.kind === 'box3d');
+  if (boxes.length === 0 || boxes.length < work.length) return { prefetchOrder, ordered: false };
+  const walks = boxWalks(boxes);
+  if (walks.length * new Set(visits).size > ORDERED_SCHEDULE_LIMIT) return { prefetchOrder, ordered: false };
+  return { prefetchOrder: plannedOrder(walks, prefetchOrder), ordered: true };
+}
+
 export function planRequest(request: SegmentationRequest, routing: RoutingTable, fallback?: NetworkName): DetailedPlan {
   checkImage(request.image);
   if (request.objects.length > MAX_OBJECTS) {
@@ -146,7 +170,8 @@ export function planRequest(request: SegmentationRequest, routing: RoutingTable,
   if (problem) throw new RangeError(`speedLevel ${problem}`);
   const networks = networksFor(request.mode, request.modality, routing, fallback);
   const work = request.objects.map((o, i) => describeWork(o, i + 1, request.image, `prompts[${i}]`, speedLevel));
-  const { visits, prefetchOrder } = walkVisits(work);
+  const { visits } = walkVisits(work);
+  const { prefetchOrder, ordered } = sharedSchedule(work);
   const distinct = new Set(visits).size;
   const slicesToEncode = networkRecord(() => 0);
   for (const n of networks) slicesToEncode[n] = distinct;
@@ -155,6 +180,7 @@ export function planRequest(request: SegmentationRequest, routing: RoutingTable,
     work,
     visits,
     prefetchOrder,
+    ordered,
     slicesToEncode,
     modality: request.modality,
     mode: request.mode,

@@ -22,9 +22,11 @@ export interface SegmentOptions {
    * `reference`: the reference scripts' schedule, which `onesam bench` measures against: objects one after
    * another, each with embeddings of its own (a slice encoded for one object never serves another; the 2D boxes
    * of one slice still share its encoding, as the reference's 2D script does). Same masks, more encodes.
-   * `shared` (the default): every object's walks at once over one embedding store.
+   * `shared` (the default): every object's walks at once over one embedding store, 3D box walks in the order of
+   * src/pipeline/walk-schedule.ts. `round-robin`: the same with the round-robin prefetch order the shared schedule
+   * had before, walks ungated (more embeddings held at once; for bench/embedding-footprint.ts). Same masks.
    */
-  readonly schedule?: 'shared' | 'reference';
+  readonly schedule?: 'shared' | 'round-robin' | 'reference';
   /**
    * Speed levels above 1 only: the Dice two consecutive computed masks of a 3D walk must reach for the slices
    * between to be interpolated rather than walked exactly (default GAP_AGREEMENT, src/pipeline/speed-level.ts).

@@ -52,10 +52,14 @@ test('a budget of three embeddings still gives the reference masks, never holdin
 });
 
 test('a full worker queue fails the request with POOL_SATURATED (RESOURCE_EXHAUSTED) and the pool keeps serving', async () => {
-  // One worker, at most one task waiting: three walks starting together on three different slices need more.
+  // One worker, at most one task waiting: 2D boxes on three different slices are encoded at once, which needs more.
+  // (3D box walks no longer encode on their own: they wait for their slice's turn in the planned order,
+  // src/pipeline/walk-schedule.ts, and only the prefetcher submits encodes, so what overflows is no longer theirs.)
   const small = await createSegmenter(defaultPipelineConfig({ workers: 1, intraOpThreads: 1, queueLimit: 1 }));
   try {
-    const objects = [box3d(74, 114, 2, 113, 149, 4, 1), box3d(120, 86, 10, 172, 139, 12, 2), box3d(60, 60, 20, 90, 90, 22, 3)];
+    const box2d = (x0: number, y0: number, x1: number, y1: number, z: number, label: number): ObjectPrompt =>
+      ({ label, prompt: { kind: 'box2d', x0, y0, x1, y1, z } });
+    const objects = [box2d(74, 114, 113, 149, 3, 1), box2d(120, 86, 172, 139, 11, 2), box2d(60, 60, 90, 90, 21, 3)];
     const err: unknown = await small.segment(req(ct1.image, objects)).then(() => assert.fail('expected the queue to overflow'), (e: unknown) => e);
     const mapped = mapError(err);
     assert.equal(mapped.code, 'POOL_SATURATED');
