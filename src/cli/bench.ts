@@ -44,7 +44,8 @@ reference shape only, 2 timing samples per worker. The run shape is --workers x 
 single-thread worker per core, as onesam segment); the reference schedule runs on one worker with as many threads
 (--skip-reference: not at all, for memory checks). --speed-level 2,4: each volume again at those levels on the run
 shape, with the wall, the speed-up and the per-object Dice against the exact walk's labels of the same run
-(--gap-agreement: the Dice under which a gap is walked exactly, default 0.8; below 0 every gap is interpolated).
+(--gap-agreement: the Dice under which a gap is walked exactly, default 0.8; --gap-agreement=-1: every gap
+interpolated).
 3D volumes also report each object's Dice against the ellipsoid it was drawn as (truth). --labels-out DIR writes
 each volume's exact labels (DIR/<volume>.labels, one byte a voxel); --dice-against DIR scores this run's labels
 (exact and each level) against those, e.g. an int8 model set against the fp32 run.
