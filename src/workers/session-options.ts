@@ -25,12 +25,13 @@ export function workerSessionOptions(intraOpThreads: number, graph: WorkerGraph,
     // faults and 358 instead of 114 ms CPU in a fresh process, depending on glibc's mmap threshold at the time
     // (bench/decoder-faults.ts, bench/README.md "encoder-profile").
     enableCpuMemArena: cpuMemArena || graph === 'decoder',
-    // Without the arena, ORT's memory pattern allocates the encoder's planned activations as one block of about
-    // 64 MiB per run, which glibc mmaps fresh every time: with both networks in a worker, 30k first-touch page
-    // faults per encode, at 10-20 us each on these VMs. Per-tensor allocations come back from glibc's heap
-    // already resident (bench/README.md, "encoder-profile": LiteMedSAM 1280 -> 952 ms CPU, OneSAM 1977 -> 1071 ms
-    // per slice). The decoder keeps the pattern: without it OneSAM's single-prompt decode faulted more (measured).
-    enableMemPattern: graph === 'decoder',
+    // No memory pattern for either graph. Without the arena, the pattern allocates the encoder's planned
+    // activations as one block of about 64 MiB per run, which glibc mmaps fresh every time: with both networks in
+    // a worker, 30k first-touch page faults per encode, at 10-20 us each on these VMs (bench/README.md,
+    // "encoder-profile": LiteMedSAM 1280 -> 952 ms CPU, OneSAM 1977 -> 1071 ms per slice). With the arena (the
+    // decoder always) the pattern's block is kept beside the arena's own chunks: OneSAM's decoder without it held
+    // 80-95 MiB less per worker and decoded no slower (median 115-148 against 153-176 ms, "encoder arena").
+    enableMemPattern: false,
     // Workers x threads is sized to the cores; spinning threads would still steal the main thread's CPU between tasks.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
