@@ -15,7 +15,7 @@ import { ByteBudget } from '../src/pipeline/byte-budget.ts';
 import type { SegmentOptions } from '../src/pipeline/segmenter.ts';
 import type { SegmentationRequest } from '../src/pipeline/types.ts';
 import { NETWORKS, type NetworkName } from '../src/models/network-contract.ts';
-import { PAPER_CT, PAPER_MR } from '../src/cli/bench-volumes.ts';
+import { PAPER_CT, PAPER_MR, seededRandom } from '../src/cli/bench-volumes.ts';
 import { virtualPool } from '../test/helpers/virtual-pool.ts';
 
 const { values } = parseArgs({
@@ -41,18 +41,6 @@ interface BoxSet {
   readonly name: string;
   readonly depth: number;
   readonly zRanges: readonly (readonly [number, number])[];
-}
-
-/** mulberry32: a small seeded generator, so the random sets are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** 2-10 boxes on a 60-320 slice volume, each over 4-45 % of it, anywhere. */
@@ -95,7 +83,7 @@ function lowerBoundMs(set: BoxSet): number {
   return (new Set(plan.visits).size * ENCODE_MS + plan.visits.length * DECODE_MS) / WORKERS;
 }
 
-const rand = seeded(Number(values.seed));
+const rand = seededRandom(Number(values.seed));
 const sets: BoxSet[] = [
   { ...PAPER_CT, name: 'paper CT' },
   { ...PAPER_MR, name: 'paper MR' },

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boxWalks, encodeOrder, heldPeak, plannedOrder, type ScheduledWalk } from '../../src/pipeline/walk-schedule.ts';
 import { middleSlice, walkVisits, type ObjectWork } from '../../src/pipeline/plan.ts';
-import { PAPER_CT, PAPER_MR } from '../../src/cli/bench-volumes.ts';
+import { PAPER_CT, PAPER_MR, seededRandom } from '../../src/cli/bench-volumes.ts';
 
 const range = (from: number, to: number): number[] => {
   const out: number[] = [];
@@ -47,18 +47,6 @@ function assertFollowable(walks: readonly ScheduledWalk[], order: readonly numbe
     }
   }
   walks.forEach((walk, w) => assert.equal(position[w], walk.slices.length, `walk ${w} did not finish`));
-}
-
-/** mulberry32, so the random sets are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 test('boxWalks: [zmid, ...up], then the downward walk after zmid', () => {
@@ -126,7 +114,7 @@ test('paper CT and MR: far fewer slices held than the round-robin order, every s
 });
 
 test('random box sets: the greedy order is followable and rarely holds more than round-robin; the planned order never', () => {
-  const rand = seeded(11);
+  const rand = seededRandom(11);
   let worse = 0;
   for (let i = 0; i < 60; i++) {
     const depth = 20 + Math.floor(rand() * 200);
