@@ -3,25 +3,13 @@
 // single-thread worker prints one JSON object with the figures the issue asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { runOnesam, type CommandResult } from '../helpers/onesam-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
-const run = promisify(execFile);
 
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'bench', ...args], { timeout: 300_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const bench = (args: string[]): Promise<CommandResult> => runOnesam(['bench', ...args], { timeoutMs: 300_000 });
 
 test('onesam bench: a wrong --volumes name is a usage error', async () => {
   const r = await bench(['--volumes', 'ct,liver']);

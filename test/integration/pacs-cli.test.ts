@@ -4,12 +4,9 @@
 // the command itself); both SEGs land in Orthanc, validate with dciodvfy and hold the prompts' labels. Mistakes
 // exit 2 naming the flag.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { DicomwebClient } from '../../src/pacs/client.ts';
 import { PACS_ENDPOINT_DEFAULTS } from '../../src/pacs/endpoint.ts';
@@ -19,9 +16,8 @@ import { dciodvfy, pydicomFolder } from '../helpers/dicom-tools.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { startOrthanc, type RunningOrthanc } from '../helpers/orthanc.ts';
 import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { runOnesam, type CommandResult } from '../helpers/onesam-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'onesam-pacs-cli-'));
 const instances = pydicomFolder('dicomdirtests/98892001/CT5N');
 const { info } = openSeries(instances);
@@ -51,15 +47,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function onesam(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'pacs', ...args], { env, timeout: 180_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const onesam = (args: string[]): Promise<CommandResult> => runOnesam(['pacs', ...args], { env, timeoutMs: 180_000 });
 
 /** The SEG's labels by segment label "Object <n>" -> n; and dciodvfy's verdict on it. */
 function checkSeg(seg: Uint8Array, name: string): number[] {

@@ -2,31 +2,19 @@
 // inputs, one --json summary per case; a broken case is reported with its code and the others go on, and the exit
 // code says that some failed. Over --server against a fake segmenter, then once in-process with the demo networks.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { readNpz } from '../../src/volume/npz.ts';
 import { dice, loadArrays, PUBLIC_CASES } from '../helpers/cases.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { startTestService, type TestService } from '../helpers/test-service.ts';
+import { runOnesam, type CommandResult } from '../helpers/onesam-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'onesam-cli-batch-'));
 
-async function segment(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'segment', ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const segment = (args: string[]): Promise<CommandResult> => runOnesam(['segment', ...args], { timeoutMs: 120_000 });
 
 /** A folder of cases: `good` copied from the public cases, and a truncated npz sorted between them. */
 function caseFolder(name: string, good: readonly string[]): string {

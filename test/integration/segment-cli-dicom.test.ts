@@ -5,12 +5,9 @@
 // folder travel as the DICOM upload and give the labels of the same pixels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { readDicomInput } from '../../src/cli/dicom-files.ts';
 import { writeDicomUpload } from '../../src/volume/dicom/framing.ts';
 import { decodeLimits } from '../../src/volume/limits.ts';
@@ -18,21 +15,12 @@ import { readSeries } from '../../src/volume/dicom/series.ts';
 import { readSegmentation } from '../../src/volume/dicom/seg-reader.ts';
 import { PUBLIC_CASES } from '../helpers/cases.ts';
 import { dciodvfy, PYDICOM_FILES, pydicomCtSeriesBatch, pydicomFolder, tool } from '../helpers/dicom-tools.ts';
+import { runOnesam, type CommandResult } from '../helpers/onesam-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'onesam-cli-dicom-'));
 const CT5N = join(PYDICOM_FILES, 'dicomdirtests', '98892001', 'CT5N');
 
-async function segment(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'segment', ...args], { timeout: 180_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const segment = (args: string[]): Promise<CommandResult> => runOnesam(['segment', ...args], { timeoutMs: 180_000 });
 
 test('a DICOM folder with prompts in mm and by SOP Instance UID: a valid SEG holding the labels of the voxel prompts', async () => {
   const series = readSeries(pydicomFolder(join('dicomdirtests', '98892001', 'CT5N')));

@@ -2,30 +2,20 @@
 // refused with one line before any model loads, and ONESAM_MAX_VOXELS / ONESAM_MAX_PAYLOAD_BYTES are honoured
 // (and validated) as `onesam serve` honours them.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { decodeLimitsFromEnvironment } from '../../src/cli/segment.ts';
 import { DEFAULT_DECODE_LIMITS, WORKING_BYTES_FLOOR } from '../../src/volume/limits.ts';
 import { writeNpz } from '../../src/volume/npz.ts';
 import { npzBomb } from '../helpers/bombs.ts';
+import { runOnesam, type CommandResult } from '../helpers/onesam-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'onesam-cli-limits-'));
 
-async function segment(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'segment', ...args], { timeout: 120_000, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const segment = (args: string[], env: Record<string, string> = {}): Promise<CommandResult> =>
+  runOnesam(['segment', ...args], { timeoutMs: 120_000, env: { ...process.env, ...env } });
 
 test("segment refuses the issue's npz bomb with PAYLOAD_TOO_LARGE and one line, before any model loads", async () => {
   const path = join(dir, '3DBox_CT_9001.npz');

@@ -3,12 +3,9 @@
 // every output format and the overlay picture (issue 9).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { decode as decodePng } from 'fast-png';
 import type { SegmentOptions } from '../../src/pipeline/segmenter.ts';
 import type { ImageVolume, SegmentationRequest, SegmentationResult } from '../../src/pipeline/types.ts';
@@ -19,20 +16,11 @@ import { decodePayload } from '../../src/volume/payload.ts';
 import { PUBLIC_CASES } from '../helpers/cases.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { startTestService } from '../helpers/test-service.ts';
+import { runOnesam, type CommandResult } from '../helpers/onesam-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/onesam.mjs', import.meta.url));
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'onesam-cli-'));
 
-async function segment(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'segment', ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const segment = (args: string[]): Promise<CommandResult> => runOnesam(['segment', ...args], { timeoutMs: 120_000 });
 
 function writeCase(name: string, arrays: Map<string, NdArray>): string {
   const path = join(dir, name);
