@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.ts';
-import { pipelineConfig } from '../src/main.ts';
+import { pipelineConfig } from '../src/config/pipeline-config.ts';
 import { challengeCase } from '../src/volume/challenge.ts';
 import { createSegmenter } from '../src/pipeline/index.ts';
 import { modalityFromFileName } from '../src/pipeline/router.ts';

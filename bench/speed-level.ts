@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { loadConfig } from '../src/config/load.ts';
-import { pipelineConfig } from '../src/main.ts';
+import { pipelineConfig } from '../src/config/pipeline-config.ts';
 import { diceOf, labelCounts } from '../src/eval/dice.ts';
 import { createSegmenter } from '../src/pipeline/index.ts';
 import { modalityFromFileName } from '../src/pipeline/router.ts';

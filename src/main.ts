@@ -4,12 +4,13 @@
 // reason in the log, ListModels and onesam_models_ready; it never exits or aborts for that (docs/api.md, "Health").
 // `onesam serve` (src/cli/serve.ts) loads the configuration and calls runServer.
 import type { Config } from './config/schema.ts';
+import { pipelineConfig } from './config/pipeline-config.ts';
 import { createLogger, errorForLog, type Logger } from './observability/logger.ts';
 import { ServiceMetrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { servedNetworks, servingRoutingTable } from './pipeline/serving.ts';
 import type { GraphCompiler } from './models/repository.ts';
-import type { PipelineConfig, PipelineEvents } from './pipeline/index.ts';
+import type { PipelineEvents } from './pipeline/index.ts';
 import type { Segmenter } from './pipeline/segmenter.ts';
 import { ServiceHealth } from './server/health.ts';
 import { startGrpcServer } from './server/server.ts';
@@ -66,21 +67,6 @@ export const pipelineSegmenter: SegmenterFactory = (config, context) => createPi
 /** The real pipeline with test hooks: for tests that need a real server whose workers can be made to fail. */
 export function pipelineSegmenterWith(hooks: PipelineTestHooks): SegmenterFactory {
   return (config, context) => createPipeline(config, context, hooks);
-}
-
-/** The pipeline's settings from the configuration: the one place they pass from config to the pipeline. */
-export function pipelineConfig(config: Config): PipelineConfig {
-  return {
-    modelsDir: config.modelsDir,
-    ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
-    models: config.models,
-    ...(config.modelPrecisions !== undefined ? { precisions: config.modelPrecisions } : {}),
-    workers: config.workers,
-    intraOpThreads: config.intraOpThreads,
-    embeddingBudgetBytes: config.embeddingBudgetBytes,
-    queueLimit: config.queueLimit,
-    routing: config.routing,
-  };
 }
 
 async function createPipeline(config: Config, context: SegmenterContext, hooks: PipelineTestHooks): Promise<Segmenter> {

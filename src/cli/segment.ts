@@ -13,6 +13,7 @@ import { speedLevelProblem } from '../pipeline/speed-level.ts';
 import type { EnsembleMode, ProgressEvent, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { decodeLimits, type DecodeLimits } from '../volume/limits.ts';
 import { loadConfig } from '../config/load.ts';
+import { pipelineConfig } from '../config/pipeline-config.ts';
 import { DEFAULTS, defaultWorkers } from '../config/schema.ts';
 import { NETWORK_NAMES } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, reportFailure, UsageError } from './args.ts';
@@ -352,13 +353,10 @@ const PIPELINE_ENV = ['ONESAM_CONFIG', 'ONESAM_MODELS_DIR', 'ONESAM_CACHE_DIR', 
  */
 export function pipelineSettings(env: Readonly<Record<string, string | undefined>>, flags: Readonly<Record<string, string | undefined>>): PipelineConfig {
   const { config } = loadConfig({ env: Object.fromEntries(PIPELINE_ENV.map((n) => [n, env[n]])), flags });
+  // The server's own mapping (models, precisions, routing...); the pool and budget settings stay the defaults, which
+  // the command sizes per job (pool-shape.ts), whatever a config file says for the server.
   return {
-    modelsDir: config.modelsDir,
-    ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}),
-    models: config.models,
-    // An int8 entry of the models setting ("precision": "int8") builds that network's int8 encoder, as in the server.
-    ...(config.modelPrecisions !== undefined ? { precisions: config.modelPrecisions } : {}),
-    routing: config.routing,
+    ...pipelineConfig(config),
     workers: defaultWorkers(DEFAULTS.intraOpThreads),
     intraOpThreads: DEFAULTS.intraOpThreads,
     embeddingBudgetBytes: DEFAULTS.embeddingBudgetBytes,
