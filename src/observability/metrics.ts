@@ -49,6 +49,10 @@ export class ServiceMetrics {
   readonly computeTime: Histogram;
   readonly slicesEncoded: Counter<'network'>;
   readonly slicesReused: Counter<'network'>;
+  /** Object slices a speed-level walk filled by shape interpolation instead of decoding (docs/pipeline.md). */
+  readonly slicesInterpolated: Counter;
+  /** Segment requests that ran the pipeline, by speed level (1: the exact walk). */
+  readonly speedLevelRequests: Counter<'level'>;
   /** Per segmented object: the decoder's mean predicted IoU, by network (`fuse` when both ran). */
   readonly predictedIou: Histogram<'network'>;
   /** Segmented objects by quality hint (ok, low_predicted_iou, empty). */
@@ -91,6 +95,10 @@ export class ServiceMetrics {
     });
     this.slicesEncoded = new Counter({ name: 'onesam_slices_encoded_total', help: 'Slices run through an image encoder.', labelNames: ['network'], registers });
     this.slicesReused = new Counter({ name: 'onesam_slices_reused_total', help: 'Slice embeddings a session request took from its session instead of encoding.', labelNames: ['network'], registers });
+    // Levels are integers 1..MAX_SPEED_LEVEL (validated with the header): bounded cardinality. Beside
+    // onesam_slices_encoded_total they show how much of the traffic is not the reference's exact walk.
+    this.slicesInterpolated = new Counter({ name: 'onesam_slices_interpolated_total', help: 'Object slices that speed-level 3D walks filled by shape interpolation instead of decoding them.', registers });
+    this.speedLevelRequests = new Counter({ name: 'onesam_speed_level_requests_total', help: 'Segmented requests by speed level (1: every slice, exact).', labelNames: ['level'], registers });
     // A drift in what the networks are fed (a new scanner, another modality routed to the wrong network) shows as
     // this distribution sliding down long before anyone reviews masks.
     this.predictedIou = new Histogram({

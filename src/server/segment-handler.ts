@@ -414,6 +414,8 @@ class SegmentCall {
     metrics.observeStage('send', times.sendMs);
     metrics.queueTime.observe(s.queue / 1000);
     metrics.computeTime.observe((s.preprocess + s.encode + s.decode + s.postprocess) / 1000);
+    metrics.speedLevelRequests.inc({ level: String(result.speedLevel) });
+    metrics.slicesInterpolated.inc(result.slicesInterpolated);
     for (const o of result.objects) {
       metrics.objects.inc({ quality: o.quality });
       metrics.predictedIou.observe({ network: o.networks.length > 1 ? 'fuse' : o.networks[0] ?? 'none' }, o.predictedIou.mean);

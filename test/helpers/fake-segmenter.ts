@@ -118,7 +118,7 @@ export class FakeSegmenter implements Segmenter {
       });
       this.completed++;
       return {
-        labels, objects, slicesEncoded, slicesReused, speedLevel: request.speedLevel ?? 1, slicesInterpolated: 0,
+        labels, objects, slicesEncoded, slicesReused, speedLevel: request.speedLevel ?? 1, slicesInterpolated: skippedSlices(plan),
         stages: { preprocess: 1, encode: total * this.sliceMs, decode: 1, postprocess: 1, assemble: 1, queue: 0 },
         wallMs: performance.now() - t0,
       };
@@ -231,4 +231,19 @@ export function paint(labels: Uint8Array | Uint16Array, prompt: SegmentationRequ
       break;
   }
   return count;
+}
+
+/**
+ * The object slices a speed-level plan leaves out of its 3D walks, which the real pipeline interpolates (or walks
+ * when a gap's masks disagree): what the fake reports as interpolated, so the server's counters have a known value.
+ */
+function skippedSlices(plan: DetailedPlan): number {
+  let skipped = 0;
+  for (const w of plan.work) {
+    if (w.kind !== 'box3d') continue;
+    const z1 = Math.max(w.zmid, ...w.up);
+    const z0 = Math.min(w.zmid, ...w.down);
+    skipped += z1 - z0 + 1 - (1 + w.up.length + w.down.length);
+  }
+  return skipped;
 }

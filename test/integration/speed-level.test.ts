@@ -14,8 +14,8 @@ import type { SegmentationResult } from '../../src/pipeline/types.ts';
 import { dice, loadArrays } from '../helpers/cases.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { defaultPipelineConfig } from '../helpers/pipeline-config.ts';
-import { rawRequest } from '../helpers/requests.ts';
-import { grpcError, startTestService, type TestService } from '../helpers/test-service.ts';
+import { box3d, rawRequest } from '../helpers/requests.ts';
+import { grpcError, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
 
 describe('speed_level over gRPC', () => {
   let server: TestService;
@@ -25,9 +25,20 @@ describe('speed_level over gRPC', () => {
   });
   after(() => server.stop());
 
-  test('unset takes the speedLevel setting, the header wins, a level above 8 is HEADER_INVALID', async () => {
-    assert.equal((await server.client().segment(rawRequest({ modality: 'CT' }))).summary.speedLevel, 3);
+  test('unset takes the speedLevel setting, the header wins, both are counted, a level above 8 is HEADER_INVALID', async () => {
+    const get = (s: Map<string, number>, key: string): number => s.get(key) ?? 0;
+    const before = await scrape(server.metricsUrl);
+    const atSetting = (await server.client().segment(rawRequest({ modality: 'CT', prompts: [box3d(1, 4, 5, 0, 20, 22, 5)] }))).summary;
+    assert.equal(atSetting.speedLevel, 3);
     assert.equal((await server.client().segment(rawRequest({ modality: 'CT', speedLevel: 1 }))).summary.speedLevel, 1);
+    // The counters: one request at each level, the interpolated slices as the summary reported them.
+    const after = await scrape(server.metricsUrl);
+    assert.ok(atSetting.slicesInterpolated > 0, 'the level-3 walk skipped slices');
+    assert.equal(get(after, 'onesam_slices_interpolated_total') - get(before, 'onesam_slices_interpolated_total'), atSetting.slicesInterpolated);
+    for (const level of ['1', '3']) {
+      const key = `onesam_speed_level_requests_total{level="${level}"}`;
+      assert.equal(get(after, key) - get(before, key), 1, key);
+    }
     await assert.rejects(server.client().segment(rawRequest({ modality: 'CT', speedLevel: 9 })), (err: unknown) => {
       const e = grpcError(err);
       assert.equal(e.code, 3);
