@@ -25,7 +25,7 @@ import type { PromptSpec } from './prompt-spec.ts';
 import { cliSegOutput, type ServedNetwork } from './seg-output.ts';
 import { readDicomInstances } from './segment-input.ts';
 import { attachNegativeBoxValues, PROMPT_FLAGS, readPromptSpecs } from './segment-prompts.ts';
-import { decodeLimitsFromEnvironment, MODES, pipelineSettings, summarize } from './segment.ts';
+import { decodeLimitsFromEnvironment, MODES, parseSpeedLevelFlag, pipelineSettings, summarize } from './segment.ts';
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
@@ -34,7 +34,7 @@ export const PACS_USAGE = `usage: onesam pacs <studies|series|segment> --endpoin
            [--match KEY=VALUE ...] [--limit N] [--json]                  QIDO-RS: the studies that match
   series   --endpoint NAME --study UID [--json]                          QIDO-RS: a study's series
   segment  --endpoint NAME --study UID --series UID [-o OUT.dcm|.nii.gz|.npz|.raw] [--store NAME]
-           [--box ...|--box-mm ...|--prompts FILE.json] [--intensity P] [--modality M] [--model MODE] [--json]
+           [--box ...|--box-mm ...|--prompts FILE.json] [--intensity P] [--modality M] [--model MODE] [--speed-level N] [--json]
            [--server HOST:PORT [--tls-ca PEM] [--tls-cert PEM --tls-key PEM] [--tls-server-name NAME]]
            [--models DIR] [--network-models ...] [--workers N] [--threads N]
            segments a series by its UIDs with the prompts of \`onesam segment\`; --store stores the DICOM SEG in
@@ -149,7 +149,7 @@ async function segment(args: string[]): Promise<number> {
     endpoint: { type: 'string' }, study: { type: 'string' }, series: { type: 'string' },
     output: { type: 'string', short: 'o' }, store: { type: 'string' },
     ...PROMPT_FLAGS,
-    intensity: { type: 'string' }, modality: { type: 'string' }, model: { type: 'string', default: 'route' }, json: { type: 'boolean', default: false },
+    intensity: { type: 'string' }, modality: { type: 'string' }, model: { type: 'string', default: 'route' }, 'speed-level': { type: 'string' }, json: { type: 'boolean', default: false },
     server: { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-server-name': { type: 'string' },
     models: { type: 'string' }, 'network-models': { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' },
   }, false);
@@ -166,12 +166,13 @@ async function segment(args: string[]): Promise<number> {
   const named = values.modality !== undefined ? parseModality(values.modality) : undefined;
   if (values.modality !== undefined && !named) throw new UsageError(`unknown modality "${values.modality}"`);
   const intensity = parseIntensityFlag(values.intensity);
+  const speedLevel = parseSpeedLevelFlag(values['speed-level']);
   const specs = await readPromptSpecs(values.prompts, tokens);
   if (!specs) throw new UsageError('give the prompts: --box, --box-mm or --prompts FILE.json');
   const job: PacsJob = {
     endpoint: values.endpoint, study, series: seriesUid, specs, mode, json: values.json,
     ...(format ? { format, output: values.output! } : {}), ...(values.store !== undefined ? { store: values.store } : {}),
-    ...(named ? { modality: named } : {}), ...(intensity ? { intensity } : {}),
+    ...(named ? { modality: named } : {}), ...(intensity ? { intensity } : {}), ...(speedLevel !== undefined ? { speedLevel } : {}),
   };
   if (values.server) return remoteSegment(values.server, job, values);
   return localSegment(job, values);
@@ -189,6 +190,8 @@ interface PacsJob {
   readonly store?: string;
   readonly modality?: Modality;
   readonly intensity?: ReturnType<typeof parseIntensityFlag>;
+  /** --speed-level; unset: exact in-process, the server's speedLevel setting with --server (as `onesam segment`). */
+  readonly speedLevel?: number;
 }
 
 /** In-process: retrieve here, segment with the local pipeline, write and/or store the SEG from here. */
@@ -207,7 +210,9 @@ async function localSegment(job: PacsJob, values: { models?: string; 'network-mo
     const geometry = input.geometry;
     const modality = job.modality ?? modalityFromDicom(input.dicomModality);
     const objects = promptObjects(job.specs, { dims: input.image, inputName: input.description, ...(input.dicom ? { dicom: input.dicom } : {}) });
-    const request: SegmentationRequest = { requestId: randomUUID(), image: input.image, objects, mode: job.mode, ...(modality ? { modality } : {}) };
+    const request: SegmentationRequest = {
+      requestId: randomUUID(), image: input.image, objects, mode: job.mode, ...(modality ? { modality } : {}), ...(job.speedLevel !== undefined ? { speedLevel: job.speedLevel } : {}),
+    };
     rebasePromptErrors(() => planRequest(request, DEFAULT_ROUTING), job.specs);
     const progress = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !job.json, { ...NO_PROGRESS, objectsTotal: objects.length });
     let result: SegmentationResult;
@@ -264,6 +269,7 @@ async function remoteSegment(server: string, job: PacsJob, values: { 'tls-ca'?: 
       endpoint: job.endpoint, studyInstanceUid: job.study, seriesInstanceUid: job.series, prompts: job.specs, mode: job.mode,
       output: job.format?.encoding ?? 'dicom-seg', gzip: job.format?.gzip ?? false,
       ...(job.modality ? { modality: job.modality } : {}), ...(job.intensity ? { intensity: job.intensity } : {}),
+      ...(job.speedLevel !== undefined ? { speedLevel: job.speedLevel } : {}),
       ...(job.store !== undefined ? { store: { endpoint: job.store, sendLabels: job.output !== undefined } } : {}),
     }, { ...(await clientTls(values)), onProgress: progress.onWire });
   } finally {
@@ -278,7 +284,9 @@ async function remoteSegment(server: string, job: PacsJob, values: { 'tls-ca'?: 
   };
   const wallMs = Math.round((performance.now() - t0) * 10) / 10;
   report(job, summary.objects.length, wallMs, pacsMs, stored, {
-    case: `series ${job.series}`, objects: summary.objects, labelShape: summary.labelShape, format: job.format?.name ?? null, serverWallMs: summary.wallMs, wallMs, pacsMs, ...(stored ? { stored } : {}),
+    // A server from before speed levels leaves speed_level 0: it ran the exact walk.
+    case: `series ${job.series}`, objects: summary.objects, labelShape: summary.labelShape, format: job.format?.name ?? null, speedLevel: summary.speedLevel || 1,
+    serverWallMs: summary.wallMs, wallMs, pacsMs, ...(stored ? { stored } : {}),
   });
   return 0;
 }

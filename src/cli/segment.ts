@@ -93,7 +93,7 @@ export function summarize(caseName: string, request: SegmentationRequest, result
 }
 
 /** --speed-level N; unset: exact in-process, the server's speedLevel setting with --server. */
-function parseSpeedLevelFlag(value: string | undefined): number | undefined {
+export function parseSpeedLevelFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const problem = speedLevelProblem(Number(value));
   if (problem) throw new UsageError(`--speed-level ${problem.replace(/got .*$/, `got "${value}"`)}`);

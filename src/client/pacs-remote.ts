@@ -35,6 +35,8 @@ export interface PacsRemoteRequest {
   readonly mode: EnsembleMode;
   readonly modality?: string;
   readonly intensity?: IntensityPreparation;
+  /** Unset: the server's speedLevel setting decides. */
+  readonly speedLevel?: number;
   /** The labels' format; with `store`, the server's SEG (LABEL_FORMAT_DICOM_SEG). */
   readonly output: LabelFormat;
   readonly gzip?: boolean;
@@ -87,6 +89,7 @@ export async function segmentPacsRemote(server: string, request: PacsRemoteReque
         prompts: promptsToWire(request.prompts),
         network: modeToWire(request.mode),
         output: { format: labelFormatToWire(request.output), gzip: request.gzip ?? false, forceUint16: false },
+        ...(request.speedLevel !== undefined ? { speedLevel: request.speedLevel } : {}),
         ...(request.store ? { store: request.store } : {}),
       },
       payload: new Uint8Array(0),

@@ -1,8 +1,8 @@
 // `onesam pacs` against a real Orthanc (test/helpers/orthanc.ts) holding pydicom's CT5N: studies and series listed by
 // QIDO-RS; a series segmented by its UIDs over --server (a test service with the fake segmenter, which retrieves and
 // stores with its own endpoints) and in-process with the real demo networks (retrieved, segmented and stored by
-// the command itself); both SEGs land in Orthanc, validate with dciodvfy and hold the prompts' labels. Mistakes
-// exit 2 naming the flag.
+// the command itself), both at speed level 2, which must reach the pipeline; both SEGs land in Orthanc, validate
+// with dciodvfy and hold the prompts' labels. Mistakes exit 2 naming the flag.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,10 +75,11 @@ test('studies and series: QIDO-RS through the configured endpoint, as text and a
 test('segment over --server: the server retrieves the series and stores the SEG; the file is that SEG', async () => {
   const out = join(dir, 'remote.dcm');
   const result = await onesam(['segment', '--endpoint', 'orthanc', '--study', STUDY, '--series', SERIES, '--box', '2,3,0,12,13,4', '--box', '4,4,9,9,2',
-    '--store', 'orthanc', '-o', out, '--server', server.address, '--json']);
+    '--store', 'orthanc', '-o', out, '--server', server.address, '--speed-level', '2', '--json']);
   assert.equal(result.code, 0, result.stderr);
-  const summary = JSON.parse(result.stdout) as { stored: { endpoint: string; sopInstanceUid: string; retrieveUrl: string }; pacsMs: { fetch: number; store: number } };
+  const summary = JSON.parse(result.stdout) as { stored: { endpoint: string; sopInstanceUid: string; retrieveUrl: string }; pacsMs: { fetch: number; store: number }; speedLevel: number };
   assert.equal(summary.stored.endpoint, 'orthanc');
+  assert.equal(summary.speedLevel, 2, 'the speed level reached the server');
   const written = new Uint8Array(readFileSync(out));
   const labels = checkSeg(written, 'remote.dcm');
   // The fake paints the prompts' boxes: box 1 over x 2..11, y 3..12 of every slice, box 2 over x 4..8, y 4..8 of slice 2.
@@ -90,10 +91,11 @@ test('segment over --server: the server retrieves the series and stores the SEG;
 });
 
 test('segment in-process with the real demo networks: retrieved, segmented and stored by the command', async (t) => {
-  const result = await onesam(['segment', '--endpoint', 'orthanc', '--study', STUDY, '--series', SERIES, '--box', '2,3,0,12,13,4', '--store', 'orthanc', '--json', '--workers', '1', '--threads', '2']);
+  const result = await onesam(['segment', '--endpoint', 'orthanc', '--study', STUDY, '--series', SERIES, '--box', '2,3,0,12,13,4', '--store', 'orthanc', '--json', '--workers', '1', '--threads', '2', '--speed-level', '2']);
   assert.equal(result.code, 0, result.stderr);
-  const summary = JSON.parse(result.stdout) as { modality: string; objects: { label: number; voxels: number; networks: string[] }[]; pacsMs: Record<string, number>; stored: { sopInstanceUid: string; retrieveUrl: string }; wallMs: number };
+  const summary = JSON.parse(result.stdout) as { modality: string; objects: { label: number; voxels: number; networks: string[] }[]; pacsMs: Record<string, number>; stored: { sopInstanceUid: string; retrieveUrl: string }; wallMs: number; speedLevel: number };
   assert.equal(summary.modality, 'CT');
+  assert.equal(summary.speedLevel, 2);
   assert.deepEqual(summary.objects.map((o) => o.networks), [['onesam']]);
   const segSeries = summary.stored.retrieveUrl.split('/series/')[1]!.split('/')[0]!;
   const [seg] = await reader.retrieveSeries(STUDY, segSeries, { maxBytes: 1 << 24, maxInstances: 4 });
@@ -111,6 +113,7 @@ test('mistakes exit 2 naming the flag; a series the PACS lacks exits 1 with its 
     [['segment', '--endpoint', 'orthanc', '--study', STUDY, '--series', SERIES, '--box', '1,1,4,4,0'], /nothing to do: give -o FILE, --store ENDPOINT, or both/],
     [['segment', '--endpoint', 'orthanc', '--study', STUDY, '--series', SERIES, '--store', 'orthanc', '-o', 'a.nii.gz', '--box', '1,1,4,4,0'], /-o must then be a \.dcm file/],
     [['segment', '--endpoint', 'orthanc', '--study', STUDY, '--series', SERIES, '-o', 'a.dcm'], /give the prompts/],
+    [['segment', '--endpoint', 'orthanc', '--study', STUDY, '--series', SERIES, '-o', 'a.dcm', '--box', '1,1,4,4,0', '--speed-level', '9'], /--speed-level must be an integer from 1 \(every slice, exact\) to 8, got "9"/],
     [['studies', '--endpoint', 'orthanc', '--date', 'yesterday'], /--date must be YYYYMMDD/],
     [['list'], /unknown subcommand "list"/],
   ];
