@@ -3,7 +3,7 @@
 // shape it segments each volume end to end, and at one worker it segments it again under the reference schedule
 // (SegmentOptions.schedule), so the speed-up is measured by the same code in the same run (bench/README.md,
 // "bench: the paper's workloads").
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSegmenter, type PipelineConfig, type PipelineSegmenter } from '../pipeline/index.ts';
 import { networksFor } from '../pipeline/router.ts';
@@ -253,17 +253,26 @@ function writeLabels(dir: string, name: string, labels: Uint8Array | Uint16Array
   writeFileSync(join(dir, `${name}.labels`), Uint8Array.from(labels));
 }
 
-/** --dice-against: labels written by --labels-out for the same volume (and seed: the length is checked). */
+/**
+ * --dice-against: labels written by --labels-out for the same volume (and seed). The size is checked before anything
+ * is read: a wrong file (another volume, a device, a huge file) is refused by its size, not read into memory.
+ */
 function readLabels(dir: string, name: string, c: SyntheticCase): Uint8Array {
   const file = join(dir, `${name}.labels`);
-  let bytes: Uint8Array;
+  const { depth, height, width } = c.image;
+  const expected = depth * height * width;
+  let size: number;
   try {
-    bytes = new Uint8Array(readFileSync(file));
+    const stat = statSync(file);
+    size = stat.isFile() ? stat.size : -1;
   } catch {
     throw new UsageError(`--dice-against: cannot read ${file} (write it with --labels-out)`);
   }
-  const { depth, height, width } = c.image;
-  if (bytes.length !== depth * height * width) throw new UsageError(`--dice-against: ${file} holds ${bytes.length} labels, the ${name} volume has ${depth * height * width}`);
+  if (size < 0) throw new UsageError(`--dice-against: ${file} is not a regular file (write it with --labels-out)`);
+  if (size !== expected) throw new UsageError(`--dice-against: ${file} holds ${size} labels, the ${name} volume has ${expected}`);
+  const bytes = new Uint8Array(readFileSync(file));
+  // Changed between the check and the read: the same refusal.
+  if (bytes.length !== expected) throw new UsageError(`--dice-against: ${file} holds ${bytes.length} labels, the ${name} volume has ${expected}`);
   return bytes;
 }
 

@@ -3,7 +3,7 @@
 // single-thread worker prints one JSON object with the figures the issue asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOnesam, type CommandResult } from '../helpers/onesam-cli.ts';
@@ -66,6 +66,13 @@ test('onesam bench --labels-out / --dice-against: a run scored against another r
     const missing = await bench([...common, '--dice-against', join(dir, 'nowhere')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--dice-against: cannot read .*tiny\.labels \(write it with --labels-out\)/);
+    // The liar: labels of another volume (a different size) are refused by their size, before the run.
+    const wrong = join(dir, 'wrong');
+    mkdirSync(wrong);
+    writeFileSync(join(wrong, 'tiny.labels'), new Uint8Array(6 * 64 * 64 + 1));
+    const refused = await bench([...common, '--dice-against', wrong]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--dice-against: .*tiny\.labels holds 24577 labels, the tiny volume has 24576/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
