@@ -65,6 +65,9 @@ const variants: Record<string, Variant> = {
   'conv-local': { pick: (n) => isConv(n) && /local_conv/.test(n.name!), policy: {} },
   'conv-downsample': { pick: (n) => isConv(n) && /downsample/.test(n.name!), policy: {} },
   'conv-neck': { pick: (n) => isConv(n) && /neck/.test(n.name!), policy: {} },
+  // OneSAM: the adapters' convolutions (a quarter of its multiply-accumulates), alone and beside the default.
+  'conv-adapter': { pick: (n) => isConv(n) && /Adapter/.test(n.name!), policy: {} },
+  'matmul-attn-mlp+conv-adapter': { pick: (n) => (isMatMul(n) && /attn|mlp/.test(n.name!)) || (isConv(n) && /Adapter/.test(n.name!)), policy: {} },
 };
 void stage;
 const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false };

@@ -1,14 +1,14 @@
 // int8 quantisation maths (src/models/quantize/quant-math.ts) and the calibration helpers: scales and zero points,
-// per-channel symmetric weights, rounding half to even, saturation, bias scales, percentile ranges; and the
-// models setting's precision entries.
+// per-channel symmetric weights, rounding half to even, saturation, bias scales, percentile ranges; the models
+// setting's precision entries; which nodes a build quantises.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
-import { node } from '../../src/models/quantize/model-proto.ts';
-import { shareRangesAcrossPieces } from '../../src/models/quantize/qdq-rewrite.ts';
+import { DATA_TYPE, node, tensor, type ModelProto } from '../../src/models/quantize/model-proto.ts';
+import { QUANTISED_CONVOLUTIONS, quantizableNodes, shareRangesAcrossPieces, type QuantizePolicy } from '../../src/models/quantize/qdq-rewrite.ts';
 import { activationParams, quantizeActivation, quantizeBias, quantizeWeightsPerChannel, roundHalfEven, saturate } from '../../src/models/quantize/quant-math.ts';
 
 test('roundHalfEven rounds ties to the even neighbour, as QuantizeLinear does', () => {
@@ -118,4 +118,28 @@ test('strips and bands sharing a weight get one range: the union over the pieces
   assert.deepEqual([shared.get('y0'), shared.get('y1')], [{ min: -1, max: 3 }, { min: -1, max: 3 }]);
   assert.deepEqual(shared.get('z1'), { min: 0, max: 9 });
   assert.deepEqual(shared.get('alone'), { min: 5, max: 6 });
+});
+
+test('which nodes an int8 build quantises: MatMuls but the downsampling and neck, convolutions of the adapters only unless asked', () => {
+  const w2 = tensor('w2', DATA_TYPE.float, [4, 4], new Float32Array(16));
+  const w4 = tensor('w4', DATA_TYPE.float, [4, 4, 1, 1], new Float32Array(16));
+  const model = {
+    graph: {
+      initializer: [w2, w4],
+      node: [
+        node('MatMul', ['a', 'w2'], ['b'], 'layers.1.blocks.0.mlp.fc1/MatMul_1'),
+        node('MatMul', ['a', 'w2'], ['c'], 'layers.1.downsample.conv1/MatMul_2'),
+        node('MatMul', ['a', 'b'], ['d'], 'layers.1.blocks.0.attn/MatMul_3'),
+        node('Conv', ['x', 'w4'], ['y'], 'layers.1.blocks.0.Adapter.spatial.0/Conv_4'),
+        node('Conv', ['x', 'w4'], ['z'], 'patch_embed.seq.0/Conv_5'),
+        node('Conv', ['x', 'w4'], ['u'], 'neck.0/Conv_6'),
+      ],
+    },
+  } as unknown as ModelProto;
+  const names = (policy: QuantizePolicy = {}): string[] => quantizableNodes(model, policy).map((n) => n.name!);
+  // The default: the constant-weight MatMul outside downsampling and neck, and the adapter's convolution.
+  assert.deepEqual(names(), ['layers.1.blocks.0.mlp.fc1/MatMul_1', 'layers.1.blocks.0.Adapter.spatial.0/Conv_4']);
+  assert.deepEqual(names({ convolutions: false }), ['layers.1.blocks.0.mlp.fc1/MatMul_1']);
+  assert.deepEqual(names({ convolutions: true }), ['layers.1.blocks.0.mlp.fc1/MatMul_1', 'layers.1.blocks.0.Adapter.spatial.0/Conv_4', 'patch_embed.seq.0/Conv_5']);
+  assert.ok(QUANTISED_CONVOLUTIONS.test('layers.3.blocks.1.Adapter.spatial.2/Conv_1259'));
 });
