@@ -261,6 +261,7 @@ async function localSegment(job: PacsJob, values: { models?: string; 'network-mo
 async function remoteSegment(server: string, job: PacsJob, values: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-server-name'?: string }): Promise<number> {
   const t0 = performance.now();
   const { segmentPacsRemote } = await import('../client/pacs-remote.ts');
+  const { summarySpeedLevel } = await import('../client/segment-remote.ts');
   const { clientTls } = await import('./segment.ts');
   const progress = new TerminalProgress(process.stderr, process.stderr.isTTY === true && !job.json, { ...NO_PROGRESS, objectsTotal: job.specs.length });
   let outcome;
@@ -284,8 +285,7 @@ async function remoteSegment(server: string, job: PacsJob, values: { 'tls-ca'?: 
   };
   const wallMs = Math.round((performance.now() - t0) * 10) / 10;
   report(job, summary.objects.length, wallMs, pacsMs, stored, {
-    // A server from before speed levels leaves speed_level 0: it ran the exact walk.
-    case: `series ${job.series}`, objects: summary.objects, labelShape: summary.labelShape, format: job.format?.name ?? null, speedLevel: summary.speedLevel || 1,
+    case: `series ${job.series}`, objects: summary.objects, labelShape: summary.labelShape, format: job.format?.name ?? null, speedLevel: summarySpeedLevel(summary),
     serverWallMs: summary.wallMs, wallMs, pacsMs, ...(stored ? { stored } : {}),
   });
   return 0;

@@ -14,6 +14,7 @@ import { ERROR_CODE_KEY } from '../errors/grpc-status.ts';
 import { voxelsToStrokes } from '../protocol/scribble-strokes.ts';
 import type { ObjectPrompt, SegmentationRequest, SegmentationResult } from '../pipeline/types.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
+import { EXACT_SPEED_LEVEL } from '../pipeline/speed-level.ts';
 import { modeToWire, networkFromWire, payloadFormatToWire, qualityFromWire } from '../protocol/wire.ts';
 import type { IntensityPreparation } from '../volume/intensity.ts';
 import type { PayloadFormat } from '../volume/payload.ts';
@@ -109,8 +110,7 @@ export function resultFromSummary(summary: Summary__Output, labels: Uint8Array |
     })),
     slicesEncoded: perNetwork(summary.slicesEncoded),
     slicesReused: perNetwork(summary.slicesReused),
-    // A server from before speed levels leaves it 0: it ran the exact walk.
-    speedLevel: summary.speedLevel || 1,
+    speedLevel: summarySpeedLevel(summary),
     slicesInterpolated: summary.slicesInterpolated,
     stages: {
       preprocess: t?.preprocess ?? 0, encode: t?.encode ?? 0, decode: t?.decode ?? 0, postprocess: t?.postprocess ?? 0,
@@ -167,4 +167,9 @@ export async function remoteNetworks(server: string, options: ClientOptions = {}
       return [{ name, model: m.model, ...(m.details?.weightsSha256 ? { weightsSha256: m.details.weightsSha256 } : {}) }];
     });
   });
+}
+
+/** The speed level a summary reports: a server from before speed levels leaves it 0, and it ran the exact walk. */
+export function summarySpeedLevel(summary: Pick<Summary__Output, 'speedLevel'>): number {
+  return summary.speedLevel || EXACT_SPEED_LEVEL;
 }
