@@ -1,7 +1,8 @@
 // `precision: int8` end to end on the demo LiteMedSAM: the repository builds the quantised encoder from a
 // calibration folder (one small public case keeps this cheap), caches it under its own key beside the fp32
 // build (keys per calibration set: test/unit/repository-int8.test.ts), the graph runs on onnxruntime's int8 kernels, and the pipeline's
-// masks stay close to the fp32 ones (bench/README.md, "int8", has the figures on all cases).
+// masks stay close to the fp32 ones (bench/README.md, "int8", has the figures on all cases). The same for OneSAM,
+// whose adapters' convolutions are int8 as well (QLinearConv).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,5 +73,36 @@ test(`int8 masks of ${CASE} against fp32: per-object DSC >= ${MIN_DSC}`, async (
   } finally {
     await fp32.close();
     await int8.close();
+  }
+});
+
+test(`OneSAM int8 (its adapters' convolutions on the integer kernel too): masks of ${CASE} against fp32, per-object DSC >= ${MIN_DSC}`, async (t) => {
+  const setting = { precision: 'int8', calibration, calibrationMethod: 'percentile' } as const;
+  const repo = await openRepository(MODELS_DIR, { cacheDir });
+  const int8 = await repo.ensureCompiled('onesam-demo', undefined, int8Request(setting));
+  const session = await ort.InferenceSession.create(int8.encoderPath, { intraOpNumThreads: 1, enableProfiling: true, profileFilePrefix: join(root, 'onesam-profile') });
+  await session.run({ image: new ort.Tensor('float32', calibrationFolder(calibration).inputs()[0]!, [1, 3, 256, 256]) });
+  session.endProfiling();
+  await session.release();
+  const profile = readdirSync(root).find((f) => f.startsWith('onesam-profile'))!;
+  const ops = new Set((JSON.parse(readFileSync(join(root, profile), 'utf8')) as { cat: string; args?: { op_name?: string } }[])
+    .filter((e) => e.cat === 'Node').map((e) => e.args?.op_name));
+  assert.ok(ops.has('QLinearConv') && ops.has('MatMulIntegerToFloat'), `QLinearConv and MatMulIntegerToFloat in the profile (ops: ${[...ops].join(', ')})`);
+
+  const base = { cacheDir, models: { onesam: 'onesam-demo' }, workers: 1, intraOpThreads: 1 };
+  const fp32 = await createSegmenter(defaultPipelineConfig(base));
+  const quantised = await createSegmenter(defaultPipelineConfig({ ...base, precisions: { onesam: setting } }));
+  try {
+    const kase = challengeCase(loadArrays('imgs', CASE), CASE);
+    const req = { requestId: CASE, image: kase.image, objects: kase.objects, mode: 'onesam' } as const;
+    const [a, b] = [await fp32.segment(req), await quantised.segment(req)];
+    for (let label = 1; label <= kase.objects.length; label++) {
+      const { dsc } = dice(a.labels, b.labels, label);
+      t.diagnostic(`${CASE} object ${label}, OneSAM: DSC ${dsc.toFixed(4)}`);
+      assert.ok(dsc >= MIN_DSC, `${CASE} object ${label}, OneSAM: DSC ${dsc.toFixed(4)}`);
+    }
+  } finally {
+    await fp32.close();
+    await quantised.close();
   }
 });
