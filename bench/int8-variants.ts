@@ -68,6 +68,8 @@ const variants: Record<string, Variant> = {
   // OneSAM: the adapters' convolutions (a quarter of its multiply-accumulates), alone and beside the default.
   'conv-adapter': { pick: (n) => isConv(n) && /Adapter/.test(n.name!), policy: {} },
   'matmul-attn-mlp+conv-adapter': { pick: (n) => (isMatMul(n) && /attn|mlp/.test(n.name!)) || (isConv(n) && /Adapter/.test(n.name!)), policy: {} },
+  'matmul-attn-mlp+conv-adapter-down': { pick: (n) => (isMatMul(n) && /attn|mlp/.test(n.name!)) || (isConv(n) && /Adapter\.spatial\.0/.test(n.name!)), policy: {} },
+  'matmul-attn-mlp+conv-adapter-up': { pick: (n) => (isMatMul(n) && /attn|mlp/.test(n.name!)) || (isConv(n) && /Adapter\.spatial\.2/.test(n.name!)), policy: {} },
 };
 void stage;
 const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false };
