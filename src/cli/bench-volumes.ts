@@ -1,6 +1,7 @@
-// Synthetic volumes of the seed paper's Table 5 shapes for `onesam bench`: bright ellipsoids (3D) or blobs (2D
-// microscopy) in noise, one box prompt around each, deterministic from a seed. The objects have real edges so
-// the demo networks give non-trivial masks and the 3D walks propagate as they would on anatomy.
+// Synthetic volumes of the seed paper's Table 5 shapes for `onesam bench`: dark ellipsoids in a textured
+// background (3D) or stained cells (2D microscopy), one box prompt around each, deterministic from a seed. The 3D
+// volumes follow the demo networks' training distribution, so the networks find the objects and the 3D walks
+// propagate as a real network's would on anatomy.
 import type { ImageVolume, Modality, ObjectPrompt } from '../pipeline/types.ts';
 
 /** mulberry32: a small, fast, seedable PRNG; the same seed gives the same volume on every machine. */
@@ -62,51 +63,71 @@ export const TINY_MR: VolumeSpec = {
   zRanges: [[1, 3], [2, 4]],
 };
 
-/** Background: a soft body disc at mid grey with noise; objects: brighter ellipsoids with a little noise. */
-const BACKGROUND = 40;
-const BODY = 90;
-const OBJECT = 200;
-const NOISE = 12;
+/**
+ * The volume is drawn from the distribution the demo networks were trained on, measured on the public 3D cases
+ * (shared/reference/cases/public): a background of mean 88 whose brightness wanders smoothly (standard deviation
+ * about 11, over tens of pixels and about a dozen slices) under a pixel grain of about 6, and objects that stand
+ * out by 60 grey levels or more (dark ones at 5-30 in most cases, with the same grain). The demo networks segment
+ * such objects as the public cases show (Dice against the drawn shapes 0.96-0.99 on the paper CT), so their 3D
+ * walks are coherent from slice to slice, as a real network's are on anatomy. On a phantom outside that
+ * distribution (the bright ellipsoids on a flat disc these volumes had until 2026-11-30) they found the drawn
+ * objects at Dice 0.38-0.62 and their masks jumped between slices; on bright objects they leak here.
+ */
+const BACKGROUND = 88;
+const FIELD_SD = 11;
+/** The smooth field's lattice: a tenth of the image side in plane, 12 slices apart. */
+const FIELD_CELL_FRACTION = 0.094;
+const FIELD_CELL_SLICES = 12;
+const GRAIN_SD = 6;
+/** Objects: dark, 20-30, with a little more grain than the background (as in the public cases). */
+const OBJECT_DARK = 20;
+const OBJECT_SPREAD = 10;
+const OBJECT_GRAIN_SD = 7.2;
+/** The networks see a 256-pixel side: a grain cell of side/256 pixels keeps its strength through the resize. */
+const NETWORK_SIDE = 256;
+/** Objects that share slices keep this many pixels apart in the plane, so each box holds one object. */
+const OBJECT_GAP = 8;
+const BOX_DRAWS = 200;
 
-/** Draws each object's box in the plane: inside the body, 12-30 % of the side, from the seed. */
-function planeBoxes(spec: VolumeSpec, rand: () => number): SyntheticObject[] {
-  const { height: h, width: w } = spec;
-  return spec.zRanges.map(([z0, z1]) => {
-    const bw = Math.max(8, Math.round(w * (0.12 + 0.18 * rand())));
-    const bh = Math.max(8, Math.round(h * (0.12 + 0.18 * rand())));
-    const x0 = Math.round(w * 0.2 + rand() * (w * 0.6 - bw));
-    const y0 = Math.round(h * 0.2 + rand() * (h * 0.6 - bh));
-    return { x0, y0, z0, x1: x0 + bw, y1: y0 + bh, z1 };
-  });
+/** An approximately normal draw (Irwin-Hall of 4, unit variance, bounded at +-3.5). */
+function normal(rand: () => number): number {
+  return (rand() + rand() + rand() + rand() - 2) * Math.sqrt(3);
 }
 
-/** A grey volume of `spec`'s shape with one bright ellipsoid per box, and the boxes (x1/y1 exclusive, z1 included). */
+/**
+ * Draws each object's box in the plane: 12-30 % of the side, inside the central 80 %, apart from the objects of
+ * earlier boxes that share its slices (up to BOX_DRAWS tries, then wherever the last draw fell).
+ */
+function planeBoxes(spec: VolumeSpec, rand: () => number): SyntheticObject[] {
+  const { height: h, width: w } = spec;
+  const boxes: SyntheticObject[] = [];
+  for (const [z0, z1] of spec.zRanges) {
+    for (let draw = 1; ; draw++) {
+      const bw = Math.max(8, Math.round(w * (0.12 + 0.18 * rand())));
+      const bh = Math.max(8, Math.round(h * (0.12 + 0.18 * rand())));
+      const x0 = Math.round(w * 0.1 + rand() * (w * 0.8 - bw));
+      const y0 = Math.round(h * 0.1 + rand() * (h * 0.8 - bh));
+      const box = { x0, y0, z0, x1: x0 + bw, y1: y0 + bh, z1 };
+      const clash = boxes.some((o) => o.z0 <= z1 && z0 <= o.z1
+        && o.x0 < box.x1 + OBJECT_GAP && box.x0 < o.x1 + OBJECT_GAP && o.y0 < box.y1 + OBJECT_GAP && box.y0 < o.y1 + OBJECT_GAP);
+      if (!clash || draw === BOX_DRAWS) {
+        boxes.push(box);
+        break;
+      }
+    }
+  }
+  return boxes;
+}
+
+/** A volume of `spec`'s shape with one dark ellipsoid per box in a textured background, and the boxes (x1/y1 exclusive, z1 included). */
 export function syntheticVolume(spec: VolumeSpec, seed: number): SyntheticCase {
   const rand = seededRandom(seed);
   const { depth, height, width } = spec;
   const boxes = planeBoxes(spec, rand);
-  const plane = height * width;
-  const data = new Uint8Array(depth * plane);
-  const cy = height / 2;
-  const cx = width / 2;
-  const ry = height * 0.45;
-  const rx = width * 0.45;
-  // One noise row reused with a per-row offset: per-voxel random numbers would dominate generation time.
-  const noise = new Int8Array(width * 4 + 1024);
-  for (let i = 0; i < noise.length; i++) noise[i] = Math.round((rand() * 2 - 1) * NOISE);
-  for (let z = 0; z < depth; z++) {
-    for (let y = 0; y < height; y++) {
-      const row = z * plane + y * width;
-      const offset = Math.floor(rand() * (noise.length - width));
-      const dy = (y - cy) / ry;
-      for (let x = 0; x < width; x++) {
-        const dx = (x - cx) / rx;
-        const base = dx * dx + dy * dy <= 1 ? BODY : BACKGROUND;
-        data[row + x] = base + noise[offset + x]!;
-      }
-    }
-  }
-  for (const b of boxes) paintEllipsoid(data, spec, b, rand);
+  const data = new Uint8Array(depth * height * width);
+  const grain = grainSource(rand, width);
+  paintBackground(data, spec, rand, grain);
+  for (const b of boxes) paintEllipsoid(data, spec, b, rand, grain);
   const objects: ObjectPrompt[] = boxes.map((b, i) => ({
     label: i + 1,
     prompt: { kind: 'box3d', x0: b.x0, y0: b.y0, z0: b.z0, x1: b.x1, y1: b.y1, z1: b.z1 },
@@ -114,15 +135,75 @@ export function syntheticVolume(spec: VolumeSpec, seed: number): SyntheticCase {
   return { name: spec.name, modality: spec.modality, image: { depth, height, width, channels: 1, data, spacing: [1, 1, 1] }, objects };
 }
 
+/**
+ * The pixel grain: one row of unit normal values read at a random offset per grain row, each value covering a
+ * grain cell (per-voxel random numbers would dominate generation time). `at(offset, x)` is the grain at column x.
+ */
+interface Grain {
+  readonly cell: number;
+  readonly rowOffset: () => number;
+  readonly at: (offset: number, x: number) => number;
+}
+
+function grainSource(rand: () => number, width: number): Grain {
+  const values = new Float32Array(width * 4 + 1024);
+  for (let i = 0; i < values.length; i++) values[i] = normal(rand);
+  const cell = Math.max(1, Math.round(Math.max(width, 1) / NETWORK_SIDE));
+  const span = Math.ceil(width / cell) + 1;
+  return {
+    cell,
+    rowOffset: () => Math.floor(rand() * (values.length - span)),
+    at: (offset, x) => values[offset + Math.floor(x / cell)]!,
+  };
+}
+
+/** The background: BACKGROUND plus a smooth field (trilinear over a random lattice) plus the grain. */
+function paintBackground(data: Uint8Array, spec: VolumeSpec, rand: () => number, grain: Grain): void {
+  const { depth, height, width } = spec;
+  const cell = Math.max(2, Math.round(Math.min(height, width) * FIELD_CELL_FRACTION));
+  const gx = Math.ceil(width / cell) + 2;
+  const gy = Math.ceil(height / cell) + 2;
+  const gz = Math.ceil(depth / FIELD_CELL_SLICES) + 2;
+  const lattice = new Float32Array(gx * gy * gz);
+  for (let i = 0; i < lattice.length; i++) lattice[i] = normal(rand) * FIELD_SD;
+  const plane = new Float32Array(gx * gy);
+  const row = new Float32Array(gx);
+  for (let z = 0; z < depth; z++) {
+    const iz = Math.floor(z / FIELD_CELL_SLICES);
+    const tz = z / FIELD_CELL_SLICES - iz;
+    for (let i = 0; i < plane.length; i++) plane[i] = lattice[iz * plane.length + i]! * (1 - tz) + lattice[(iz + 1) * plane.length + i]! * tz;
+    let offset = 0;
+    for (let y = 0; y < height; y++) {
+      const iy = Math.floor(y / cell);
+      const ty = y / cell - iy;
+      for (let i = 0; i < gx; i++) row[i] = plane[iy * gx + i]! * (1 - ty) + plane[(iy + 1) * gx + i]! * ty;
+      if (y % grain.cell === 0) offset = grain.rowOffset();
+      const base = (z * height + y) * width;
+      for (let x = 0; x < width; x++) {
+        const ix = Math.floor(x / cell);
+        const tx = x / cell - ix;
+        const field = row[ix]! * (1 - tx) + row[ix + 1]! * tx;
+        data[base + x] = clampByte(BACKGROUND + field + GRAIN_SD * grain.at(offset, x));
+      }
+    }
+  }
+}
+
+function clampByte(v: number): number {
+  return Math.max(0, Math.min(255, Math.round(v)));
+}
+
 /** An ellipsoid inscribed in the box; its cross-section shrinks towards z0 and z1 as an organ's would. */
-function paintEllipsoid(data: Uint8Array, spec: VolumeSpec, b: SyntheticObject, rand: () => number): void {
+function paintEllipsoid(data: Uint8Array, spec: VolumeSpec, b: SyntheticObject, rand: () => number, grain: Grain): void {
   const plane = spec.height * spec.width;
-  const level = OBJECT - Math.round(rand() * 40);
+  const level = OBJECT_DARK + rand() * OBJECT_SPREAD;
   for (let z = b.z0; z <= b.z1; z++) {
+    let offset = 0;
     for (let y = b.y0; y < b.y1; y++) {
+      if (y === b.y0 || y % grain.cell === 0) offset = grain.rowOffset();
       const row = z * plane + y * spec.width;
       for (let x = b.x0; x < b.x1; x++) {
-        if (ellipsoidContains(b, z, y, x)) data[row + x] = level + ((x * 7 + y * 13 + z) % 9) - 4;
+        if (ellipsoidContains(b, z, y, x)) data[row + x] = clampByte(level + OBJECT_GRAIN_SD * grain.at(offset, x));
       }
     }
   }

@@ -12,7 +12,7 @@ import type { SegmentOptions } from '../pipeline/segmenter.ts';
 import type { EnsembleMode, SegmentationRequest } from '../pipeline/types.ts';
 import { defaultWorkers } from '../config/schema.ts';
 import { diceOf, labelCounts, maxLabel } from '../eval/dice.ts';
-import { speedLevelProblem } from '../pipeline/speed-level.ts';
+import { MAX_GAP_REDECODES, speedLevelProblem } from '../pipeline/speed-level.ts';
 import type { NetworkName } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, reportFailure, UsageError } from './args.ts';
 import {
@@ -36,7 +36,7 @@ const MODALITY_OF: Record<VolumeName, SyntheticCase['modality']> = { ct: PAPER_C
 export const BENCH_USAGE = `usage: onesam bench [--quick] [--json] [--volumes ct,mr,microscopy] [--model ${MODES.join('|')}]
                     [--workers W] [--threads T] [--shapes WxT,...] [--runs N] [--samples N] [--seed N] [--skip-reference]
                     [--speed-level N,...] [--models DIR] [--network-models NAME=MODEL,...]
-                    [--gap-agreement D] [--labels-out DIR] [--dice-against DIR]
+                    [--gap-agreement D] [--gap-redecodes N] [--labels-out DIR] [--dice-against DIR]
 
 Synthetic volumes of the paper's shapes: ct (287x512x512, 6 boxes over 31-121 slices), mr (115x400x400, 6 boxes),
 microscopy (1536x2040 RGB, 19 boxes); tiny (6x64x64, 2 boxes) for tests. --quick: mr only, the run shape and the
@@ -45,7 +45,8 @@ single-thread worker per core, as onesam segment); the reference schedule runs o
 (--skip-reference: not at all, for memory checks). --speed-level 2,4: each volume again at those levels on the run
 shape, with the wall, the speed-up and the per-object Dice against the exact walk's labels of the same run
 (--gap-agreement: the Dice under which a gap is walked exactly, default 0.8; --gap-agreement=-1: every gap
-interpolated).
+interpolated; --gap-redecodes: how often a gap's far slice is decoded again with its own mask's box, default 1;
+--gap-agreement=-1 --gap-redecodes 0 is the plain walk: every N-th slice computed, every other one interpolated).
 3D volumes also report each object's Dice against the ellipsoid it was drawn as (truth). --labels-out DIR writes
 each volume's exact labels (DIR/<volume>.labels, one byte a voxel); --dice-against DIR scores this run's labels
 (exact and each level) against those, e.g. an int8 model set against the fp32 run.
@@ -127,6 +128,7 @@ async function bench(args: string[]): Promise<number> {
     models: { type: 'string' },
     'network-models': { type: 'string' },
     'gap-agreement': { type: 'string' },
+    'gap-redecodes': { type: 'string' },
     'labels-out': { type: 'string' },
     'dice-against': { type: 'string' },
   }, false);
@@ -142,6 +144,11 @@ async function bench(args: string[]): Promise<number> {
   });
   const gapAgreement = values['gap-agreement'] === undefined ? undefined : Number(values['gap-agreement']);
   if (gapAgreement !== undefined && !(Number.isFinite(gapAgreement) && gapAgreement <= 1)) throw new UsageError(`--gap-agreement takes a Dice of at most 1 (below 0: interpolate every gap), got "${values['gap-agreement']}"`);
+  const gapRedecodes = values['gap-redecodes'] === undefined ? undefined : Number(values['gap-redecodes']);
+  if (gapRedecodes !== undefined && !(Number.isInteger(gapRedecodes) && gapRedecodes >= 0 && gapRedecodes <= MAX_GAP_REDECODES)) {
+    throw new UsageError(`--gap-redecodes takes an integer from 0 to ${MAX_GAP_REDECODES}, got "${values['gap-redecodes']}"`);
+  }
+  const gapOptions: SegmentOptions = { ...(gapAgreement === undefined ? {} : { gapAgreement }), ...(gapRedecodes === undefined ? {} : { gapRedecodes }) };
   const samples = positiveInt(values.samples, '--samples') ?? (values.quick ? 2 : 4);
   const seed = values.seed === undefined ? 20261130 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
@@ -196,7 +203,7 @@ async function bench(args: string[]): Promise<number> {
           if (values['labels-out'] !== undefined) writeLabels(values['labels-out'], name, exact.labels);
           figures.set(name, exact);
           for (const level of speedLevels) {
-            const f = await endToEnd(segmenter, c, mode, runs, gapAgreement === undefined ? {} : { gapAgreement }, level);
+            const f = await endToEnd(segmenter, c, mode, runs, gapOptions, level);
             const dice = summary(objectDice(c, exact.labels, f.labels));
             (exact.speedLevels ??= []).push({
               level, wallMs: round(f.wallMs), slicesEncoded: f.slicesEncoded, slicesInterpolated: f.slicesInterpolated,

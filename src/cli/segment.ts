@@ -343,7 +343,7 @@ async function segmentCase(job: SegmentJob, input: string, output: string, forma
 }
 
 /** Settings `onesam segment` shares with `onesam serve`: where the models are and which serve each network. */
-const PIPELINE_ENV = ['ONESAM_CONFIG', 'ONESAM_MODELS_DIR', 'ONESAM_CACHE_DIR', 'ONESAM_MODELS', 'ONESAM_ROUTING'];
+const PIPELINE_ENV = ['ONESAM_CONFIG', 'ONESAM_MODELS_DIR', 'ONESAM_CACHE_DIR', 'ONESAM_MODELS', 'ONESAM_ROUTING', 'ONESAM_SPEED_LEVEL_GAPS'];
 
 /**
  * The model repository, the `models` mapping and the routing overrides, from the same sources and with the same

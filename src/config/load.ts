@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { CodedError } from '../errors/coded-error.ts';
 import { NETWORK_CHOICES } from '../models/network-contract.ts';
 import { makeRoutingTable } from '../pipeline/router.ts';
+import { GAP_MODES } from '../pipeline/speed-level.ts';
 import { servedNetworks, servingRoutingTable, type NetworkModels } from '../pipeline/serving.ts';
 import { ConfigError } from './errors.ts';
 import { checkModelsInRepository, parseModelPrecisions, parseModelsSetting } from './models-setting.ts';
@@ -140,6 +141,7 @@ function assemble(values: Map<string, unknown>, raw: Map<string, RawValue>, core
     queueLimit: get<number>('queueLimit') ?? DEFAULTS.queueLimit,
     embeddingBudgetBytes: get<number>('embeddingBudgetBytes') ?? DEFAULTS.embeddingBudgetBytes,
     speedLevel: get<number>('speedLevel') ?? DEFAULTS.speedLevel,
+    speedLevelGaps: get<Config['speedLevelGaps']>('speedLevelGaps') ?? DEFAULTS.speedLevelGaps,
     shutdownGraceMs: get<number>('shutdownGraceMs') ?? DEFAULTS.shutdownGraceMs,
     ...(tls ? { tls } : {}),
     ...(authToken !== undefined ? { authToken } : {}),
@@ -217,6 +219,9 @@ function convert(field: FieldSpec, raw: RawValue): unknown {
     }
     case 'log-level':
       if (typeof raw.value !== 'string' || !(LOG_LEVELS as readonly string[]).includes(raw.value)) return fail(`must be one of ${LOG_LEVELS.join(', ')}, got ${shown}`);
+      return raw.value;
+    case 'gap-mode':
+      if (typeof raw.value !== 'string' || !(GAP_MODES as readonly string[]).includes(raw.value)) return fail(`must be one of ${GAP_MODES.join(', ')}, got ${shown}`);
       return raw.value;
     case 'routing':
       return routing(raw.value, shown, fail, field.path, raw.source);

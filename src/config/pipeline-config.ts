@@ -16,5 +16,6 @@ export function pipelineConfig(config: Config): PipelineConfig {
     embeddingBudgetBytes: config.embeddingBudgetBytes,
     queueLimit: config.queueLimit,
     routing: config.routing,
+    speedLevelGaps: config.speedLevelGaps,
   };
 }

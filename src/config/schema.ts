@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_VOXELS } from '../volume/limits.ts';
 import type { PacsEndpoint } from '../pacs/endpoint.ts';
 import { DEFAULT_MODELS, type NetworkModels } from '../pipeline/serving.ts';
-import { EXACT_SPEED_LEVEL, MAX_SPEED_LEVEL } from '../pipeline/speed-level.ts';
+import { DEFAULT_GAP_MODE, EXACT_SPEED_LEVEL, GAP_MODES, MAX_SPEED_LEVEL, type GapMode } from '../pipeline/speed-level.ts';
 import type { NetworkPrecisions } from '../pipeline/calibration-set.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -50,6 +50,8 @@ export interface Config {
   readonly embeddingBudgetBytes: number;
   /** Speed level of 3D box walks for requests that do not name one (RequestHeader.speed_level); 1 is exact. */
   readonly speedLevel: number;
+  /** How 3D walks above speed level 1 fill the slices between computed ones (src/pipeline/speed-level.ts, GapMode). */
+  readonly speedLevelGaps: GapMode;
   /** Volumes kept for later prompts (RequestHeader.keep_session); 0 turns sessions off. */
   readonly maxSessions: number;
   /** Bytes of prepared volumes all sessions may hold (their cached embeddings count in embeddingBudgetBytes). */
@@ -75,7 +77,7 @@ export interface Config {
   readonly pacs: Readonly<Record<string, PacsEndpoint>>;
 }
 
-export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'routing' | 'models' | 'pacs';
+export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'gap-mode' | 'routing' | 'models' | 'pacs';
 
 export interface FieldSpec {
   /** Dotted path in the config file and in error messages. */
@@ -127,6 +129,8 @@ export const DEFAULTS = Object.freeze({
   embeddingBudgetBytes: 1 * GiB,
   // Exact unless a deployment opts in: level 1 gives the reference's masks (docs/pipeline.md, "Speed levels").
   speedLevel: EXACT_SPEED_LEVEL,
+  // Refinement protects small objects that jump between slices (bench/README.md, "speed-level").
+  speedLevelGaps: DEFAULT_GAP_MODE,
   maxSessions: 16,
   // Prepared volumes are 8-bit: a 512 x 512 x 300 CT kept as a session is 75 MiB.
   sessionMemoryBytes: 1 * GiB,
@@ -164,6 +168,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'queueLimit', env: 'ONESAM_QUEUE_LIMIT', type: 'int', min: 1, defaultText: '10000', description: 'Worker tasks waiting beyond which new work is refused (RESOURCE_EXHAUSTED).' },
   { path: 'embeddingBudgetBytes', env: 'ONESAM_EMBEDDING_BUDGET_BYTES', type: 'bytes', min: 16 * MiB, defaultText: '1GiB', description: 'Slice embeddings held at once across all requests.' },
   { path: 'speedLevel', env: 'ONESAM_SPEED_LEVEL', flag: 'speed-level', type: 'int', min: EXACT_SPEED_LEVEL, max: MAX_SPEED_LEVEL, defaultText: '1', description: `Speed level of 3D box walks for requests that leave speed_level unset: N > 1 computes every N-th slice and interpolates the others (1..${MAX_SPEED_LEVEL}; 1 is exact).` },
+  { path: 'speedLevelGaps', env: 'ONESAM_SPEED_LEVEL_GAPS', flag: 'speed-level-gaps', type: 'gap-mode', defaultText: DEFAULT_GAP_MODE, description: `How 3D walks above speed level 1 fill the slices between computed ones: ${GAP_MODES.join(' or ')}. refine decodes each gap's far slice again with its own mask's box and walks a gap exactly where its two computed masks disagree (Dice < 0.8): safer on small objects that jump between slices. interpolate computes every N-th slice once and interpolates every other one: fastest, for objects that change smoothly over N slices.` },
   { path: 'maxSessions', env: 'ONESAM_MAX_SESSIONS', type: 'int', min: 0, max: 100_000, defaultText: '16', description: 'Volumes kept for later prompts (keep_session); the least recently used idle one makes room for a new one. 0 turns sessions off.' },
   { path: 'sessionMemoryBytes', env: 'ONESAM_SESSION_MEMORY_BYTES', type: 'bytes', min: 1, defaultText: '1GiB', description: 'Prepared 8-bit volumes all sessions may hold; their cached slice embeddings count in embeddingBudgetBytes.' },
   { path: 'sessionIdleSeconds', env: 'ONESAM_SESSION_IDLE_SECONDS', type: 'int', min: 1, max: 86_400, defaultText: '600', description: 'A session without requests for this long is dropped.' },

@@ -5,6 +5,7 @@ import type { WorkerModelPaths } from '../workers/protocol.ts';
 import { ByteBudget } from './byte-budget.ts';
 import { SessionEmbeddingCache } from './embedding-cache.ts';
 import { executePlan } from './execute.ts';
+import { DEFAULT_GAP_MODE, gapSettings, type GapMode } from './speed-level.ts';
 import { planRequest, type DetailedPlan } from './plan.ts';
 import type { RoutingTable } from './router.ts';
 import { int8Request, type NetworkPrecisions } from './calibration-set.ts';
@@ -56,6 +57,8 @@ export interface PipelineConfig {
   readonly lazy?: boolean;
   /** onnxruntime's CPU memory arena (src/workers/protocol.ts, WorkerInit.cpuMemArena); off unless set. */
   readonly cpuMemArena?: boolean;
+  /** How 3D walks above speed level 1 fill their gaps (the speedLevelGaps setting); default DEFAULT_GAP_MODE. */
+  readonly speedLevelGaps?: GapMode;
 }
 
 export interface PipelineEvents extends PoolEvents {
@@ -177,6 +180,8 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
     return made.plan;
   };
 
+  // The gap settings of the configured mode; a call's own gapAgreement / gapRedecodes (benches) win over them.
+  const gaps = gapSettings(config.speedLevelGaps ?? DEFAULT_GAP_MODE);
   return {
     routing,
     pool,
@@ -186,7 +191,7 @@ export async function createSegmenter(config: PipelineConfig): Promise<PipelineS
       if (closing) throw new CodedError('NETWORK_UNAVAILABLE', 'the server is shutting down');
       const plan = options?.plan ? plannedFor(request, options.plan) : planFor(request);
       await Promise.all([started, provide(plan.networks)]);
-      return executePlan({ pool, budget }, request, plan, options);
+      return executePlan({ pool, budget }, request, plan, { ...gaps, ...options });
     },
     openCache: (): EmbeddingCache => new SessionEmbeddingCache(budget),
     // Once the pool has failed (a replacement thread could not load), no network is ready, and ListModels says why.

@@ -29,11 +29,12 @@ export interface SegmentOptions {
   readonly schedule?: 'shared' | 'round-robin' | 'reference';
   /**
    * Speed levels above 1 only: the Dice two consecutive computed masks of a 3D walk must reach for the slices
-   * between to be interpolated rather than walked exactly (default GAP_AGREEMENT, src/pipeline/speed-level.ts).
-   * For benches that compare thresholds; a negative value interpolates every gap (no refinement).
+   * between to be interpolated rather than walked exactly (default: the segmenter's speedLevelGaps mode,
+   * src/pipeline/speed-level.ts `gapSettings`). For benches that compare thresholds; a negative value interpolates
+   * every gap (no refinement).
    */
   readonly gapAgreement?: number;
-  /** Speed levels above 1 only: re-decodes of a gap's far slice with its own mask's box (default GAP_REDECODES); for benches. */
+  /** Speed levels above 1 only: re-decodes of a gap's far slice with its own mask's box (default: as gapAgreement); for benches. */
   readonly gapRedecodes?: number;
 }
 

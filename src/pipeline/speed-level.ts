@@ -51,6 +51,27 @@ export const GAP_AGREEMENT = 0.8;
 export const GAP_REDECODES = 1;
 
 /**
+ * How a walk above level 1 fills the slices between its computed ones (the speedLevelGaps setting):
+ * - `refine` (the default): each gap's far slice decoded again with its own mask's box (GAP_REDECODES), and a gap
+ *   whose two computed masks disagree (masksDisagree at GAP_AGREEMENT) walked exactly instead of interpolated. It
+ *   protects small objects that jump between slices, and costs the re-decodes and the exact gaps: on large
+ *   objects that shrink towards their ends it walks those ends exactly for nothing.
+ * - `interpolate`: the plain walk: every N-th slice (and the ends) computed once, every other slice interpolated.
+ *   Fastest; good where the objects change smoothly over N slices (bench/README.md, "speed-level").
+ */
+export type GapMode = 'refine' | 'interpolate';
+export const GAP_MODES: readonly GapMode[] = Object.freeze(['refine', 'interpolate']);
+export const DEFAULT_GAP_MODE: GapMode = 'refine';
+
+/** The walk's gap settings of a mode (SegmentOptions.gapAgreement and gapRedecodes; below 0: no gap refined). */
+export function gapSettings(mode: GapMode): { readonly gapAgreement: number; readonly gapRedecodes: number } {
+  return mode === 'refine' ? { gapAgreement: GAP_AGREEMENT, gapRedecodes: GAP_REDECODES } : { gapAgreement: -1, gapRedecodes: 0 };
+}
+
+/** The most re-decodes a bench may ask for (SegmentOptions.gapRedecodes): beyond a few they only add decodes. */
+export const MAX_GAP_REDECODES = 4;
+
+/**
  * Whether two computed masks (0/non-0, same size) of a walk disagree: one empty and the other not, or their
  * Dice below `agreement`. Two empty masks agree (the object is gone on both sides: nothing to guess). With
  * `agreement` 0 only the empty-vs-non-empty pair disagrees; below 0 nothing does (interpolation only).

@@ -23,6 +23,12 @@ test('onesam bench: a --gap-agreement above 1 is a usage error', async () => {
   assert.match(r.stderr, /--gap-agreement takes a Dice of at most 1 \(below 0: interpolate every gap\), got "1.5"/);
 });
 
+test('onesam bench: --gap-redecodes takes 0 to 4', async () => {
+  const r = await bench(['--volumes', 'tiny', '--speed-level', '2', '--gap-redecodes', '5']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--gap-redecodes takes an integer from 0 to 4, got "5"/);
+});
+
 test('onesam bench --quick --json on the tiny volume: one JSON object with the figures', async () => {
   const r = await bench(['--quick', '--json', '--volumes', 'tiny', '--model', 'litemedsam', '--workers', '1', '--threads', '1', '--samples', '1']);
   assert.equal(r.code, 0, r.stderr);

@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { pipelineConfig } from '../../src/config/pipeline-config.ts';
 import { CodedError } from '../../src/errors/coded-error.ts';
 import type { RequestHeader__Output } from '../../src/generated/onesam/v1/RequestHeader.ts';
 import { planRequest } from '../../src/pipeline/plan.ts';
 import { DEFAULT_ROUTING } from '../../src/pipeline/router.ts';
-import { GAP_AGREEMENT, MAX_SPEED_LEVEL, masksDisagree, speedLevelProblem, walkSlices } from '../../src/pipeline/speed-level.ts';
+import { DEFAULT_GAP_MODE, GAP_AGREEMENT, GAP_REDECODES, gapSettings, MAX_SPEED_LEVEL, masksDisagree, speedLevelProblem, walkSlices } from '../../src/pipeline/speed-level.ts';
 import type { ObjectPrompt, SegmentationRequest } from '../../src/pipeline/types.ts';
 import { parseHeader } from '../../src/server/request-header.ts';
 
@@ -110,6 +111,21 @@ describe('where the level enters', () => {
     assert.equal(loadConfig({ env: { ONESAM_SPEED_LEVEL: '3' } }).config.speedLevel, 3);
     assert.equal(loadConfig({ env: {}, flags: { 'speed-level': '2' } }).config.speedLevel, 2);
     assert.throws(() => loadConfig({ env: { ONESAM_SPEED_LEVEL: '9' } }), (err: unknown) => err instanceof ConfigError && /speedLevel/.test(err.message));
+  });
+
+  it('the speedLevelGaps setting: refine by default, interpolate on request, anything else refused naming it', () => {
+    assert.equal(loadConfig({ env: {} }).config.speedLevelGaps, 'refine');
+    assert.equal(loadConfig({ env: { ONESAM_SPEED_LEVEL_GAPS: 'interpolate' } }).config.speedLevelGaps, 'interpolate');
+    assert.equal(loadConfig({ env: {}, flags: { 'speed-level-gaps': 'interpolate' } }).config.speedLevelGaps, 'interpolate');
+    assert.equal(pipelineConfig(loadConfig({ env: { ONESAM_SPEED_LEVEL_GAPS: 'interpolate' } }).config).speedLevelGaps, 'interpolate');
+    assert.throws(() => loadConfig({ env: { ONESAM_SPEED_LEVEL_GAPS: 'skip' } }),
+      (err: unknown) => err instanceof ConfigError && /speedLevelGaps/.test(err.message) && /must be one of refine, interpolate, got "skip"/.test(err.message));
+  });
+
+  it('gapSettings: refine is GAP_AGREEMENT with GAP_REDECODES, interpolate refines and re-decodes nothing', () => {
+    assert.deepEqual(gapSettings('refine'), { gapAgreement: GAP_AGREEMENT, gapRedecodes: GAP_REDECODES });
+    assert.deepEqual(gapSettings('interpolate'), { gapAgreement: -1, gapRedecodes: 0 });
+    assert.equal(DEFAULT_GAP_MODE, 'refine');
   });
 
   const header = (speedLevel: number): RequestHeader__Output => ({
