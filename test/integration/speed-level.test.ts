@@ -2,8 +2,8 @@
 // leaves speed_level unset, the header's wins, and the summary reports the level. On a public CT with the demo
 // networks: levels 2 and 4 against the exact walk (level 1), per object Dice above the bar bench/README.md reports
 // ("speed-level"), gaps whose masks disagree walked exactly, the computed slices and the interpolated ones counted;
-// level 4 with refinement off interpolates every gap. One session cache serves the four runs, so the slices level 1
-// encoded are reused and the file stays cheap.
+// level 4 with refinement off interpolates every gap, as a segmenter whose speedLevelGaps setting is interpolate
+// does. One session cache serves the first four runs, so the slices level 1 encoded are reused.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ERROR_CODE_KEY, ERROR_FIELD_KEY } from '../../src/errors/grpc-status.ts';
@@ -98,5 +98,23 @@ describe(`speed levels on ${CASE} with the demo networks`, () => {
     const guessed = await run(4, -1);
     assert.deepEqual([guessed.slicesReused.onesam, guessed.slicesInterpolated], [5, 6]);
     cache.dispose();
+  });
+
+  test('the speedLevelGaps setting: interpolate runs the plain walk (no gap refined, no far slice decoded twice)', async () => {
+    const kase = challengeCase(loadArrays('imgs', CASE), CASE);
+    const request = { requestId: CASE, image: kase.image, objects: kase.objects, mode: 'route' as const, modality: modalityFromFileName(CASE)!, speedLevel: 4 };
+    const plainWalk = await segmenter.segment(request, { gapAgreement: -1, gapRedecodes: 0 });
+    const refined = await segmenter.segment(request);
+    const interpolating = await createSegmenter(defaultPipelineConfig({ workers: 1, models: { onesam: 'onesam-demo' }, speedLevelGaps: 'interpolate' }));
+    try {
+      const plain = await interpolating.segment(request);
+      assert.deepEqual([plain.slicesEncoded.onesam, plain.slicesInterpolated], [5, 6]);
+      assert.deepEqual(plain.labels, plainWalk.labels);
+      // The default (refine) walks this case's disagreeing gaps exactly: more computed, other masks.
+      assert.ok(refined.slicesEncoded.onesam > 5, `refine computed ${refined.slicesEncoded.onesam} slices`);
+      assert.notDeepEqual(plain.labels, refined.labels);
+    } finally {
+      await interpolating.close();
+    }
   });
 });
