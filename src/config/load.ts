@@ -7,13 +7,12 @@ import { dirname, resolve } from 'node:path';
 import { CodedError } from '../errors/coded-error.ts';
 import { NETWORK_CHOICES } from '../models/network-contract.ts';
 import { makeRoutingTable } from '../pipeline/router.ts';
-import { GAP_MODES } from '../pipeline/speed-level.ts';
 import { servedNetworks, servingRoutingTable, type NetworkModels } from '../pipeline/serving.ts';
 import { ConfigError } from './errors.ts';
 import { checkModelsInRepository, parseModelPrecisions, parseModelsSetting } from './models-setting.ts';
 import { parsePacsSetting } from './pacs-setting.ts';
 import type { PacsEndpoint } from '../pacs/endpoint.ts';
-import { CONFIG_FIELDS, CONFIG_FILE_ENV, DEFAULTS, defaultWorkers, LOG_LEVELS, type Config, type FieldSpec, type TlsConfig } from './schema.ts';
+import { CONFIG_FIELDS, CONFIG_FILE_ENV, DEFAULTS, defaultWorkers, type Config, type FieldSpec, type TlsConfig } from './schema.ts';
 
 export interface ConfigSources {
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -217,12 +216,11 @@ function convert(field: FieldSpec, raw: RawValue): unknown {
       }
       return path;
     }
-    case 'log-level':
-      if (typeof raw.value !== 'string' || !(LOG_LEVELS as readonly string[]).includes(raw.value)) return fail(`must be one of ${LOG_LEVELS.join(', ')}, got ${shown}`);
+    case 'choice': {
+      const choices = field.choices ?? [];
+      if (typeof raw.value !== 'string' || !choices.includes(raw.value)) return fail(`must be one of ${choices.join(', ')}, got ${shown}`);
       return raw.value;
-    case 'gap-mode':
-      if (typeof raw.value !== 'string' || !(GAP_MODES as readonly string[]).includes(raw.value)) return fail(`must be one of ${GAP_MODES.join(', ')}, got ${shown}`);
-      return raw.value;
+    }
     case 'routing':
       return routing(raw.value, shown, fail, field.path, raw.source);
     case 'models':

@@ -77,7 +77,7 @@ export interface Config {
   readonly pacs: Readonly<Record<string, PacsEndpoint>>;
 }
 
-export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'log-level' | 'gap-mode' | 'routing' | 'models' | 'pacs';
+export type FieldType = 'port' | 'int' | 'bytes' | 'string' | 'path' | 'secret' | 'choice' | 'routing' | 'models' | 'pacs';
 
 export interface FieldSpec {
   /** Dotted path in the config file and in error messages. */
@@ -87,6 +87,8 @@ export interface FieldSpec {
   readonly type: FieldType;
   readonly min?: number;
   readonly max?: number;
+  /** type 'choice': the values accepted. */
+  readonly choices?: readonly string[];
   /** Shown in docs; the effective default is computed in load.ts when it depends on the machine. */
   readonly defaultText: string;
   readonly description: string;
@@ -168,7 +170,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'queueLimit', env: 'ONESAM_QUEUE_LIMIT', type: 'int', min: 1, defaultText: '10000', description: 'Worker tasks waiting beyond which new work is refused (RESOURCE_EXHAUSTED).' },
   { path: 'embeddingBudgetBytes', env: 'ONESAM_EMBEDDING_BUDGET_BYTES', type: 'bytes', min: 16 * MiB, defaultText: '1GiB', description: 'Slice embeddings held at once across all requests.' },
   { path: 'speedLevel', env: 'ONESAM_SPEED_LEVEL', flag: 'speed-level', type: 'int', min: EXACT_SPEED_LEVEL, max: MAX_SPEED_LEVEL, defaultText: '1', description: `Speed level of 3D box walks for requests that leave speed_level unset: N > 1 computes every N-th slice and interpolates the others (1..${MAX_SPEED_LEVEL}; 1 is exact).` },
-  { path: 'speedLevelGaps', env: 'ONESAM_SPEED_LEVEL_GAPS', flag: 'speed-level-gaps', type: 'gap-mode', defaultText: DEFAULT_GAP_MODE, description: `How 3D walks above speed level 1 fill the slices between computed ones: ${GAP_MODES.join(' or ')}. refine decodes each gap's far slice again with its own mask's box and walks a gap exactly where its two computed masks disagree (Dice < 0.8): safer on small objects that jump between slices. interpolate computes every N-th slice once and interpolates every other one: fastest, for objects that change smoothly over N slices.` },
+  { path: 'speedLevelGaps', env: 'ONESAM_SPEED_LEVEL_GAPS', flag: 'speed-level-gaps', type: 'choice', choices: GAP_MODES, defaultText: DEFAULT_GAP_MODE, description: `How 3D walks above speed level 1 fill the slices between computed ones: ${GAP_MODES.join(' or ')}. refine decodes each gap's far slice again with its own mask's box and walks a gap exactly where its two computed masks disagree (Dice < 0.8): safer on small objects that jump between slices. interpolate computes every N-th slice once and interpolates every other one: fastest, for objects that change smoothly over N slices.` },
   { path: 'maxSessions', env: 'ONESAM_MAX_SESSIONS', type: 'int', min: 0, max: 100_000, defaultText: '16', description: 'Volumes kept for later prompts (keep_session); the least recently used idle one makes room for a new one. 0 turns sessions off.' },
   { path: 'sessionMemoryBytes', env: 'ONESAM_SESSION_MEMORY_BYTES', type: 'bytes', min: 1, defaultText: '1GiB', description: 'Prepared 8-bit volumes all sessions may hold; their cached slice embeddings count in embeddingBudgetBytes.' },
   { path: 'sessionIdleSeconds', env: 'ONESAM_SESSION_IDLE_SECONDS', type: 'int', min: 1, max: 86_400, defaultText: '600', description: 'A session without requests for this long is dropped.' },
@@ -177,7 +179,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = Object.freeze([
   { path: 'tls.key', env: 'ONESAM_TLS_KEY', type: 'path', defaultText: 'unset', description: 'PEM private key of tls.cert.' },
   { path: 'tls.clientCa', env: 'ONESAM_TLS_CLIENT_CA', type: 'path', defaultText: 'unset (no client certificates)', description: 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).' },
   { path: 'authToken', env: 'ONESAM_AUTH_TOKEN', type: 'secret', defaultText: 'unset (no token)', description: 'Bearer token required in `authorization: Bearer <token>` on every call except health.' },
-  { path: 'logLevel', env: 'ONESAM_LOG_LEVEL', flag: 'log-level', type: 'log-level', defaultText: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}.` },
+  { path: 'logLevel', env: 'ONESAM_LOG_LEVEL', flag: 'log-level', type: 'choice', choices: LOG_LEVELS, defaultText: 'info', description: `pino level: ${LOG_LEVELS.join(', ')}.` },
   { path: 'routing', env: 'ONESAM_ROUTING', type: 'routing', defaultText: '{} (the default table)', description: 'JSON object of modality -> "litemedsam" | "onesam" overrides of the routing table.' },
   { path: 'pacs', env: 'ONESAM_PACS', type: 'pacs', defaultText: '{} (no PACS)', description: 'JSON object of endpoint name -> DICOMweb endpoint (url, auth, caFile, timeouts, retries; docs/pacs.md): the only PACS the server contacts.' },
 ] satisfies FieldSpec[]);

@@ -14,7 +14,7 @@ import { IouStats, objectQuality, volumeMl } from './object-quality.ts';
 import { walkVisits, type DetailedPlan, type ObjectWork } from './plan.ts';
 import type { SegmentOptions } from './segmenter.ts';
 import { sliceKey } from './slice-key.ts';
-import { EXACT_SPEED_LEVEL, GAP_AGREEMENT, GAP_REDECODES, masksDisagree } from './speed-level.ts';
+import { DEFAULT_GAP_MODE, EXACT_SPEED_LEVEL, gapSettings, masksDisagree } from './speed-level.ts';
 import { networkRecord, type NetworkName } from '../models/network-contract.ts';
 import type { ProgressEvent, SegmentationRequest, SegmentationResult, StageTimes } from './types.ts';
 
@@ -211,8 +211,10 @@ class RequestRun {
     // Where the two computed masks disagree (masksDisagree) the gap is walked exactly instead: every slice between
     // prompted from its predecessor, then the far slice decoded again from its new predecessor. When the near
     // slice's mask was level 1's, the gap's masks and the far slice's are level 1's too.
-    const agreement = this.options.gapAgreement ?? GAP_AGREEMENT;
-    const redecodes = this.options.gapRedecodes ?? GAP_REDECODES;
+    // The segmenter passes its speedLevelGaps mode's settings; a caller of executePlan that passes none gets the default mode's.
+    const defaults = gapSettings(DEFAULT_GAP_MODE);
+    const agreement = this.options.gapAgreement ?? defaults.gapAgreement;
+    const redecodes = this.options.gapRedecodes ?? defaults.gapRedecodes;
     const walk = async (slices: readonly number[]): Promise<void> => {
       let prev = first.nextBoxes[0] ?? null;
       let prevZ = work.zmid;
