@@ -190,7 +190,7 @@ export class ServiceMetrics {
     // Embeddings are the service's largest variable memory: they should fall back to the sessions' share when idle.
     const embeddings = (): EmbeddingSnapshot | undefined => this.embeddingSource?.();
     new Gauge({
-      name: 'onesam_embedding_bytes', help: 'Bytes of slice embeddings held in the embedding budget (requests in flight and session caches).', registers,
+      name: 'onesam_embedding_bytes', help: 'Bytes of slice embeddings held in the embedding budget (requests in flight, their spare buffers, and session caches).', registers,
       collect() { this.set(embeddings()?.inUse ?? 0); },
     });
     new Gauge({

@@ -1,8 +1,9 @@
 // A server-wide byte budget for slice embeddings (4 MiB each, plus 2.5 MiB for OneSAM's HQ intermediate).
 // Waiters are served in FIFO order. When an acquisition cannot be satisfied, registered evictors drop embeddings
-// nobody is using right now; those are re-encoded if needed again. Session caches (embeddings kept between
-// requests on one image) are evicted first, least recently used cache first: they only save future work, while a
-// request store's idle embeddings are still planned for the request in flight.
+// nobody is using right now; those are re-encoded if needed again. Spare buffers (released by a request, kept for
+// its next encodes) go first: they hold no embedding. Session caches (embeddings kept between requests on one
+// image) come next, least recently used cache first: they only save future work, while a request store's idle
+// embeddings are still planned for the request in flight.
 import { CodedError } from '../errors/coded-error.ts';
 
 export interface Evictor {
@@ -15,8 +16,11 @@ export interface Evictor {
   evictableBytes?(): number;
 }
 
-/** `cache`: a session cache, evicted before any request store (`request`). */
-export type EvictorPriority = 'cache' | 'request';
+/**
+ * `spare`: buffers kept for reuse, evicted before anything else; `cache`: a session cache, evicted before any
+ * request store (`request`). Spares and caches must provide evictableBytes.
+ */
+export type EvictorPriority = 'spare' | 'cache' | 'request';
 
 interface Waiter {
   readonly bytes: number;
@@ -33,6 +37,7 @@ export class ByteBudget {
   /** Insertion order is recency order: touch() moves a cache to the end, so the first is the least recently used. */
   private readonly caches = new Set<Evictor>();
   private readonly stores = new Set<Evictor>();
+  private readonly spares = new Set<Evictor>();
   /** Set while serve() runs: evictors release bytes from inside it, and a nested serve would hand out the head twice. */
   private serving = false;
 
@@ -49,8 +54,15 @@ export class ByteBudget {
     return this.used;
   }
 
+  /** Bytes of inUse that only spare buffers hold: free for the asking. */
+  get spareBytes(): number {
+    let bytes = 0;
+    for (const spares of this.spares) bytes += spares.evictableBytes?.() ?? 0;
+    return bytes;
+  }
+
   register(evictor: Evictor, priority: EvictorPriority = 'request'): () => void {
-    const set = priority === 'cache' ? this.caches : this.stores;
+    const set = priority === 'spare' ? this.spares : priority === 'cache' ? this.caches : this.stores;
     set.add(evictor);
     return () => { set.delete(evictor); };
   }
@@ -62,14 +74,15 @@ export class ByteBudget {
 
   /**
    * Takes bytes only if they are free now and nobody is waiting. Prefetching never queues and never evicts a
-   * request store; it may evict session caches, whose bytes it counts as free for the headroom.
+   * request store; it may evict spare buffers and session caches, whose bytes it counts as free for the headroom.
    */
   tryAcquire(bytes: number, headroom = 0): boolean {
     if (this.waiters.length > 0) return false;
+    const freeable = [...this.spares, ...this.caches];
     let cached = 0;
-    for (const cache of this.caches) cached += cache.evictableBytes?.() ?? 0;
+    for (const cache of freeable) cached += cache.evictableBytes?.() ?? 0;
     if (this.used - cached + bytes + headroom > this.limit) return false;
-    for (const cache of this.caches) {
+    for (const cache of freeable) {
       if (this.used + bytes <= this.limit) break;
       cache.evict(this.used + bytes - this.limit);
     }
@@ -78,7 +91,7 @@ export class ByteBudget {
     return true;
   }
 
-  /** Takes bytes, evicting idle embeddings (session caches, then the caller's own, then others') or waiting for releases. */
+  /** Takes bytes, evicting spare buffers, then idle embeddings (session caches, then the caller's own, then others'), or waiting for releases. */
   acquire(bytes: number, signal?: AbortSignal, preferred?: Evictor): Promise<void> {
     if (bytes > this.limit) {
       return Promise.reject(new CodedError('MEMORY_BUDGET_EXCEEDED', `one slice needs ${bytes} bytes of embeddings, more than the whole budget of ${this.limit}`));
@@ -121,7 +134,7 @@ export class ByteBudget {
   private fits(bytes: number, preferred?: Evictor): boolean {
     if (this.used + bytes <= this.limit) return true;
     const stores = preferred && !this.caches.has(preferred) ? [preferred, ...[...this.stores].filter((e) => e !== preferred)] : [...this.stores];
-    for (const evictor of [...this.caches, ...stores]) {
+    for (const evictor of [...this.spares, ...this.caches, ...stores]) {
       evictor.evict(this.used + bytes - this.limit);
       if (this.used + bytes <= this.limit) return true;
     }

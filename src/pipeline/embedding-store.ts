@@ -49,8 +49,6 @@ const PREFETCH_QUEUED = 2;
 /** Ordered stores: prefetched slices no walk has asked for yet, per pool worker (see EmbeddingStore.ahead). */
 const PREFETCH_LEAD_PER_WORKER = 2;
 
-/** Released buffers a store keeps for its next encodes: enough for the encodes in flight on a few workers. */
-const SPARE_BUFFERS = 4;
 
 export class EmbeddingStore implements Evictor {
   private readonly entries = new Map<SliceKey, Entry>();
@@ -80,12 +78,17 @@ export class EmbeddingStore implements Evictor {
   private clock = 0;
   /**
    * Buffers of entries this request released, reused by its next encodes (an encode overwrites every float). A
-   * released SharedArrayBuffer is freed only when the main thread's GC collects it, and an idle main thread
-   * rarely runs one: `onesam bench` saw 200 MiB of released embeddings still resident. At most SPARE_BUFFERS.
+   * released SharedArrayBuffer is freed only when the main thread's GC collects it, and an idle main thread rarely
+   * runs one: `onesam bench` saw 200-370 MiB of released embeddings still resident on the paper CT when at most 4
+   * were kept. So every released buffer is kept, still counted in the budget: the store then never holds more
+   * buffers than its high-water mark of embeddings in use, and the budget evicts spares before anything else. No
+   * more are kept than encodes the prefetcher has still to start (trimSpares): a walk that is winding down lets its
+   * buffers go, for the GC to collect while the last walks finish.
    */
   private readonly spare: NetworkEmbedding[] = [];
   private disposed = false;
   private readonly unregister: () => void;
+  private readonly unregisterSpares: () => void;
   /** Slices run through an encoder (re-encodes after eviction included). */
   readonly encoded: Record<NetworkName, number> = networkRecord(() => 0);
   /** Slices adopted from the session cache instead of encoded. */
@@ -95,6 +98,10 @@ export class EmbeddingStore implements Evictor {
 
   constructor(private readonly o: EmbeddingStoreOptions) {
     this.unregister = o.budget.register(this);
+    this.unregisterSpares = o.budget.register({
+      evict: (bytes) => this.dropSpares(bytes),
+      evictableBytes: () => this.spare.reduce((sum, e) => sum + this.bytesFor(e.network), 0),
+    }, 'spare');
     o.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -132,7 +139,10 @@ export class EmbeddingStore implements Evictor {
       // Adopt cached slices first, synchronously, so that no memory is reserved for them.
       for (const n of networks) if (!this.entries.has(sliceKey(n, z))) this.adopt(n, z);
       const missing = networks.filter((n) => !this.entries.has(sliceKey(n, z)));
-      const reserved = missing.reduce((sum, n) => sum + this.bytesFor(n), 0);
+      // A spare buffer brings its reservation: when every missing network has one, nothing is reserved (and nothing
+      // awaited, so the spares are still there below). Otherwise all are reserved, the spares staying evictable
+      // while this walk waits, and the reservations of the spares used below are given back.
+      const reserved = missing.every((n) => this.hasSpare(n)) ? 0 : missing.reduce((sum, n) => sum + this.bytesFor(n), 0);
       if (reserved > 0) await this.o.budget.acquire(reserved, this.o.signal, this);
       if (this.disposed) {
         this.o.budget.release(reserved);
@@ -145,16 +155,17 @@ export class EmbeddingStore implements Evictor {
         this.o.budget.release(reserved);
         continue;
       }
-      let spare = reserved;
+      let unused = reserved;
       entries = networks.map((n) => {
         // Another request may have left the slice in the session cache while we waited.
         const existing = this.entries.get(sliceKey(n, z)) ?? this.adopt(n, z);
         if (existing) return existing;
-        spare -= this.bytesFor(n);
-        return this.start(n, z);
+        const buffer = this.takeSpare(n);
+        if (!buffer) unused -= this.bytesFor(n);
+        return this.start(n, z, buffer);
       });
-      // Entries another walk started (or that were adopted) while we waited were reserved twice.
-      if (spare > 0) this.o.budget.release(spare);
+      // Entries another walk started (or that were adopted) while we waited were reserved twice, and so were spares.
+      if (unused > 0) this.o.budget.release(unused);
     }
     for (const entry of entries) {
       entry.pins++;
@@ -242,14 +253,15 @@ export class EmbeddingStore implements Evictor {
       if (this.entries.has(key) || this.remainingUses(key) <= 0) { this.passed(); continue; }
       const [network, zs] = key.split(':') as [NetworkName, string];
       if (this.adopt(network, Number(zs))) { this.passed(); continue; }
-      // Keep headroom so walks that need a slice now are not starved by prefetching.
-      if (!budget.tryAcquire(this.bytesFor(network), this.bytesFor(network) * pool.workers)) {
+      // A spare brings its reservation. Otherwise keep headroom so walks that need a slice now are not starved.
+      const buffer = this.takeSpare(network);
+      if (!buffer && !budget.tryAcquire(this.bytesFor(network), this.bytesFor(network) * pool.workers)) {
         this.stalled = true;
         break;
       }
       this.stalled = false;
       this.passed();
-      const entry = this.start(network, Number(zs));
+      const entry = this.start(network, Number(zs), buffer);
       // Only a slice no walk has reached yet: its planned first walk reaches it through slices started before it, so
       // the prefetcher waiting for that never waits for itself. (A slice re-encoded after an eviction may wait for a
       // walk that is itself waiting for its turn.)
@@ -257,6 +269,7 @@ export class EmbeddingStore implements Evictor {
       this.prefetching++;
       entry.ready.catch(() => undefined).finally(() => { this.prefetching--; this.pump(); });
     }
+    this.trimSpares();
     // Walks waiting for a turn: wake them when their key may have come due, or when they must not wait any more.
     const over = this.disposed || this.o.signal.aborted || this.prefetchQueue.length === 0;
     if (over) this.notYetDue.clear();
@@ -291,15 +304,46 @@ export class EmbeddingStore implements Evictor {
     this.onAbort();
     // Unregister first: the cache's put() lets the budget evict, which must not re-enter this store meanwhile.
     this.unregister();
+    this.unregisterSpares();
+    this.dropSpares(Infinity);
     for (const [key, entry] of [...this.entries]) this.drop(key, entry, true);
   }
 
-  private start(network: NetworkName, z: number): Entry {
+  /** Keeps no more spares than the prefetcher's queue could still use (it only shrinks). */
+  private trimSpares(): void {
+    while (this.spare.length > this.prefetchQueue.length) this.o.budget.release(this.bytesFor(this.spare.pop()!.network));
+  }
+
+  /** Lets spare buffers go (to the GC) and gives their reservation back; returns the bytes released. */
+  private dropSpares(bytes: number): number {
+    let freed = 0;
+    while (freed < bytes && this.spare.length > 0) {
+      const bytesOf = this.bytesFor(this.spare.pop()!.network);
+      freed += bytesOf;
+      this.o.budget.release(bytesOf);
+    }
+    return freed;
+  }
+
+  private hasSpare(network: NetworkName): boolean {
+    return this.spare.some((e) => e.network === network);
+  }
+
+  /** A spare buffer of `network`, its reservation moving to the caller. */
+  private takeSpare(network: NetworkName): NetworkEmbedding | undefined {
+    const at = this.spare.findIndex((e) => e.network === network);
+    return at >= 0 ? this.spare.splice(at, 1)[0] : undefined;
+  }
+
+  /**
+   * Starts encoding slice z into `buffer` (a spare, with its reservation) or a new buffer, whose bytes the caller
+   * has reserved.
+   */
+  private start(network: NetworkName, z: number, buffer?: NetworkEmbedding): Entry {
     const key = sliceKey(network, z);
     const bytes = this.bytesFor(network);
     const contract = NETWORKS[network];
-    const spareAt = this.spare.findIndex((e) => e.network === network);
-    const embedding: NetworkEmbedding = spareAt >= 0 ? this.spare.splice(spareAt, 1)[0]! : {
+    const embedding: NetworkEmbedding = buffer ?? {
       network,
       embedding: new SharedArrayBuffer(contract.embeddingFloats * Float32Array.BYTES_PER_ELEMENT),
       ...(contract.needsInterm ? { interm: new SharedArrayBuffer(contract.intermFloats * Float32Array.BYTES_PER_ELEMENT) } : {}),
@@ -374,11 +418,10 @@ export class EmbeddingStore implements Evictor {
     this.entries.delete(key);
     this.ahead.delete(key);
     if (keep && entry.complete && this.o.cache) this.o.cache.put(key, { embedding: entry.embedding, bytes: entry.bytes });
-    else {
-      // Only a settled entry nobody pins is reused: its encode has finished writing and no decode reads it.
-      if (!this.disposed && entry.pins <= 0 && this.settledEntries.has(entry) && this.spare.length < SPARE_BUFFERS) this.spare.push(entry.embedding);
-      this.o.budget.release(entry.bytes);
-    }
+    // Only a settled entry nobody pins is reused: its encode has finished writing and no decode reads it. Evicted
+    // entries are released outright: the budget asked for the bytes.
+    else if (keep && !this.disposed && entry.pins <= 0 && this.settledEntries.has(entry) && this.spare.length < this.prefetchQueue.length) this.spare.push(entry.embedding);
+    else this.o.budget.release(entry.bytes);
   }
 
 }

@@ -4,6 +4,9 @@
 // Memory: one byte per voxel when the ordinals and labels fit in uint8 (up to 255 objects with labels <= 255, every
 // request from a challenge file or the command line in practice): the ordinal volume becomes the label volume in
 // place. A 287 x 512 x 512 CT then holds 75 MiB of labels instead of 150 MiB of uint16 ordinals plus a 75 MiB copy.
+// The volume's pages stay untouched (not resident) until a mask is painted on them, and finish() reads only the
+// span of each slice that masks reached: reading all of it made the whole 75 MiB resident at the end of a request,
+// when the request's memory peaks (measured: +56 MiB peak RSS on the paper CT, bench/README.md).
 
 export interface AssembledLabels {
   /** uint8 when every label fits, else uint16 (the reference's uint8 would wrap labels above 255). */
@@ -19,20 +22,34 @@ export class LabelAssembler {
   private readonly ordinals: Uint8Array | Uint16Array;
   private readonly plane: number;
   private readonly maxLabel: number;
+  /** Per slice, the first and one past the last in-plane index any mask set (first >= end: nothing painted). */
+  private readonly paintedFirst: Int32Array;
+  private readonly paintedEnd: Int32Array;
 
   constructor(readonly depth: number, readonly height: number, readonly width: number, private readonly labelOfOrdinal: readonly number[]) {
     this.plane = height * width;
     this.maxLabel = Math.max(0, ...labelOfOrdinal);
     this.ordinals = labelOfOrdinal.length <= 255 && this.maxLabel <= 255 ? new Uint8Array(depth * this.plane) : new Uint16Array(depth * this.plane);
+    this.paintedFirst = new Int32Array(depth).fill(this.plane);
+    this.paintedEnd = new Int32Array(depth);
   }
 
   /** Marks the object's mask (0/1, one slice) on slice z. */
   paint(ordinal: number, z: number, mask: Uint8Array): void {
     const base = z * this.plane;
     const o = this.ordinals;
+    let first = -1;
+    let last = -1;
     for (let i = 0; i < this.plane; i++) {
-      if (mask[i] !== 0 && o[base + i]! < ordinal) o[base + i] = ordinal;
+      if (mask[i] !== 0) {
+        if (first < 0) first = i;
+        last = i;
+        if (o[base + i]! < ordinal) o[base + i] = ordinal;
+      }
     }
+    if (first < 0) return;
+    if (first < this.paintedFirst[z]!) this.paintedFirst[z] = first;
+    if (last + 1 > this.paintedEnd[z]!) this.paintedEnd[z] = last + 1;
   }
 
   /** The labels; with one-byte ordinals they are written over the ordinals, so call it once, at the end. */
@@ -45,8 +62,9 @@ export class LabelAssembler {
     const last = new Int32Array(lut.length).fill(-1);
     const o = this.ordinals;
     for (let z = 0; z < this.depth; z++) {
-      const end = (z + 1) * this.plane;
-      for (let i = z * this.plane; i < end; i++) {
+      // Outside the painted span every ordinal is 0, and so is every label (in place, or in a new zeroed array).
+      const end = z * this.plane + this.paintedEnd[z]!;
+      for (let i = z * this.plane + this.paintedFirst[z]!; i < end; i++) {
         const ord = o[i]!;
         if (ord !== 0) {
           // In place, this overwrites the ordinal just read: each voxel is read once, before it is written.

@@ -179,7 +179,7 @@ function fakePool(workers = 1): FakePool {
   return { pool: pool as unknown as WorkerPool, encodes, outcome };
 }
 
-function storeFor(fake: FakePool, budget: ByteBudget, cache: SessionEmbeddingCache | undefined, uses: readonly number[], ready: string[] = []): EmbeddingStore {
+function storeFor(fake: FakePool, budget: ByteBudget, cache: SessionEmbeddingCache | undefined, uses: readonly number[], ready: string[] = [], prefetch = false): EmbeddingStore {
   const stages: StageTimes = { preprocess: 0, encode: 0, decode: 0, postprocess: 0, assemble: 0, queue: 0 };
   const store = new EmbeddingStore({
     pool: fake.pool, budget, stages,
@@ -190,7 +190,7 @@ function storeFor(fake: FakePool, budget: ByteBudget, cache: SessionEmbeddingCac
     ...(cache ? { cache } : {}),
   });
   const keys: SliceKey[] = uses.map((z) => sliceKey('litemedsam', z));
-  store.plan(keys, []);
+  store.plan(keys, prefetch ? keys : []);
   return store;
 }
 
@@ -298,12 +298,70 @@ test('addUse keeps a slice for one more decode than planned; skip gives the extr
   assert.equal(budget.inUse, SLICE, 'slice 8 is kept for its second decode');
   assert.deepEqual(await walk(store, [5, 8]), [5, 8], 'slice 5 (not planned) is encoded on demand');
   assert.deepEqual(fake.encodes, [8, 5], 'slice 8 was not encoded again');
-  assert.equal(budget.inUse, 0, 'both freed after their last use');
+  assert.equal(budget.inUse - budget.spareBytes, 0, 'both freed after their last use');
   // An agreeing gap: the extra use is skipped and the slice freed at once.
   store.addUse('litemedsam', 4);
   await walk(store, [4]);
-  assert.equal(budget.inUse, SLICE);
+  assert.equal(budget.inUse - budget.spareBytes, SLICE);
   store.skip('litemedsam', 4);
-  assert.equal(budget.inUse, 0);
+  assert.equal(budget.inUse - budget.spareBytes, 0);
   store.dispose();
+  assert.equal(budget.inUse, 0, 'the spare buffers were given back');
+});
+
+test('released buffers are kept as spares, counted in the budget and reused, while encodes remain to start', async () => {
+  const budget = new ByteBudget(10 * SLICE);
+  const fake = fakePool();
+  const buffers = new Set<SharedArrayBuffer>();
+  const pool = fake.pool as unknown as { encode: (t: EncodeTask) => Promise<EncodeResult> };
+  const encode = pool.encode;
+  pool.encode = (task) => { buffers.add(task.embedding); return encode(task); };
+  const store = storeFor(fake, budget, undefined, [0, 1, 2, 3, 4, 5, 6], [], true);
+  // Three slices held at once, then released together: their buffers stay reserved, as spares or already
+  // holding the next slice the prefetcher started.
+  await Promise.all([0, 1, 2].map((z) => store.acquireSlice(['litemedsam'], z)));
+  for (const z of [0, 1, 2]) store.release('litemedsam', z);
+  assert.equal(budget.inUse, 3 * SLICE, 'the released buffers stay reserved');
+  assert.ok(budget.spareBytes >= 2 * SLICE, `${budget.spareBytes / SLICE} spares`);
+  assert.deepEqual(await walk(store, [3, 4, 5, 6]), [3, 4, 5, 6], 'a reused buffer holds its new slice');
+  assert.equal(buffers.size, 3, 'seven slices encoded into the three buffers of the high-water mark');
+  assert.equal(budget.peak, 3 * SLICE);
+  assert.equal(budget.inUse, 0, 'no encode left to start: the spares were let go before the request ended');
+  store.dispose();
+  assert.equal(budget.inUse, 0);
+});
+
+test('spare buffers are evicted before session caches and request stores, and count as free for prefetching', async () => {
+  const budget = new ByteBudget(4 * SLICE);
+  const calls: string[] = [];
+  budget.register({ evict: (n) => { calls.push(`store:${n}`); return 0; } });
+  const cache = new SessionEmbeddingCache(budget);
+  cache.put(sliceKey('litemedsam', 9), await reserved(budget));
+  const fake = fakePool();
+  // Slices from 2 on never finish encoding: the prefetcher starts slice 2 in one spare and leaves the other.
+  const pool = fake.pool as unknown as { encode: (t: EncodeTask) => Promise<EncodeResult> };
+  const encode = pool.encode;
+  pool.encode = (task) => {
+    const z = task.slice.pixels[0]!;
+    if (z < 2) return encode(task);
+    fake.encodes.push(z);
+    return new Promise<EncodeResult>(() => undefined);
+  };
+  const store = storeFor(fake, budget, undefined, [0, 1, 2, 3, 4], [], true);
+  await Promise.all([0, 1].map((z) => store.acquireSlice(['litemedsam'], z)));
+  for (const z of [0, 1]) store.release('litemedsam', z);
+  assert.deepEqual(fake.encodes, [0, 1, 2]);
+  assert.equal(budget.spareBytes, SLICE);
+  assert.equal(budget.inUse, 3 * SLICE, 'the cached slice, slice 2 encoding, one spare');
+  // Prefetching 1 with 2 of headroom fits, the spare and the cached slice counting as free; nothing is evicted.
+  assert.equal(budget.tryAcquire(SLICE, 2 * SLICE), true);
+  assert.equal(budget.spareBytes, SLICE);
+  // Full: a blocked acquisition takes the spare's bytes first; the cache and the stores are not touched.
+  await budget.acquire(SLICE);
+  assert.equal(budget.spareBytes, 0);
+  assert.equal(cache.stats().bytes, SLICE, 'the cached slice stayed');
+  assert.deepEqual(calls, []);
+  store.dispose();
+  cache.dispose();
+  assert.equal(budget.inUse, 2 * SLICE, 'only the two acquisitions above are left');
 });

@@ -77,6 +77,8 @@ async function run(r: SegmentationRequest, options: SegmentOptions & { budgetMiB
   const budget = options.budget ?? new ByteBudget((options.budgetMiB ?? 1024) * MiB);
   const plan = planRequest(r, DEFAULT_ROUTING);
   const { value, ms } = await vp.run(() => executePlan({ pool: vp.pool, budget }, r, plan, options));
+  // Every reservation, spare buffers' included, is given back when the request ends (a session cache keeps its own).
+  if (!options.budget) assert.equal(budget.inUse, 0, 'the request left no bytes reserved');
   return { result: value, ms, encoded, plan, peakSlices: budget.peak / NETWORKS.onesam.sliceBytes, maxEncodesInPool: vp.maxEncodesInPool() };
 }
 
