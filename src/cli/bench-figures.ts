@@ -89,6 +89,17 @@ export function efficiency(necessary: number, wallMs: number): number {
   return necessary / wallMs;
 }
 
+/**
+ * Pool busy fraction: worker time spent in tasks (pre-processing, encodes, decodes, post-processing, as the
+ * workers time them) over workers x wall. Unlike efficiency it compares two times of the same run, so a VM that
+ * is slower during the timing bursts than during the walk (or faster) does not move it; it does not see a walk
+ * whose encodes ran slower than the bursts' (that shows in efficiency).
+ */
+export function poolBusy(workerMs: number, workers: number, wallMs: number): number {
+  if (!(wallMs > 0) || !(workers >= 1)) throw new Error(`wall time and workers must be positive, got ${wallMs} ms, ${workers} workers`);
+  return workerMs / (workers * wallMs);
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);

@@ -16,7 +16,7 @@ import { MAX_GAP_REDECODES, speedLevelProblem } from '../pipeline/speed-level.ts
 import type { NetworkName } from '../models/network-contract.ts';
 import { parseFlags, positiveInt, reportFailure, UsageError } from './args.ts';
 import {
-  bestTimes, efficiency, median, necessaryMs, parseShape, poolShapes, round, shapeName,
+  bestTimes, efficiency, median, necessaryMs, parseShape, poolBusy, poolShapes, round, shapeName,
   type NecessaryWork, type NetworkTiming, type PoolShape,
 } from './bench-figures.ts';
 import { machineInfo, MiB, RssSampler } from './bench-machine.ts';
@@ -63,6 +63,8 @@ interface VolumeFigures {
   readonly promptsDecoded: number;
   readonly peakRssMB: number;
   readonly peakEmbeddingMB: number;
+  /** Worker time in tasks over workers x wall, over all runs (bench-figures.ts poolBusy). */
+  readonly poolBusy: number;
   /** At the RSS peak: the main thread's array buffers (volume, labels, embeddings) and the embeddings alone. */
   readonly atPeak: { readonly arrayBuffersMB: number; readonly embeddingsMB: number };
   readonly work: readonly NecessaryWork[];
@@ -302,6 +304,7 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
   let encoded = 0;
   let labels: Uint8Array | Uint16Array = new Uint8Array(0);
   let interpolated = 0;
+  let workerMs = 0;
   for (let r = 0; r < runs; r++) {
     segmenter.budget.peak = 0;
     const sampler = new RssSampler(() => segmenter.budget.inUse);
@@ -314,6 +317,8 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
     encoded = Object.values(result.slicesEncoded).reduce((a, b) => a + b, 0);
     labels = result.labels;
     interpolated = result.slicesInterpolated;
+    const { preprocess, encode, decode, postprocess } = result.stages;
+    workerMs += preprocess + encode + decode + postprocess;
     log(`${c.name}${options.schedule === 'reference' ? ' (reference schedule)' : ''}${speedLevel ? ` (speed level ${speedLevel})` : ''}: ${round(walls.at(-1)! / 1000)} s, ${encoded} slices encoded, peak RSS ${round(peakRss.rssBytes / MiB, 0)} MiB (array buffers ${round(peakRss.arrayBufferBytes / MiB, 0)} MiB, embeddings ${round(peakRss.embeddingBytes / MiB, 0)} MiB)`);
   }
   const { depth, height, width, channels } = c.image;
@@ -323,6 +328,7 @@ async function endToEnd(segmenter: PipelineSegmenter, c: SyntheticCase, mode: En
     slicesNecessary: networks.reduce((sum, n) => sum + plan.slicesToEncode[n], 0),
     promptsDecoded: networks.reduce((sum, n) => sum + promptsOf(n), 0),
     peakRssMB: peakRss.rssBytes / MiB, peakEmbeddingMB: peakEmbeddings / MiB,
+    poolBusy: poolBusy(workerMs, segmenter.poolStats().workers, walls.reduce((a, b) => a + b, 0)),
     atPeak: { arrayBuffersMB: round(peakRss.arrayBufferBytes / MiB, 0), embeddingsMB: round(peakRss.embeddingBytes / MiB, 0) },
     work: networks.map((n) => ({ network: n, slices: plan.slicesToEncode[n], prompts: promptsOf(n) })),
     labels, slicesInterpolated: interpolated,
@@ -341,6 +347,7 @@ function buildReport(machine: ReturnType<typeof machineInfo>, mode: EnsembleMode
       wallMs: round(v.wallMs), peakRssMB: round(v.peakRssMB, 0), peakEmbeddingMB: round(v.peakEmbeddingMB, 0),
       necessaryMs: round(necessaryMs(work, best)),
       efficiency: round(efficiency(necessaryMs(work, best), v.wallMs), 3),
+      poolBusy: round(v.poolBusy, 3),
       ...(reference ? {
         reference: { wallMs: round(reference.wallMs), slicesEncoded: reference.slicesEncoded, peakRssMB: round(reference.peakRssMB, 0) },
         speedupVsReference: round(reference.wallMs / v.wallMs, 2),
@@ -357,6 +364,7 @@ function buildReport(machine: ReturnType<typeof machineInfo>, mode: EnsembleMode
     decoderPromptMs: perNetwork('decoderPromptMs'),
     wallMs: headline.wallMs,
     efficiency: headline.efficiency,
+    poolBusy: headline.poolBusy,
     speedupVsReference: headline.speedupVsReference ?? null,
     peakRssMB: headline.peakRssMB,
     peakEmbeddingMB: headline.peakEmbeddingMB,
@@ -385,9 +393,9 @@ function formatReport(r: Report): string {
     ...r.timings.map((t) => `${t.network.padEnd(11)} ${t.shape.padEnd(6)} ${String(t.encoderSliceMs).padStart(8)} (${t.encoderLatencyMs})`.padEnd(47) +
       `${String(t.decoderPromptMs).padStart(8)} (${t.decoderLatencyMs})`),
     '',
-    'volume      shape            wall s  slices  prompts  efficiency  reference wall s (slices)  speed-up  peak RSS MiB  peak embeddings MiB',
+    'volume      shape            wall s  slices  prompts  efficiency  pool busy  reference wall s (slices)  speed-up  peak RSS MiB  peak embeddings MiB',
     ...r.volumes.map((v) => `${v.name.padEnd(11)} ${v.shape.join('x').padEnd(16)} ${String(round(v.wallMs / 1000)).padStart(6)}  ${String(v.slicesEncoded).padStart(6)}  ${String(v.promptsDecoded).padStart(7)}  ` +
-      `${String(v.efficiency).padStart(10)}  ${(v.reference ? `${round(v.reference.wallMs / 1000)} (${v.reference.slicesEncoded})` : '-').padStart(25)}  ` +
+      `${String(v.efficiency).padStart(10)}  ${String(v.poolBusy).padStart(9)}  ${(v.reference ? `${round(v.reference.wallMs / 1000)} (${v.reference.slicesEncoded})` : '-').padStart(25)}  ` +
       `${String(v.speedupVsReference ?? '-').padStart(8)}  ${String(v.peakRssMB).padStart(12)}  ${String(v.peakEmbeddingMB).padStart(19)}`),
     ...r.volumes.flatMap((v) => (v.speedLevels ?? []).map((l) => `${v.name} at speed level ${l.level}: ${round(l.wallMs / 1000)} s (${l.speedup}x), ` +
       `${l.slicesEncoded} slices encoded, ${l.slicesInterpolated} interpolated, per-object Dice vs level 1 min ${l.diceMin} / median ${l.diceMedian}` +

@@ -44,10 +44,11 @@ test('onesam bench --quick --json on the tiny volume: one JSON object with the f
   assert.equal(report['slicesEncoded'], 4);
   assert.equal(report['promptsDecoded'], 6);
   assert.equal((report.volumes[0]!['reference'] as { slicesEncoded: number }).slicesEncoded, 6);
-  for (const key of ['efficiency', 'speedupVsReference', 'peakRssMB', 'peakEmbeddingMB', 'wallMs']) {
+  for (const key of ['efficiency', 'poolBusy', 'speedupVsReference', 'peakRssMB', 'peakEmbeddingMB', 'wallMs']) {
     assert.equal(typeof report[key], 'number', key);
     assert.ok((report[key] as number) > 0, key);
   }
+  assert.ok((report['poolBusy'] as number) <= 1, 'one worker cannot be busy longer than the wall time');
   assert.ok(report.machine.cpuModel.length > 0);
   assert.ok(Array.isArray(report.machine.flags));
 });

@@ -1,7 +1,7 @@
 // The arithmetic behind `onesam bench`'s figures: pool shapes, best times, necessary work and efficiency.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestTimes, efficiency, median, necessaryMs, parseShape, poolShapes, shapeName, type NetworkTiming } from '../../src/cli/bench-figures.ts';
+import { bestTimes, efficiency, median, necessaryMs, parseShape, poolBusy, poolShapes, shapeName, type NetworkTiming } from '../../src/cli/bench-figures.ts';
 
 test('poolShapes: every workers x threads split within the cores, largest first', () => {
   assert.deepEqual(poolShapes(2).map(shapeName), ['2x1', '1x2', '1x1']);
@@ -42,4 +42,12 @@ test('median', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
   assert.ok(Number.isNaN(median([])));
+});
+
+test('pool busy: worker time in tasks over workers x wall', () => {
+  // Two workers, 100 s of wall: 150 s of tasks between them is three quarters busy.
+  assert.equal(poolBusy(150_000, 2, 100_000), 0.75);
+  assert.equal(poolBusy(0, 1, 5), 0);
+  assert.throws(() => poolBusy(1, 0, 5), /workers must be positive/);
+  assert.throws(() => poolBusy(1, 2, 0), /must be positive/);
 });
