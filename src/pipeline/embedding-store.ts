@@ -49,7 +49,6 @@ const PREFETCH_QUEUED = 2;
 /** Ordered stores: prefetched slices no walk has asked for yet, per pool worker (see EmbeddingStore.ahead). */
 const PREFETCH_LEAD_PER_WORKER = 2;
 
-
 export class EmbeddingStore implements Evictor {
   private readonly entries = new Map<SliceKey, Entry>();
   /** Entries whose encode finished (or failed): only those may be evicted. */
@@ -311,18 +310,21 @@ export class EmbeddingStore implements Evictor {
 
   /** Keeps no more spares than the prefetcher's queue could still use (it only shrinks). */
   private trimSpares(): void {
-    while (this.spare.length > this.prefetchQueue.length) this.o.budget.release(this.bytesFor(this.spare.pop()!.network));
+    while (this.spare.length > this.prefetchQueue.length) this.dropSpare();
   }
 
-  /** Lets spare buffers go (to the GC) and gives their reservation back; returns the bytes released. */
+  /** Lets spare buffers go until `bytes` are released; returns the bytes released. */
   private dropSpares(bytes: number): number {
     let freed = 0;
-    while (freed < bytes && this.spare.length > 0) {
-      const bytesOf = this.bytesFor(this.spare.pop()!.network);
-      freed += bytesOf;
-      this.o.budget.release(bytesOf);
-    }
+    while (freed < bytes && this.spare.length > 0) freed += this.dropSpare();
     return freed;
+  }
+
+  /** Lets the last spare buffer go (to the GC) and gives its reservation back; returns its bytes. */
+  private dropSpare(): number {
+    const bytes = this.bytesFor(this.spare.pop()!.network);
+    this.o.budget.release(bytes);
+    return bytes;
   }
 
   private hasSpare(network: NetworkName): boolean {
