@@ -186,3 +186,17 @@ test('2D boxes on different slices are still encoded at once: a one-task queue o
     (e: unknown) => e instanceof CodedError && e.code === 'POOL_SATURATED',
   );
 });
+
+test('two requests on one tight budget: both finish with their own labels, nothing stays reserved', async () => {
+  const zRanges = [[4, 30], [10, 22], [18, 40], [0, 12], [25, 39]] as const;
+  const alone = await run(request(zRanges, 42));
+  const budget = new ByteBudget(16 * NETWORKS.onesam.sliceBytes);
+  const vp = virtualPool({ workers: 2, encodeMs: 800, decodeMs: 60, ...chained });
+  const both = [request(zRanges, 42), request(zRanges, 42)];
+  const { value } = await vp.run(() => Promise.all(both.map((r) => executePlan({ pool: vp.pool, budget }, r, planRequest(r, DEFAULT_ROUTING), {}))));
+  for (const result of value) assert.deepEqual(result.labels, alone.result.labels);
+  const encoded = value.reduce((sum, r) => sum + r.slicesEncoded.onesam, 0);
+  assert.ok(encoded > 2 * alone.encoded.length, `${encoded} encodes: the budget was tight enough to evict`);
+  assert.ok(budget.peak <= budget.limit);
+  assert.equal(budget.inUse, 0, 'every reservation, spares included, given back');
+});
