@@ -12,14 +12,7 @@ import { loadSegmentationProto } from '../../src/protocol/proto.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { box3d, rawRequest } from '../helpers/requests.ts';
 import { grpcError, rawSegmentCall, startTestService, type HealthPackage, type TestService } from '../helpers/test-service.ts';
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { until } from '../helpers/until.ts';
 
 /** A health client with its own channel (its own connection), checked once so that the connection is open. */
 function healthClient(server: TestService): { check(service?: string): Promise<string>; close(): void } {

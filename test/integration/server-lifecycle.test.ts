@@ -7,6 +7,7 @@ import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { box3d, rawRequest } from '../helpers/requests.ts';
 import { grpcError, rawSegmentCall, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
+import { until } from '../helpers/until.ts';
 
 let server: TestService;
 const fake = new FakeSegmenter({ sliceMs: 40 });
@@ -16,14 +17,6 @@ before(async () => {
   await server.service.ready;
 });
 after(() => server.stop());
-
-async function until(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const metric = async (key: string): Promise<number> => (await scrape(server.metricsUrl)).get(key) ?? 0;
 const CANCELLED_TOTAL = 'onesam_requests_cancelled_total{method="Segment"}';

@@ -20,6 +20,7 @@ import { loadArrays, MODELS_DIR } from '../helpers/cases.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { box3d, rawRequest, type VolumeSize } from '../helpers/requests.ts';
 import { grpcError, rawSegmentCall, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
+import { until } from '../helpers/until.ts';
 
 // Long enough that setting up the stalled clients and serving the valid request fits well inside them on a loaded
 // machine, short enough for a test.
@@ -39,14 +40,6 @@ before(async () => {
   await server.service.ready;
 });
 after(() => server.stop());
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const metric = async (key: string): Promise<number> => (await scrape(server.metricsUrl)).get(key) ?? 0;
 const errorsTotal = (code: string): Promise<number> => metric(`onesam_errors_total{code="${code}"}`);

@@ -12,6 +12,7 @@ import { ERROR_CODE_KEY } from '../../src/errors/grpc-status.ts';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { rawRequest, type VolumeSize } from '../helpers/requests.ts';
 import { rawSegmentCall, scrape, startTestService, type TestService } from '../helpers/test-service.ts';
+import { until } from '../helpers/until.ts';
 
 const BUDGET = 1024 * 1024;
 /** 600 KiB of uint8 voxels: one fits the budget, two do not. */
@@ -33,14 +34,6 @@ before(async () => {
   await server.service.ready;
 });
 after(() => server.stop());
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const metric = async (key: string): Promise<number> => (await scrape(server.metricsUrl)).get(key) ?? 0;
 const reserved = (): Promise<number> => metric('onesam_upload_reserved_bytes');

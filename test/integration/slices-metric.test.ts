@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { FakeSegmenter } from '../helpers/fake-segmenter.ts';
 import { box3d, rawRequest } from '../helpers/requests.ts';
 import { scrape, startTestService, type TestService } from '../helpers/test-service.ts';
+import { until } from '../helpers/until.ts';
 
 const ENCODED = 'onesam_slices_encoded_total{network="litemedsam"}';
 const REUSED = 'onesam_slices_reused_total{network="litemedsam"}';
@@ -23,14 +24,6 @@ async function metric(name: string): Promise<number> {
   return (await scrape(server.metricsUrl)).get(name) ?? 0;
 }
 
-async function until(what: string, condition: () => boolean): Promise<void> {
-  const stop = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > stop) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 test('slices of a cancelled request are counted as they were encoded, and the count stops with the request', async () => {
   const before = await metric(ENCODED);
   const abort = new AbortController();
@@ -43,7 +36,7 @@ test('slices of a cancelled request are counted as they were encoded, and the co
     },
   });
   await assert.rejects(call, /CANCELLED/);
-  await until('the pipeline to stop', () => fake.aborted === 1 && fake.running === 0);
+  await until(() => fake.aborted === 1 && fake.running === 0, 'the pipeline to stop', 30_000);
   const counted = (await metric(ENCODED)) - before;
   assert.ok(seen >= 2, 'the client saw slices encoded before it cancelled');
   assert.ok(counted >= 2, `the cancelled request's encoded slices are counted (got ${counted})`);

@@ -11,6 +11,7 @@ import { openRepository } from '../../src/models/repository.ts';
 import { WorkerPool } from '../../src/workers/pool.ts';
 import type { EncodeTask } from '../../src/workers/protocol.ts';
 import { MODELS_DIR } from '../helpers/cases.ts';
+import { until } from '../helpers/until.ts';
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'onesam-lazy-')); });
@@ -34,7 +35,8 @@ test('a lazy pool opens a network in its first task; a network that cannot be op
   });
   try {
     assert.deepEqual((await pool.ready()).map((p) => p.networks), [[]], 'ready with no session open');
-    assert.equal(loaded.length, 1);
+    // The thread's load report and its ping answer travel on different ports: the report may come after ready().
+    await until(() => loaded.length === 1, 'the thread to report its (empty) load');
     // A network never provided, then one whose graphs are no ONNX model: both coded, neither kills the thread.
     await assert.rejects(pool.encode(encodeTask('onesam')), (e: unknown) =>
       (e as { code?: string }).code === 'NETWORK_UNAVAILABLE' && /could not load the onesam network: no model files given/.test((e as Error).message));
